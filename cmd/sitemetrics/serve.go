@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sitemetrics/sitemetrics/handlers"
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+func (e env) serve(ctx context.Context, args []string) error {
+	var demo bool
+	cfg, _, err := e.parse("serve", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demo, "demo", false, "seed demo services, SLOs and a feed, and simulate Splunk posting to it")
+	})
+	if err != nil {
+		return err
+	}
+	log := e.logger(cfg)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, err := e.openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	spool, err := models.OpenSpool(filepath.Join(cfg.DataDir, "spool"))
+	if err != nil {
+		return err
+	}
+	metrics := handlers.NewMetrics()
+	h := handlers.New(handlers.Deps{
+		Store: store, Spool: spool, Log: log, Metrics: metrics,
+		Config: handlers.Config{
+			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
+			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: version,
+		},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SITEMETRICS_ADDR): %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           http.NewCrossOriginProtection().Handler(h.Routes()),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
+	go replaySpool(ctx, store, spool, opt, log)
+	go pruneDeliveries(ctx, store, cfg.Retention, log)
+
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", version)
+	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", version, cfg.BaseURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// replaySpool moves deliveries spooled during a database outage into the
+// database, in arrival order, as soon as it answers again.
+func replaySpool(ctx context.Context, store *models.Store, spool *models.Spool, opt models.IngestOptions, log *slog.Logger) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		if spool.Len() > 0 {
+			n, err := store.Replay(ctx, spool, opt)
+			if n > 0 {
+				log.Info("spooled deliveries replayed", "count", n, "waiting", spool.Len())
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("spool replay paused: database still unavailable", "waiting", spool.Len(), "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func pruneDeliveries(ctx context.Context, store *models.Store, keep time.Duration, log *slog.Logger) {
+	if keep <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.PruneDeliveries(ctx, store.Now().Add(-keep)); err != nil {
+			log.Warn("prune deliveries", "err", err)
+		} else if n > 0 {
+			log.Info("old deliveries pruned", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+func (h *Handler) listFeedsAPI(c *gin.Context) {
+	feeds, err := h.store.Feeds(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"feeds": feeds})
+}
+
+func (h *Handler) showFeedAPI(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	feeds, err := h.store.Feeds(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, f := range feeds {
+		if f.ID == id {
+			c.JSON(http.StatusOK, f)
+			return
+		}
+	}
+	h.fail(c, models.Errorf(models.ENOTFOUND, "feed %d not found", id))
+}
+
+// deliveryJSON is a delivery as the API shows it: the raw body as text, or
+// base64 when it is not valid UTF-8.
+type deliveryJSON struct {
+	models.Delivery
+	Body       string             `json:"body"`
+	BodyBase64 string             `json:"body_base64,omitempty"`
+	Rejections []models.Rejection `json:"rejections"`
+}
+
+func (h *Handler) listDeliveriesAPI(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	if _, err := h.store.Feed(c.Request.Context(), id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	q := models.DeliveryQuery{Outcome: c.Query("outcome")}
+	var err error
+	if q.Limit, err = intQuery(c, "limit", 50); err != nil {
+		h.fail(c, err)
+		return
+	}
+	before, err := intQuery(c, "before", 0)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	q.BeforeID = int64(before)
+	list, err := h.store.Deliveries(c.Request.Context(), id, q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := make([]deliveryJSON, len(list))
+	for i, d := range list {
+		out[i] = deliveryJSON{Delivery: d, Rejections: d.RejectionList()}
+		if utf8.Valid(d.Body) {
+			out[i].Body = string(d.Body)
+		} else {
+			out[i].BodyBase64 = base64.StdEncoding.EncodeToString(d.Body)
+		}
+	}
+	resp := gin.H{"deliveries": out}
+	if len(list) == q.Limit && len(list) > 0 {
+		resp["next"] = "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10) + "&limit=" + strconv.Itoa(q.Limit)
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *Handler) listSamplesAPI(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	if _, err := h.store.Feed(c.Request.Context(), id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	var q models.SampleQuery
+	if s, ok := c.GetQuery("series"); ok {
+		q.Series = &s
+	}
+	var err error
+	if q.From, err = timeQuery(c, "from"); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if q.To, err = timeQuery(c, "to"); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if q.Limit, err = intQuery(c, "limit", 1000); err != nil {
+		h.fail(c, err)
+		return
+	}
+	after, err := intQuery(c, "after", 0)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	q.AfterID = int64(after)
+	list, err := h.store.Samples(c.Request.Context(), id, q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	resp := gin.H{"samples": list}
+	if len(list) == q.Limit && len(list) > 0 {
+		resp["next_after"] = list[len(list)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// idParam reads a positive integer path parameter, answering 404 if it is not one.
+func (h *Handler) idParam(c *gin.Context, name string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		h.fail(c, models.Errorf(models.ENOTFOUND, "%s %q not found", name, c.Param(name)))
+		return 0, false
+	}
+	return id, true
+}
+
+func intQuery(c *gin.Context, name string, def int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, models.FieldErrorf(name, "%s=%q is not a whole number ≥ 0", name, s)
+	}
+	return n, nil
+}
+
+// timeQuery reads RFC 3339 or epoch seconds.
+func timeQuery(c *gin.Context, name string) (time.Time, error) {
+	s := c.Query(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.UnixMicro(int64(f * 1e6)).UTC(), nil
+	}
+	return time.Time{}, models.FieldErrorf(name, "%s=%q: use RFC 3339 (2026-01-02T15:04:05Z) or epoch seconds", name, s)
+}

@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+// apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
+type apiError struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// fail answers an error: code → status, logged once here when it is ours.
+func (h *Handler) fail(c *gin.Context, err error) {
+	status := models.StatusFor(err)
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		h.log.ErrorContext(c.Request.Context(), "request failed", "route", route(c), "err", err)
+	} else if status == http.StatusServiceUnavailable {
+		h.log.WarnContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
+	}
+	h.failJSON(c, status, err)
+}
+
+func (h *Handler) failJSON(c *gin.Context, status int, err error) {
+	e := apiError{Code: models.ErrorCode(err), Message: models.ErrorMessage(err), RequestID: RequestID(c.Request.Context())}
+	var me *models.Error
+	if errors.As(err, &me) {
+		e.Field = me.Field
+	}
+	c.AbortWithStatusJSON(status, gin.H{"error": e})
+}

@@ -1,0 +1,185 @@
+package handlers
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+// ingestAnswer is the webhook's JSON answer (SPEC §4).
+type ingestAnswer struct {
+	Accepted   int                `json:"accepted"`
+	Duplicates int                `json:"duplicates"`
+	Rejected   []models.Rejection `json:"rejected"`
+	DeliveryID int64              `json:"delivery_id,omitempty"`
+	Spooled    bool               `json:"spooled,omitempty"`
+}
+
+// ingestSplunk receives a Splunk webhook. A 2xx means the rows are committed
+// to the database, or fsynced to the local spool while the database is down.
+func (h *Handler) ingestSplunk(c *gin.Context) {
+	ctx := c.Request.Context()
+	received := h.now()
+	token := c.Param("token")
+	if token == "" {
+		token = bearer(c)
+	}
+	if token == "" {
+		h.countDelivery("unknown_token")
+		h.failJSON(c, http.StatusUnauthorized, models.Errorf(models.EUNAUTHORIZED,
+			"missing token: post to /hooks/splunk/{token}, or send Authorization: Bearer {token}"))
+		return
+	}
+	feed, tokenID, err := h.feedForToken(c, token)
+	if err != nil {
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			h.countDelivery("unknown_token")
+		}
+		h.fail(c, err)
+		return
+	}
+
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.cfg.IngestMaxBytes)
+	body, err := io.ReadAll(c.Request.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		refusal := models.Errorf(models.ETOOLARGE, "body is over the %d-byte limit (SITEMETRICS_INGEST_MAX_BYTES)", h.cfg.IngestMaxBytes)
+		size := int(c.Request.ContentLength)
+		if size < len(body) {
+			size = len(body) + 1
+		}
+		if rerr := h.store.RecordRefusal(ctx, feed, tokenID, body, size, c.ContentType(), received, refusal, h.cfg.DeliveryKeep); rerr != nil {
+			h.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", rerr)
+		}
+		h.countDelivery(models.OutcomeRefused)
+		h.failJSON(c, http.StatusRequestEntityTooLarge, refusal)
+		return
+	}
+	if err != nil {
+		h.failJSON(c, http.StatusBadRequest, models.Errorf(models.EINVALID, "could not read the body: %v", err))
+		return
+	}
+
+	opt := models.IngestOptions{MaxRows: h.cfg.IngestMaxRows, MaxRawBytes: h.cfg.DeliveryKeep}
+	res, err := h.store.IngestBody(ctx, feed, tokenID, body, c.GetHeader("Content-Type"), received, opt)
+	switch code := models.ErrorCode(err); {
+	case err == nil:
+		h.countDelivery(res.Outcome)
+		h.metrics.Rows.WithLabelValues("accepted").Add(float64(res.Accepted))
+		h.metrics.Rows.WithLabelValues("duplicate").Add(float64(res.Duplicates))
+		h.metrics.Rows.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+		c.JSON(res.Status, ingestAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected, DeliveryID: res.DeliveryID})
+	case code == models.EINVALID || code == models.ETOOLARGE:
+		h.countDelivery(models.OutcomeRefused)
+		h.failJSON(c, models.StatusFor(err), err)
+	case models.IsUnavailable(err) && h.spool != nil:
+		h.spoolDelivery(c, feed, tokenID, body, received, err)
+	default:
+		h.countDelivery("error")
+		h.fail(c, err)
+	}
+}
+
+// spoolDelivery keeps a delivery on local disk while the database is down,
+// and answers 202 with what the rows will become.
+func (h *Handler) spoolDelivery(c *gin.Context, feed models.Feed, tokenID int64, body []byte, received time.Time, cause error) {
+	ctx := c.Request.Context()
+	parsed, perr := models.ParseSplunk(body, c.GetHeader("Content-Type"), models.ParseOptions{
+		TimeField: feed.TimeField, SeriesField: feed.SeriesField, ReceivedAt: received, MaxRows: h.cfg.IngestMaxRows})
+	if perr != nil {
+		h.countDelivery(models.OutcomeRefused)
+		h.failJSON(c, models.StatusFor(perr), perr)
+		return
+	}
+	err := h.spool.Put(models.Spooled{FeedID: feed.ID, TokenID: tokenID, ReceivedAt: received,
+		ContentType: c.GetHeader("Content-Type"), Body: body})
+	if err != nil {
+		h.countDelivery("error")
+		h.log.ErrorContext(ctx, "database down and spool failed: delivery refused", "feed_id", feed.ID, "db_err", cause, "err", err)
+		h.failJSON(c, http.StatusServiceUnavailable, models.Errorf(models.EUNAVAILABLE, "storage unavailable; the delivery was not stored"))
+		return
+	}
+	h.log.WarnContext(ctx, "database unavailable: delivery spooled", "feed_id", feed.ID, "rows", len(parsed.Rows), "err", cause)
+	h.countDelivery(models.OutcomeSpooled)
+	h.metrics.Rows.WithLabelValues("spooled").Add(float64(len(parsed.Rows)))
+	rejected := parsed.Rejected
+	if rejected == nil {
+		rejected = []models.Rejection{}
+	}
+	c.JSON(http.StatusAccepted, ingestAnswer{Accepted: len(parsed.Rows), Rejected: rejected, Spooled: true})
+}
+
+func (h *Handler) countDelivery(outcome string) {
+	h.metrics.Deliveries.WithLabelValues(outcome).Inc()
+}
+
+// feedForToken looks the token up, falling back to the feeds this replica has
+// seen recently when the database cannot be reached (so the spool can take over).
+func (h *Handler) feedForToken(c *gin.Context, token string) (models.Feed, int64, error) {
+	feed, tokenID, err := h.store.FeedByToken(c.Request.Context(), token)
+	switch {
+	case err == nil:
+		h.tokens.put(token, feed, tokenID)
+		return feed, tokenID, nil
+	case models.ErrorCode(err) == models.ENOTFOUND:
+		h.tokens.drop(token)
+		return models.Feed{}, 0, err
+	case models.IsUnavailable(err) && h.spool != nil:
+		if e, ok := h.tokens.get(token); ok {
+			return e.feed, e.tokenID, nil
+		}
+	}
+	return models.Feed{}, 0, models.Errorf(models.EUNAVAILABLE, "storage unavailable: %v", err)
+}
+
+// tokenCache remembers, per replica, which feed a token opened, keyed by the
+// token's hash; it is read only while the database is unreachable.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]tokenEntry
+}
+
+type tokenEntry struct {
+	feed    models.Feed
+	tokenID int64
+}
+
+func newTokenCache() *tokenCache { return &tokenCache{m: map[string]tokenEntry{}} }
+
+func (t *tokenCache) put(token string, f models.Feed, id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) > 10000 {
+		clear(t.m)
+	}
+	t.m[string(models.HashSecret(token))] = tokenEntry{f, id}
+}
+
+func (t *tokenCache) drop(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, string(models.HashSecret(token)))
+}
+
+func (t *tokenCache) get(token string) (tokenEntry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.m[string(models.HashSecret(token))]
+	return e, ok
+}
+
+// bearer returns the token of an "Authorization: Bearer …" header.
+func bearer(c *gin.Context) string {
+	a := c.GetHeader("Authorization")
+	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}

@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+// Routes is the single map of every URL the app serves.
+func (h *Handler) Routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(h.cfg.TrustedProxies); err != nil {
+		h.log.Error("trusted proxies", "err", err)
+	}
+	r.Use(requestID, h.observe, h.recovery, h.securityHeaders)
+	r.NoRoute(h.notFound)
+	r.NoMethod(h.methodNotAllowed)
+
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{})))
+
+	r.POST("/hooks/splunk/:token", h.ingestSplunk)
+	r.POST("/hooks/splunk", h.ingestSplunk)
+
+	api := r.Group("/api/v1", h.apiAuth)
+	viewer := api.Group("", h.requireRole(models.RoleViewer))
+	viewer.GET("/feeds", h.listFeedsAPI)
+	viewer.GET("/feeds/:id", h.showFeedAPI)
+	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
+	viewer.GET("/feeds/:id/samples", h.listSamplesAPI)
+	return r
+}
+
+func (h *Handler) notFound(c *gin.Context) {
+	h.failJSON(c, http.StatusNotFound, models.Errorf(models.ENOTFOUND, "no such page: %s", c.Request.URL.Path))
+}
+
+func (h *Handler) methodNotAllowed(c *gin.Context) {
+	msg := "method " + c.Request.Method + " is not allowed here"
+	if allow := c.Writer.Header().Get("Allow"); allow != "" {
+		msg += "; use " + strings.ReplaceAll(allow, ",", " or")
+	}
+	h.failJSON(c, http.StatusMethodNotAllowed, models.Errorf("method_not_allowed", "%s", msg))
+}
+
+// secure reports whether the app is served over https (cookies, HSTS).
+func (h *Handler) secure() bool { return strings.HasPrefix(h.cfg.BaseURL, "https://") }

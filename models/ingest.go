@@ -1,0 +1,352 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Delivery outcomes, as the delivery log shows them.
+const (
+	OutcomeAccepted  = "accepted"  // every row stored (some may have been duplicates)
+	OutcomeDuplicate = "duplicate" // every row had been stored before
+	OutcomePartial   = "partial"   // some rows stored, some rejected
+	OutcomeRejected  = "rejected"  // every row rejected
+	OutcomeRefused   = "refused"   // the body itself was refused (not JSON, too large, …)
+	OutcomeSpooled   = "spooled"   // accepted into the local spool while the database was down
+)
+
+// Delivery is one webhook POST as received, kept whatever its outcome.
+type Delivery struct {
+	ID            int64     `gorm:"primaryKey" json:"id"`
+	FeedID        int64     `json:"feed_id"`
+	TokenID       *int64    `json:"token_id"`
+	ReceivedAt    time.Time `json:"received_at"`
+	Status        int       `json:"status"`
+	Outcome       string    `json:"outcome"`
+	Shape         string    `json:"shape"`
+	ContentType   string    `json:"content_type"`
+	SID           string    `gorm:"column:sid" json:"sid"`
+	SearchName    string    `json:"search_name"`
+	ResultsLink   string    `json:"results_link"`
+	Body          []byte    `json:"-"`
+	BodyBytes     int       `json:"body_bytes"`
+	BodyTruncated bool      `json:"body_truncated"`
+	RowsTotal     int       `json:"rows"`
+	Accepted      int       `json:"accepted"`
+	Duplicates    int       `json:"duplicates"`
+	Rejected      int       `json:"rejected"`
+	Error         string    `json:"error"`
+	Rejections    string    `json:"-"`
+}
+
+// RejectionList decodes the stored rejections.
+func (d Delivery) RejectionList() []Rejection {
+	var out []Rejection
+	_ = json.Unmarshal([]byte(d.Rejections), &out)
+	if out == nil {
+		out = []Rejection{}
+	}
+	return out
+}
+
+// IngestResult is what the webhook answers.
+type IngestResult struct {
+	DeliveryID int64       `json:"delivery_id"`
+	Accepted   int         `json:"accepted"`
+	Duplicates int         `json:"duplicates"`
+	Rejected   []Rejection `json:"rejected"`
+	Status     int         `json:"-"`
+	Outcome    string      `json:"-"`
+}
+
+// settle sets the outcome and HTTP status from the counts.
+func (d *Delivery) settle() {
+	switch {
+	case d.Rejected > 0 && d.Accepted+d.Duplicates == 0:
+		d.Outcome, d.Status = OutcomeRejected, http.StatusUnprocessableEntity
+	case d.Rejected > 0:
+		d.Outcome, d.Status = OutcomePartial, http.StatusOK
+	case d.Accepted == 0 && d.Duplicates > 0:
+		d.Outcome, d.Status = OutcomeDuplicate, http.StatusOK
+	default:
+		d.Outcome, d.Status = OutcomeAccepted, http.StatusOK
+	}
+}
+
+// NewDelivery fills a delivery record from a parsed body; the caller sets
+// the feed, token, receipt time and raw body.
+func NewDelivery(b SplunkBody) Delivery {
+	rej, _ := json.Marshal(b.Rejected)
+	if b.Rejected == nil {
+		rej = []byte("[]")
+	}
+	return Delivery{
+		Shape: b.Shape, SID: b.SID, SearchName: b.SearchName, ResultsLink: b.ResultsLink,
+		RowsTotal: len(b.Rows) + len(b.Rejected), Rejected: len(b.Rejected), Rejections: string(rej),
+	}
+}
+
+const insertChunk = 400 // rows per INSERT: 7 parameters each stays under SQLite's limit
+
+// Ingest stores a delivery and its accepted rows in one transaction, skipping
+// rows stored before (same sid and content). It returns only after commit.
+func (s *Store) Ingest(ctx context.Context, d *Delivery, rows []Row) (IngestResult, error) {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		d.Accepted, d.Duplicates = 0, 0
+		d.settle() // provisional; rewritten below once duplicates are known
+		if err := tx.Omit("id").Create(d).Error; err != nil {
+			return fmt.Errorf("insert delivery: %w", err)
+		}
+		inserted, err := s.insertSamples(tx, d, rows)
+		if err != nil {
+			return err
+		}
+		d.Accepted, d.Duplicates = len(inserted), len(rows)-len(inserted)
+		d.settle()
+		if err := tx.Model(&Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
+			"accepted": d.Accepted, "duplicates": d.Duplicates, "outcome": d.Outcome, "status": d.Status,
+		}).Error; err != nil {
+			return fmt.Errorf("settle delivery: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return IngestResult{DeliveryID: d.ID, Accepted: d.Accepted, Duplicates: d.Duplicates,
+		Rejected: d.RejectionList(), Status: d.Status, Outcome: d.Outcome}, nil
+}
+
+// insertSamples inserts rows not seen before and returns those it inserted.
+func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, error) {
+	seen := make(map[string]bool, len(rows))
+	unique := rows[:0:0]
+	for _, r := range rows {
+		if !seen[string(r.Hash)] {
+			seen[string(r.Hash)] = true
+			unique = append(unique, r)
+		}
+	}
+	var inserted []Row
+	for start := 0; start < len(unique); start += insertChunk {
+		chunk := unique[start:min(start+insertChunk, len(unique))]
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO samples (feed_id, series, ts, fields, delivery_id, sid, row_hash) VALUES ")
+		args := make([]any, 0, len(chunk)*7)
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?,?,?,?,?,?,?)")
+			fields, _ := json.Marshal(r.Fields)
+			args = append(args, d.FeedID, r.Series, r.Time, string(fields), d.ID, d.SID, r.Hash)
+		}
+		sb.WriteString(" ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING row_hash")
+		var hashes [][]byte
+		if err := tx.Raw(sb.String(), args...).Scan(&hashes).Error; err != nil {
+			return nil, fmt.Errorf("insert samples: %w", err)
+		}
+		fresh := make(map[string]bool, len(hashes))
+		for _, h := range hashes {
+			fresh[string(h)] = true
+		}
+		for _, r := range chunk {
+			if fresh[string(r.Hash)] {
+				inserted = append(inserted, r)
+			}
+		}
+	}
+	return inserted, nil
+}
+
+// RecordDelivery stores a delivery that stored no rows (refused, or spooled).
+func (s *Store) RecordDelivery(ctx context.Context, d *Delivery) error {
+	if d.Rejections == "" {
+		d.Rejections = "[]"
+	}
+	if err := s.db.WithContext(ctx).Omit("id").Create(d).Error; err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	return nil
+}
+
+// DeliveryQuery pages through a feed's delivery log, newest first.
+type DeliveryQuery struct {
+	Limit    int
+	BeforeID int64  // 0 = from the newest
+	Outcome  string // "" = any
+}
+
+// Deliveries lists a feed's deliveries, newest first, bodies included.
+func (s *Store) Deliveries(ctx context.Context, feedID int64, q DeliveryQuery) ([]Delivery, error) {
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	db := s.db.WithContext(ctx).Where("feed_id = ?", feedID)
+	if q.BeforeID > 0 {
+		db = db.Where("id < ?", q.BeforeID)
+	}
+	if q.Outcome != "" {
+		db = db.Where("outcome = ?", q.Outcome)
+	}
+	var out []Delivery
+	if err := db.Order("id DESC").Limit(q.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list deliveries of feed %d: %w", feedID, err)
+	}
+	return out, nil
+}
+
+// Sample is a stored row as the API returns it.
+type Sample struct {
+	ID          int64              `json:"id"`
+	Time        time.Time          `json:"time"`
+	Series      string             `json:"series"`
+	Fields      map[string]float64 `json:"fields"`
+	SID         string             `json:"sid"`
+	ResultsLink string             `json:"results_link"`
+	DeliveryID  *int64             `json:"delivery_id"`
+}
+
+// SampleQuery selects samples of one feed, oldest first.
+type SampleQuery struct {
+	Series   *string
+	From, To time.Time // To is exclusive; zero = unbounded
+	AfterID  int64     // paging cursor: samples with (ts, id) after this sample's
+	Limit    int
+}
+
+// Samples lists a feed's samples in time order.
+func (s *Store) Samples(ctx context.Context, feedID int64, q SampleQuery) ([]Sample, error) {
+	if q.Limit <= 0 || q.Limit > 5000 {
+		q.Limit = 1000
+	}
+	db := s.db.WithContext(ctx).Table("samples AS s").
+		Select("s.id, s.ts, s.series, s.fields, s.sid, s.delivery_id, COALESCE(d.results_link, '') AS results_link").
+		Joins("LEFT JOIN deliveries d ON d.id = s.delivery_id").
+		Where("s.feed_id = ?", feedID)
+	if q.Series != nil {
+		db = db.Where("s.series = ?", *q.Series)
+	}
+	if !q.From.IsZero() {
+		db = db.Where("s.ts >= ?", q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		db = db.Where("s.ts < ?", q.To.UTC())
+	}
+	if q.AfterID > 0 {
+		var after struct{ TS time.Time }
+		if err := s.db.WithContext(ctx).Raw("SELECT ts FROM samples WHERE id = ? AND feed_id = ?", q.AfterID, feedID).Scan(&after).Error; err != nil {
+			return nil, fmt.Errorf("read cursor: %w", err)
+		}
+		db = db.Where("(s.ts > ? OR (s.ts = ? AND s.id > ?))", after.TS, after.TS, q.AfterID)
+	}
+	var rows []struct {
+		ID          int64
+		TS          time.Time
+		Series      string
+		Fields      string
+		SID         string `gorm:"column:sid"`
+		DeliveryID  *int64
+		ResultsLink string
+	}
+	if err := db.Order("s.ts, s.id").Limit(q.Limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list samples of feed %d: %w", feedID, err)
+	}
+	out := make([]Sample, len(rows))
+	for i, r := range rows {
+		out[i] = Sample{ID: r.ID, Time: r.TS.UTC(), Series: r.Series, SID: r.SID, ResultsLink: r.ResultsLink, DeliveryID: r.DeliveryID}
+		_ = json.Unmarshal([]byte(r.Fields), &out[i].Fields)
+	}
+	return out, nil
+}
+
+// IngestOptions bound what one delivery may carry.
+type IngestOptions struct {
+	MaxRows     int
+	MaxRawBytes int // how much of a refused body the delivery log keeps
+}
+
+// IngestBody parses a webhook body for a feed and stores it: the rows it can,
+// and the delivery record whatever happens. A body-level refusal is stored
+// and returned as an *Error (EINVALID or ETOOLARGE).
+func (s *Store) IngestBody(ctx context.Context, feed Feed, tokenID int64, body []byte, contentType string,
+	receivedAt time.Time, opt IngestOptions) (IngestResult, error) {
+	parsed, perr := ParseSplunk(body, contentType, ParseOptions{
+		TimeField: feed.TimeField, SeriesField: feed.SeriesField,
+		ReceivedAt: receivedAt, MaxRows: opt.MaxRows,
+	})
+	d := NewDelivery(parsed)
+	d.FeedID, d.ReceivedAt, d.ContentType = feed.ID, receivedAt.UTC(), truncate(contentType, 100)
+	if tokenID != 0 {
+		d.TokenID = &tokenID
+	}
+	d.Body, d.BodyBytes = body, len(body)
+	if perr != nil {
+		d.Outcome, d.Status, d.Error = OutcomeRefused, StatusFor(perr), ErrorMessage(perr)
+		d.keepAtMost(opt.MaxRawBytes)
+		if err := s.RecordDelivery(ctx, &d); err != nil {
+			// The refusal is still the answer; losing its log entry is the lesser harm.
+			s.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", err)
+		}
+		return IngestResult{DeliveryID: d.ID, Rejected: []Rejection{}, Status: d.Status, Outcome: d.Outcome}, perr
+	}
+	return s.Ingest(ctx, &d, parsed.Rows)
+}
+
+// RecordRefusal keeps a delivery refused before its body could be read (over the size limit).
+func (s *Store) RecordRefusal(ctx context.Context, feed Feed, tokenID int64, head []byte, size int, contentType string,
+	receivedAt time.Time, refusal error, maxRaw int) error {
+	d := Delivery{FeedID: feed.ID, ReceivedAt: receivedAt.UTC(), ContentType: truncate(contentType, 100),
+		Body: head, BodyBytes: size, Outcome: OutcomeRefused, Status: StatusFor(refusal), Error: ErrorMessage(refusal)}
+	if tokenID != 0 {
+		d.TokenID = &tokenID
+	}
+	d.keepAtMost(maxRaw)
+	d.BodyTruncated = d.BodyTruncated || len(head) < size
+	return s.RecordDelivery(ctx, &d)
+}
+
+func (d *Delivery) keepAtMost(n int) {
+	if n > 0 && len(d.Body) > n {
+		d.Body, d.BodyTruncated = d.Body[:n], true
+	}
+}
+
+// StatusFor is the HTTP status that goes with an error's code.
+func StatusFor(err error) int {
+	switch ErrorCode(err) {
+	case EINVALID:
+		return http.StatusBadRequest
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case ETOOMANY:
+		return http.StatusTooManyRequests
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// PruneDeliveries deletes delivery records received before the cut-off; the
+// samples they brought stay.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("received_at < ?", before.UTC()).Delete(&Delivery{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

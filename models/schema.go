@@ -1,0 +1,6 @@
+package models
+
+// Schema lists every GORM model, for the test that keeps models and migrations in step.
+func Schema() []any {
+	return []any{&Feed{}, &FeedToken{}, &Delivery{}, &APIToken{}}
+}

@@ -1,0 +1,188 @@
+// Package models holds Sitemetrics' domain types, the store that keeps them
+// (all GORM and SQL live here), and the SLO math as pure functions.
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/sitemetrics/sitemetrics/migrations"
+)
+
+// Store is the one door to the database.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	log     *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// DatabaseTarget describes where the data lives, for logs and the README's promise
+// that a first run needs nothing installed.
+func DatabaseTarget(databaseURL, dataDir string) (dialect, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return migrations.Postgres, databaseURL, nil
+	case strings.HasPrefix(databaseURL, "sqlite://"):
+		path := strings.TrimPrefix(databaseURL, "sqlite://")
+		if path == "" {
+			return "", "", Errorf(EINVALID, "sqlite:// needs a file path, e.g. sqlite:///var/lib/sitemetrics/sitemetrics.db")
+		}
+		return migrations.SQLite, path, nil
+	case databaseURL == "":
+		return migrations.SQLite, filepath.Join(dataDir, "sitemetrics.db"), nil
+	default:
+		return "", "", Errorf(EINVALID, "must start with postgres:// or sqlite://")
+	}
+}
+
+// Open connects to PostgreSQL or opens (creating it if needed) the SQLite file.
+func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*Store, error) {
+	dialect, dsn, err := DatabaseTarget(databaseURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+		}),
+		NowFunc: func() time.Time { return time.Now().UTC() },
+	}
+	var db *gorm.DB
+	if dialect == migrations.Postgres {
+		db, err = gorm.Open(postgres.Open(dsn), cfg)
+	} else {
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+		}
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == migrations.Postgres {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		sqlDB.SetMaxOpenConns(8)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, Errorf(EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// sqliteDSN turns a path into a DSN with the pragmas the app relies on:
+// WAL for concurrent readers, FULL sync so a 2xx survives a power cut,
+// immediate transactions so writers queue instead of failing.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect is migrations.Postgres or migrations.SQLite.
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB exposes the GORM handle to tests and benchmarks.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Migrate applies pending migrations and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return 0, err
+	}
+	return migrations.Up(ctx, sqlDB, s.dialect, s.log)
+}
+
+// Ready reports whether the database answers and the schema is current.
+func (s *Store) Ready(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return Errorf(EUNAVAILABLE, "database unreachable: %v", err)
+	}
+	pending, err := migrations.Pending(ctx, sqlDB, s.dialect, s.log)
+	if err != nil {
+		return Errorf(EUNAVAILABLE, "%v", err)
+	}
+	if pending {
+		return Errorf(EUNAVAILABLE, "database migrations pending")
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// notFound maps GORM's not-found to our code, leaving other errors wrapped.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Errorf(ENOTFOUND, format, args...)
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// isUnique reports a unique-constraint violation.
+func isUnique(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
+
+// IsUnavailable reports whether err means the database could not be reached,
+// as opposed to the database refusing the statement.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if ErrorCode(err) == EUNAVAILABLE {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "broken pipe", "connection reset", "failed to connect",
+		"unexpected EOF", "conn closed", "the database system is", "terminating connection", "i/o timeout",
+		"no such host", "driver: bad connection", "server closed the connection"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}

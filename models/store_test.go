@@ -1,0 +1,235 @@
+package models_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
+)
+
+var ctx = context.Background()
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "splunk", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustFeed(t *testing.T, s *models.Store, name, series string) (models.Feed, string) {
+	t.Helper()
+	f, err := s.CreateFeed(ctx, models.FeedInput{Name: name, Interval: "5m", SeriesField: series})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.CreateFeedToken(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, tok
+}
+
+func TestFeeds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		f, tok := mustFeed(t, s, "web", "service")
+		if f.IntervalSeconds != 300 || f.TimeField != "_time" || f.SeriesField != "service" {
+			t.Fatalf("feed %+v", f)
+		}
+		if !strings.HasPrefix(tok, "smf_") || len(tok) < 4+43 {
+			t.Fatalf("token %q is not a 32-byte secret", tok)
+		}
+		_, err := s.CreateFeed(ctx, models.FeedInput{Name: "web"})
+		if models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("duplicate name: %v", err)
+		}
+		for _, bad := range []models.FeedInput{{Name: ""}, {Name: "Web Feed"}, {Name: "ok", Interval: "5"}, {Name: "ok", Interval: "1s"}, {Name: "ok", Interval: "48h"}} {
+			if _, err := s.CreateFeed(ctx, bad); models.ErrorCode(err) != models.EINVALID {
+				t.Errorf("CreateFeed(%+v) = %v, want invalid", bad, err)
+			}
+		}
+
+		got, id, err := s.FeedByToken(ctx, tok)
+		if err != nil || got.ID != f.ID || id == 0 {
+			t.Fatalf("FeedByToken = %+v, %d, %v", got, id, err)
+		}
+		// Rotation: a second token works alongside the first; revoking one leaves the other.
+		tok2, t2, err := s.CreateFeedToken(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeFeedToken(ctx, f.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.FeedByToken(ctx, tok); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("revoked token still works: %v", err)
+		}
+		if _, _, err := s.FeedByToken(ctx, tok2); err != nil {
+			t.Fatalf("second token: %v", err)
+		}
+		_, _, unknownErr := s.FeedByToken(ctx, "smf_"+strings.Repeat("A", 43))
+		if models.ErrorCode(unknownErr) != models.ENOTFOUND || unknownErr.Error() != "unknown or revoked token" {
+			t.Fatalf("unknown token: %v", unknownErr)
+		}
+		list, err := s.Feeds(ctx)
+		if err != nil || len(list) != 1 || len(list[0].Tokens) != 2 || list[0].Tokens[0].RevokedAt == nil || list[0].Tokens[1].ID != t2.ID {
+			t.Fatalf("Feeds = %+v, %v", list, err)
+		}
+		if strings.Contains(list[0].Tokens[1].Hint, tok2[4:20]) {
+			t.Fatal("the hint reveals the token")
+		}
+	})
+}
+
+func TestIngestIdempotentAndReadBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		f, _ := mustFeed(t, s, "web", "service")
+		opt := models.IngestOptions{MaxRows: 5000, MaxRawBytes: 1 << 20}
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+		res, err := s.IngestBody(ctx, f, 0, readFixture(t, "per_result_1.json"), "application/json", now, opt)
+		if err != nil || res.Accepted != 1 || res.Duplicates != 0 || res.Status != 200 {
+			t.Fatalf("first delivery: %+v %v", res, err)
+		}
+		res, err = s.IngestBody(ctx, f, 0, readFixture(t, "per_result_2.json"), "application/json", now, opt)
+		if err != nil || res.Accepted != 1 {
+			t.Fatalf("second row of the same sid: %+v %v", res, err)
+		}
+		res, err = s.IngestBody(ctx, f, 0, readFixture(t, "per_result_1.json"), "application/json", now.Add(time.Minute), opt)
+		if err != nil || res.Accepted != 0 || res.Duplicates != 1 || res.Outcome != models.OutcomeDuplicate {
+			t.Fatalf("redelivery: %+v %v", res, err)
+		}
+		res, err = s.IngestBody(ctx, f, 0, []byte(`{"results":[{"service":"checkout","_time":"1659706159","total":"5","good":"5"},{"service":"checkout","total":"NaN"}]}`), "", now, opt)
+		if err != nil || res.Accepted != 1 || len(res.Rejected) != 1 || res.Outcome != models.OutcomePartial {
+			t.Fatalf("partial: %+v %v", res, err)
+		}
+		_, err = s.IngestBody(ctx, f, 0, []byte(`{nope`), "application/json", now, opt)
+		if models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("malformed: %v", err)
+		}
+
+		checkout := "checkout"
+		samples, err := s.Samples(ctx, f.ID, models.SampleQuery{Series: &checkout})
+		if err != nil || len(samples) != 3 {
+			t.Fatalf("samples: %d %v", len(samples), err)
+		}
+		first := samples[0]
+		if first.Fields["total"] != 612 || first.Fields["p95_ms"] != 201.5 || !first.Time.Equal(time.Date(2022, 8, 5, 13, 24, 19, 827088000, time.UTC)) ||
+			!strings.Contains(first.ResultsLink, "loadjob") || !strings.HasSuffix(first.SID, "_at_1659705853_1.1") {
+			t.Fatalf("first sample %+v", first)
+		}
+		if _, ok := first.Fields["host"]; ok {
+			t.Fatal("host stored as a number")
+		}
+		page, err := s.Samples(ctx, f.ID, models.SampleQuery{Limit: 2})
+		if err != nil || len(page) != 2 {
+			t.Fatal(page, err)
+		}
+		rest, err := s.Samples(ctx, f.ID, models.SampleQuery{AfterID: page[1].ID})
+		if err != nil || len(rest) != 1 || rest[0].ID == page[0].ID {
+			t.Fatalf("second page %+v %v", rest, err)
+		}
+		window, err := s.Samples(ctx, f.ID, models.SampleQuery{From: time.Unix(1659706000, 0), To: time.Unix(1659706200, 0)})
+		if err != nil || len(window) != 1 || window[0].Fields["total"] != 5 {
+			t.Fatalf("time window %+v %v", window, err)
+		}
+
+		ds, err := s.Deliveries(ctx, f.ID, models.DeliveryQuery{})
+		if err != nil || len(ds) != 5 {
+			t.Fatalf("deliveries %d %v", len(ds), err)
+		}
+		outcomes := []string{}
+		for _, d := range ds {
+			outcomes = append(outcomes, d.Outcome)
+		}
+		if strings.Join(outcomes, ",") != "refused,partial,duplicate,accepted,accepted" {
+			t.Fatalf("outcomes %v", outcomes)
+		}
+		if ds[0].Status != 400 || string(ds[0].Body) != "{nope" || !strings.Contains(ds[0].Error, "malformed JSON") {
+			t.Fatalf("refused delivery %+v", ds[0])
+		}
+		if r := ds[1].RejectionList(); len(r) != 1 || r[0].Row != 1 || !strings.Contains(r[0].Reason, "NaN") {
+			t.Fatalf("rejections %+v", r)
+		}
+		if !strings.Contains(string(ds[4].Body), `"host": "web01"`) {
+			t.Fatal("the raw body (with host) is not kept")
+		}
+	})
+}
+
+func TestIngestBatchAtomicAndChunked(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		f, _ := mustFeed(t, s, "bulk", "")
+		var b strings.Builder
+		b.WriteString(`{"results":[`)
+		for i := 0; i < 1000; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(`{"_time":"` + itoa(1700000000+i*60) + `","total":"` + itoa(i) + `"}`)
+		}
+		b.WriteString("]}")
+		opt := models.IngestOptions{MaxRows: 5000, MaxRawBytes: 1 << 20}
+		res, err := s.IngestBody(ctx, f, 0, []byte(b.String()), "", time.Now(), opt)
+		if err != nil || res.Accepted != 1000 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		res, err = s.IngestBody(ctx, f, 0, []byte(b.String()), "", time.Now(), opt)
+		if err != nil || res.Accepted != 0 || res.Duplicates != 1000 {
+			t.Fatalf("redelivered batch: %+v %v", res, err)
+		}
+		all, err := s.Samples(ctx, f.ID, models.SampleQuery{Limit: 5000})
+		if err != nil || len(all) != 1000 || all[999].Fields["total"] != 999 {
+			t.Fatalf("%d %v", len(all), err)
+		}
+	})
+}
+
+func TestAPITokens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		plain, tok, err := s.CreateAPIToken(ctx, "ci", models.RoleSRE, "cli")
+		if err != nil || !strings.HasPrefix(plain, "sma_") {
+			t.Fatal(plain, err)
+		}
+		got, err := s.APITokenBySecret(ctx, plain)
+		if err != nil || got.ID != tok.ID || got.Role != models.RoleSRE {
+			t.Fatal(got, err)
+		}
+		if _, _, err := s.CreateAPIToken(ctx, "x", "root", "cli"); models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("bad role: %v", err)
+		}
+		if err := s.RevokeAPIToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.APITokenBySecret(ctx, plain); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("revoked: %v", err)
+		}
+	})
+}
+
+func TestPruneDeliveriesKeepsSamples(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		f, _ := mustFeed(t, s, "web", "service")
+		old := time.Now().Add(-40 * 24 * time.Hour)
+		if _, err := s.IngestBody(ctx, f, 0, readFixture(t, "native_slo_report.json"), "", old, models.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneDeliveries(ctx, time.Now().Add(-30*24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		samples, err := s.Samples(ctx, f.ID, models.SampleQuery{})
+		if err != nil || len(samples) != 1 || samples[0].ResultsLink != "" {
+			t.Fatalf("%+v %v", samples, err)
+		}
+	})
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
