@@ -120,27 +120,36 @@ func (h *Handler) countDelivery(outcome string) {
 	h.metrics.Deliveries.WithLabelValues(outcome).Inc()
 }
 
-// feedForToken looks the token up, falling back to the feeds this replica has
-// seen recently when the database cannot be reached (so the spool can take over).
+// tokenFresh is how long a looked-up token is trusted without asking the
+// database again. It saves a round trip per delivery; a token revoked on
+// another replica stops working within this time (on this one, at once).
+const tokenFresh = 5 * time.Second
+
+// feedForToken finds the token's feed: from this replica's recent lookups,
+// else the database; and while the database cannot be reached, from any
+// earlier lookup, so that the spool can take the delivery.
 func (h *Handler) feedForToken(c *gin.Context, token string) (models.Feed, int64, error) {
+	now := time.Now()
+	cached, ok := h.tokens.get(token)
+	if ok && now.Sub(cached.at) < tokenFresh {
+		return cached.feed, cached.tokenID, nil
+	}
 	feed, tokenID, err := h.store.FeedByToken(c.Request.Context(), token)
 	switch {
 	case err == nil:
-		h.tokens.put(token, feed, tokenID)
+		h.tokens.put(token, tokenEntry{feed: feed, tokenID: tokenID, at: now})
 		return feed, tokenID, nil
 	case models.ErrorCode(err) == models.ENOTFOUND:
 		h.tokens.drop(token)
 		return models.Feed{}, 0, err
-	case models.IsUnavailable(err) && h.spool != nil:
-		if e, ok := h.tokens.get(token); ok {
-			return e.feed, e.tokenID, nil
-		}
+	case models.IsUnavailable(err) && h.spool != nil && ok:
+		return cached.feed, cached.tokenID, nil
 	}
 	return models.Feed{}, 0, models.Errorf(models.EUNAVAILABLE, "storage unavailable: %v", err)
 }
 
 // tokenCache remembers, per replica, which feed a token opened, keyed by the
-// token's hash; it is read only while the database is unreachable.
+// token's hash.
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[string]tokenEntry
@@ -149,23 +158,31 @@ type tokenCache struct {
 type tokenEntry struct {
 	feed    models.Feed
 	tokenID int64
+	at      time.Time
 }
 
 func newTokenCache() *tokenCache { return &tokenCache{m: map[string]tokenEntry{}} }
 
-func (t *tokenCache) put(token string, f models.Feed, id int64) {
+func (t *tokenCache) put(token string, e tokenEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.m) > 10000 {
 		clear(t.m)
 	}
-	t.m[string(models.HashSecret(token))] = tokenEntry{f, id}
+	t.m[string(models.HashSecret(token))] = e
 }
 
 func (t *tokenCache) drop(token string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.m, string(models.HashSecret(token)))
+}
+
+// forget empties the cache, after a token or feed was revoked or deleted here.
+func (t *tokenCache) forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.m)
 }
 
 func (t *tokenCache) get(token string) (tokenEntry, bool) {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/sitemetrics/sitemetrics/migrations"
 )
 
 // Delivery outcomes, as the delivery log shows them.
@@ -92,12 +94,42 @@ func NewDelivery(b SplunkBody) Delivery {
 	}
 }
 
-const insertChunk = 400 // rows per INSERT: 7 parameters each stays under SQLite's limit
+const insertChunk = 400 // rows per SQLite INSERT: 7 parameters each stays under its limit
 
-// Ingest stores a delivery and its accepted rows in one transaction, skipping
-// rows stored before (same sid and content). It returns only after commit.
+// Ingest stores a delivery and its accepted rows atomically, skipping rows
+// stored before (same sid and content). It returns only after commit.
 func (s *Store) Ingest(ctx context.Context, d *Delivery, rows []Row) (IngestResult, error) {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	rows = uniqueRows(rows)
+	var err error
+	if s.dialect == migrations.Postgres {
+		err = s.ingestPostgres(ctx, d, rows)
+	} else {
+		err = s.ingestTx(ctx, d, rows)
+	}
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return IngestResult{DeliveryID: d.ID, Accepted: d.Accepted, Duplicates: d.Duplicates,
+		Rejected: d.RejectionList(), Status: d.Status, Outcome: d.Outcome}, nil
+}
+
+// uniqueRows drops rows repeated within one delivery; they count as duplicates.
+func uniqueRows(rows []Row) []Row {
+	seen := make(map[string]bool, len(rows))
+	out := rows[:0:0]
+	for _, r := range rows {
+		if !seen[string(r.Hash)] {
+			seen[string(r.Hash)] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ingestTx is the portable path: one transaction, a few statements.
+func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
+	valid := d.RowsTotal - d.Rejected
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		d.Accepted, d.Duplicates = 0, 0
 		d.settle() // provisional; rewritten below once duplicates are known
 		if err := tx.Omit("id").Create(d).Error; err != nil {
@@ -107,7 +139,7 @@ func (s *Store) Ingest(ctx context.Context, d *Delivery, rows []Row) (IngestResu
 		if err != nil {
 			return err
 		}
-		d.Accepted, d.Duplicates = len(inserted), len(rows)-len(inserted)
+		d.Accepted, d.Duplicates = len(inserted), valid-len(inserted)
 		d.settle()
 		if err := tx.Model(&Delivery{}).Where("id = ?", d.ID).Updates(map[string]any{
 			"accepted": d.Accepted, "duplicates": d.Duplicates, "outcome": d.Outcome, "status": d.Status,
@@ -116,26 +148,13 @@ func (s *Store) Ingest(ctx context.Context, d *Delivery, rows []Row) (IngestResu
 		}
 		return nil
 	})
-	if err != nil {
-		return IngestResult{}, err
-	}
-	return IngestResult{DeliveryID: d.ID, Accepted: d.Accepted, Duplicates: d.Duplicates,
-		Rejected: d.RejectionList(), Status: d.Status, Outcome: d.Outcome}, nil
 }
 
 // insertSamples inserts rows not seen before and returns those it inserted.
 func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, error) {
-	seen := make(map[string]bool, len(rows))
-	unique := rows[:0:0]
-	for _, r := range rows {
-		if !seen[string(r.Hash)] {
-			seen[string(r.Hash)] = true
-			unique = append(unique, r)
-		}
-	}
 	var inserted []Row
-	for start := 0; start < len(unique); start += insertChunk {
-		chunk := unique[start:min(start+insertChunk, len(unique))]
+	for start := 0; start < len(rows); start += insertChunk {
+		chunk := rows[start:min(start+insertChunk, len(rows))]
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO samples (feed_id, series, ts, fields, delivery_id, sid, row_hash) VALUES ")
 		args := make([]any, 0, len(chunk)*7)
@@ -144,8 +163,7 @@ func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, erro
 				sb.WriteString(",")
 			}
 			sb.WriteString("(?,?,?,?,?,?,?)")
-			fields, _ := json.Marshal(r.Fields)
-			args = append(args, d.FeedID, r.Series, r.Time, string(fields), d.ID, d.SID, r.Hash)
+			args = append(args, d.FeedID, r.Series, r.Time, fieldsJSON(r.Fields), d.ID, d.SID, r.Hash)
 		}
 		sb.WriteString(" ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING row_hash")
 		var hashes [][]byte
@@ -163,6 +181,11 @@ func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, erro
 		}
 	}
 	return inserted, nil
+}
+
+func fieldsJSON(f map[string]float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
 }
 
 // RecordDelivery stores a delivery that stored no rows (refused, or spooled).

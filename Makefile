@@ -1,0 +1,40 @@
+# Sitemetrics. `make test` is the one test command (CI runs exactly it).
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+FUZZTIME ?= 20s
+
+.PHONY: build demo test test-go generate bench-ingest bench-status bench-pages
+
+## build: the binary, with its version from git, in bin/
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/sitemetrics ./cmd/sitemetrics
+
+## demo: run the app with demo data and a simulated Splunk
+demo:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/sitemetrics serve --demo
+
+## test: every test, on SQLite and PostgreSQL, against a real slapd and Chromium
+## (installs what is missing with apt-get when run as root)
+test:
+	./.ci/with-services $(MAKE) --no-print-directory test-go
+
+# test-go expects the services started by .ci/with-services.
+test-go:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@before=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
+	  $(GO) tool templ generate -path . >/dev/null 2>&1; \
+	  after=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
+	  test "$$before" = "$$after" || { echo "generated templ code was stale: run make generate and commit"; exit 1; }
+	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz FuzzParseSplunk -fuzztime $(FUZZTIME) ./models
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate -path .
+
+## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
+bench-ingest:
+	./.ci/with-services $(GO) test -run '^$$' -bench Ingest -benchtime 4000x ./cmd/sitemetrics
