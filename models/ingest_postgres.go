@@ -13,7 +13,7 @@ import (
 // known rows, and the delivery row records how many were new.
 func (s *Store) ingestPostgres(ctx context.Context, d *Delivery, rows []Row) error {
 	valid := d.RowsTotal - d.Rejected
-	d.Accepted, d.Duplicates = 0, 0
+	d.Accepted, d.Duplicates = valid, 0
 	d.settle() // the outcome if every row is new; a duplicate-only delivery is told apart in SQL
 	var q strings.Builder
 	args := make([]any, 0, 20+len(rows)*4)
