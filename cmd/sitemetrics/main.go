@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	_ "time/tzdata" // calendar windows and viewers' zones work on hosts without zone files
 )
 
 func main() {
