@@ -7,15 +7,15 @@ import (
 
 // Error codes, mapped to HTTP statuses at one place in handlers.
 const (
-	EINVALID      = "invalid"       // the input is wrong; the message says how to fix it
-	ENOTFOUND     = "not_found"     // the thing does not exist (or is not visible)
-	ECONFLICT     = "conflict"      // the input clashes with something stored
-	EUNAUTHORIZED = "unauthorized"  // no or bad credentials
-	EFORBIDDEN    = "forbidden"     // credentials fine, role too low
-	ETOOLARGE     = "too_large"     // body or row count over a limit
-	EUNAVAILABLE  = "unavailable"   // a dependency (database, directory) is down
-	ETOOMANY      = "too_many"      // throttled
-	EINTERNAL     = "internal"      // a bug or an unexpected failure
+	EINVALID      = "invalid"      // the input is wrong; the message says how to fix it
+	ENOTFOUND     = "not_found"    // the thing does not exist (or is not visible)
+	ECONFLICT     = "conflict"     // the input clashes with something stored
+	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	EFORBIDDEN    = "forbidden"    // credentials fine, role too low
+	ETOOLARGE     = "too_large"    // body or row count over a limit
+	EUNAVAILABLE  = "unavailable"  // a dependency (database, directory) is down
+	ETOOMANY      = "too_many"     // throttled
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
 // Error is a domain error with a code and a message that is safe to show.

@@ -24,12 +24,12 @@ func (f Feed) Interval() time.Duration { return time.Duration(f.IntervalSeconds)
 
 // FeedToken is one of a feed's webhook secrets; only its hash is stored.
 type FeedToken struct {
-	ID         int64      `gorm:"primaryKey" json:"id"`
-	FeedID     int64      `json:"feed_id"`
-	Hash       []byte     `json:"-"`
-	Hint       string     `json:"hint"`
-	CreatedAt  time.Time  `json:"created_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID        int64      `gorm:"primaryKey" json:"id"`
+	FeedID    int64      `json:"feed_id"`
+	Hash      []byte     `json:"-"`
+	Hint      string     `json:"hint"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
 	// LastUsedAt is derived from the delivery log, not stored.
 	LastUsedAt *time.Time `gorm:"-" json:"last_used_at"`
 }

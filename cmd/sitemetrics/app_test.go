@@ -210,4 +210,3 @@ func mustf(t testing.TB, ok bool, format string, args ...any) {
 		t.Fatalf(format, args...)
 	}
 }
-
