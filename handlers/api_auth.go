@@ -10,9 +10,20 @@ import (
 
 // principal is who is asking: a person with a session or a script with a token.
 type principal struct {
-	Name   string
-	Role   models.Role
-	Source string // "token" or the session's source
+	Name        string // user name, or "token:<name>"
+	DisplayName string
+	Role        models.Role
+	Source      string // "token", or the session's source: ldap, cache, local
+	UserID      int64
+	SessionID   int64
+}
+
+// Display is the name shown in the top bar.
+func (p principal) Display() string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return p.Name
 }
 
 const principalKey = "principal"
@@ -26,7 +37,8 @@ func currentPrincipal(c *gin.Context) (principal, bool) {
 	return p, ok
 }
 
-// apiAuth accepts an API token in "Authorization: Bearer …".
+// apiAuth accepts an API token in "Authorization: Bearer …"; without one,
+// the session (loaded by loadSession) speaks for the caller.
 func (h *Handler) apiAuth(c *gin.Context) {
 	if plain := bearer(c); plain != "" {
 		t, err := h.store.APITokenBySecret(c.Request.Context(), plain)

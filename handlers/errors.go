@@ -25,7 +25,11 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	} else if status == http.StatusServiceUnavailable {
 		h.log.WarnContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
 	}
-	h.failJSON(c, status, err)
+	if isAPI(c) {
+		h.failJSON(c, status, err)
+		return
+	}
+	h.failPage(c, status, err)
 }
 
 func (h *Handler) failJSON(c *gin.Context, status int, err error) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
@@ -19,6 +20,7 @@ type Config struct {
 	DeliveryKeep   int    // bytes of a refused body kept in the delivery log
 	TrustedProxies []string
 	Version        string
+	Location       *time.Location // default display time zone
 }
 
 // Deps are the handlers' dependencies, passed in by run.
@@ -29,17 +31,40 @@ type Deps struct {
 	Metrics *Metrics
 	Config  Config
 	Now     func() time.Time
+	// Auth signs people in against the directory; nil means no directory:
+	// local accounts only.
+	Auth         Authenticator
+	RoleMappings []ldapauth.RoleMapping // shown on the admin page
+	Passwords    PasswordHasher
+	Policy       AuthPolicy
 }
 
 // Handler serves every route.
 type Handler struct {
-	store   Store
-	spool   *models.Spool
-	log     *slog.Logger
-	metrics *Metrics
-	cfg     Config
-	now     func() time.Time
-	tokens  *tokenCache
+	store        Store
+	spool        *models.Spool
+	log          *slog.Logger
+	metrics      *Metrics
+	cfg          Config
+	now          func() time.Time
+	tokens       *tokenCache
+	auth         Authenticator
+	roleMappings []ldapauth.RoleMapping
+	passwords    PasswordHasher
+	policy       AuthPolicy
+	dummyHash    string
+}
+
+// Authenticator is the directory sign-in with its cached-credential fallback.
+type Authenticator interface {
+	Authenticate(ctx context.Context, username, password string) (ldapauth.Identity, ldapauth.Outcome, error)
+	Status() ldapauth.Status
+}
+
+// PasswordHasher hashes and checks local-account passwords.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, encoded, password string) (bool, error)
 }
 
 // New builds the handler set.
@@ -50,8 +75,17 @@ func New(d Deps) *Handler {
 	if d.Config.IngestMaxBytes <= 0 {
 		d.Config.IngestMaxBytes = 1 << 20
 	}
-	return &Handler{store: d.Store, spool: d.Spool, log: d.Log, metrics: d.Metrics, cfg: d.Config,
-		now: d.Now, tokens: newTokenCache()}
+	if d.Passwords == nil {
+		d.Passwords = ldapauth.NewPasswords(0)
+	}
+	h := &Handler{store: d.Store, spool: d.Spool, log: d.Log, metrics: d.Metrics, cfg: d.Config,
+		now: d.Now, tokens: newTokenCache(), auth: d.Auth, roleMappings: d.RoleMappings, passwords: d.Passwords, policy: d.Policy}
+	h.policy.defaults()
+	// A hash of nothing anyone knows, checked when an account does not exist,
+	// so that a wrong name costs as much time as a wrong password.
+	dummy, _, _ := models.NewSecret("")
+	h.dummyHash, _ = h.passwords.Hash(context.Background(), dummy)
+	return h
 }
 
 // Store is every storage operation the handlers use; *models.Store implements it.
@@ -69,4 +103,18 @@ type Store interface {
 	Samples(ctx context.Context, feedID int64, q models.SampleQuery) ([]models.Sample, error)
 
 	APITokenBySecret(ctx context.Context, plain string) (models.APIToken, error)
+
+	UserByName(ctx context.Context, username string) (models.User, error)
+	UserByID(ctx context.Context, id int64) (models.User, error)
+	Users(ctx context.Context) ([]models.UserSummary, error)
+	RecordLocalLogin(ctx context.Context, userID int64) error
+	SetLocalPassword(ctx context.Context, userID int64, passwordHash string) error
+	CreateSession(ctx context.Context, in models.SessionInput) (string, models.Session, error)
+	SessionByToken(ctx context.Context, plain string) (models.SessionUser, error)
+	EndSession(ctx context.Context, plain string) error
+	EndUserSessions(ctx context.Context, userID int64) (int64, error)
+	UserSessions(ctx context.Context, userID int64) ([]models.Session, error)
+	RecordLoginFailure(ctx context.Context, username, clientIP string) error
+	LoginFailures(ctx context.Context, username, clientIP string, since time.Time) (byUser, byIP int, oldest time.Time, err error)
+	ClearLoginFailures(ctx context.Context, username string) error
 }

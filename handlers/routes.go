@@ -27,20 +27,41 @@ func (h *Handler) Routes() http.Handler {
 	r.GET("/readyz", h.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{})))
 
+	r.GET("/static/*path", h.serveStatic)
+
 	r.POST("/hooks/splunk/:token", h.ingestSplunk)
 	r.POST("/hooks/splunk", h.ingestSplunk)
 
-	api := r.Group("/api/v1", h.apiAuth)
+	// Everything below knows who is asking.
+	app := r.Group("", h.loadSession)
+	app.GET("/login", h.showLogin)
+	app.POST("/login", h.login)
+	app.POST("/logout", h.logout)
+
+	viewerPages := app.Group("", h.requirePage(models.RoleViewer))
+	viewerPages.GET("/account/password", h.showPassword)
+	viewerPages.POST("/account/password", h.changePassword)
+
+	adminPages := app.Group("/admin", h.requirePage(models.RoleAdmin))
+	adminPages.GET("/users", h.listUsers)
+	adminPages.POST("/users/:id/sessions/end", h.endUserSessions)
+
+	api := app.Group("/api/v1", h.apiAuth)
 	viewer := api.Group("", h.requireRole(models.RoleViewer))
 	viewer.GET("/feeds", h.listFeedsAPI)
 	viewer.GET("/feeds/:id", h.showFeedAPI)
 	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	viewer.GET("/feeds/:id/samples", h.listSamplesAPI)
+
+	admin := api.Group("", h.requireRole(models.RoleAdmin))
+	admin.GET("/users", h.listUsersAPI)
+	admin.GET("/users/:id/sessions", h.listUserSessionsAPI)
+	admin.DELETE("/users/:id/sessions", h.endUserSessions)
 	return r
 }
 
 func (h *Handler) notFound(c *gin.Context) {
-	h.failJSON(c, http.StatusNotFound, models.Errorf(models.ENOTFOUND, "no such page: %s", c.Request.URL.Path))
+	h.fail(c, models.Errorf(models.ENOTFOUND, "There is no page at %s.", c.Request.URL.Path))
 }
 
 func (h *Handler) methodNotAllowed(c *gin.Context) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/handlers"
+	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
@@ -40,13 +41,33 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	metrics := handlers.NewMetrics()
-	h := handlers.New(handlers.Deps{
-		Store: store, Spool: spool, Log: log, Metrics: metrics,
+	passwords := ldapauth.NewPasswords(0)
+	deps := handlers.Deps{
+		Store: store, Spool: spool, Log: log, Metrics: metrics, Passwords: passwords,
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
 			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: version,
 		},
-	})
+		Policy: handlers.AuthPolicy{
+			SessionLifetime: cfg.Auth.SessionLifetime, SessionIdle: cfg.Auth.SessionIdle,
+			CacheSessionLifetime: cfg.Auth.CacheSessionLifetime, MaxFailuresPerUser: cfg.Auth.MaxFailuresPerUser,
+			MaxFailuresPerIP: cfg.Auth.MaxFailuresPerIP, FailureWindow: cfg.Auth.FailureWindow,
+			CacheMaxAgeText: humanDuration(cfg.Auth.CacheMaxAge),
+		},
+	}
+	if len(cfg.LDAP.URLs) > 0 {
+		auth, err := ldapauth.New(cfg.ldapauthConfig(), store, log)
+		if err != nil {
+			return fmt.Errorf("configuration: LDAP: %w", err)
+		}
+		go auth.Run(ctx)
+		deps.Auth = auth
+		deps.RoleMappings = cfg.ldapauthConfig().RoleMappings
+		log.Info("signing in against the directory", "urls", cfg.LDAP.URLs, "cache_max_age", cfg.Auth.CacheMaxAge)
+	} else if err := e.bootstrapAdmin(ctx, cfg, store, passwords, log); err != nil {
+		return err
+	}
+	h := handlers.New(deps)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
