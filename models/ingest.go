@@ -96,13 +96,14 @@ func NewDelivery(b SplunkBody) Delivery {
 
 const insertChunk = 400 // rows per SQLite INSERT: 7 parameters each stays under its limit
 
-// Ingest stores a delivery and its accepted rows atomically, skipping rows
-// stored before (same sid and content). It returns only after commit.
-func (s *Store) Ingest(ctx context.Context, d *Delivery, rows []Row) (IngestResult, error) {
+// ingest stores a delivery, its accepted rows and the SLO points they make,
+// atomically, skipping rows stored before (same sid and content). It returns
+// only after commit.
+func (s *Store) ingest(ctx context.Context, d *Delivery, rows []Row, set bindingSet) (IngestResult, error) {
 	rows = uniqueRows(rows)
 	var err error
 	if s.dialect == migrations.Postgres {
-		err = s.ingestPostgres(ctx, d, rows)
+		err = s.ingestPostgres(ctx, d, rows, set)
 	} else {
 		err = s.ingestTx(ctx, d, rows)
 	}
@@ -126,7 +127,8 @@ func uniqueRows(rows []Row) []Row {
 	return out
 }
 
-// ingestTx is the portable path: one transaction, a few statements.
+// ingestTx is the portable path: one transaction, a few statements. The
+// bindings are read inside it, so they cannot be stale.
 func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
 	valid := d.RowsTotal - d.Rejected
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -137,6 +139,13 @@ func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
 		}
 		inserted, err := s.insertSamples(tx, d, rows)
 		if err != nil {
+			return err
+		}
+		set, err := loadBindings(tx, d.FeedID)
+		if err != nil {
+			return err
+		}
+		if err := insertPoints(tx, set.derive(rows), inserted); err != nil {
 			return err
 		}
 		d.Accepted, d.Duplicates = len(inserted), valid-len(inserted)
@@ -150,9 +159,10 @@ func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
 	})
 }
 
-// insertSamples inserts rows not seen before and returns those it inserted.
-func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, error) {
-	var inserted []Row
+// insertSamples inserts rows not seen before and returns the ids of those it
+// inserted, by row hash.
+func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) (map[string]int64, error) {
+	inserted := map[string]int64{}
 	for start := 0; start < len(rows); start += insertChunk {
 		chunk := rows[start:min(start+insertChunk, len(rows))]
 		var sb strings.Builder
@@ -165,19 +175,16 @@ func (s *Store) insertSamples(tx *gorm.DB, d *Delivery, rows []Row) ([]Row, erro
 			sb.WriteString("(?,?,?,?,?,?,?)")
 			args = append(args, d.FeedID, r.Series, r.Time, fieldsJSON(r.Fields), d.ID, d.SID, r.Hash)
 		}
-		sb.WriteString(" ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING row_hash")
-		var hashes [][]byte
-		if err := tx.Raw(sb.String(), args...).Scan(&hashes).Error; err != nil {
+		sb.WriteString(" ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING id, row_hash")
+		var fresh []struct {
+			ID      int64
+			RowHash []byte
+		}
+		if err := tx.Raw(sb.String(), args...).Scan(&fresh).Error; err != nil {
 			return nil, fmt.Errorf("insert samples: %w", err)
 		}
-		fresh := make(map[string]bool, len(hashes))
-		for _, h := range hashes {
-			fresh[string(h)] = true
-		}
-		for _, r := range chunk {
-			if fresh[string(r.Hash)] {
-				inserted = append(inserted, r)
-			}
+		for _, f := range fresh {
+			inserted[string(f.RowHash)] = f.ID
 		}
 	}
 	return inserted, nil
@@ -300,10 +307,17 @@ type IngestOptions struct {
 // and returned as an *Error (EINVALID or ETOOLARGE).
 func (s *Store) IngestBody(ctx context.Context, feed Feed, tokenID int64, body []byte, contentType string,
 	receivedAt time.Time, opt IngestOptions) (IngestResult, error) {
+	set, err := s.feedBindings(ctx, feed.ID)
+	if err != nil {
+		return IngestResult{}, err
+	}
 	parsed, perr := ParseSplunk(body, contentType, ParseOptions{
-		TimeField: feed.TimeField, SeriesField: feed.SeriesField,
+		TimeField: feed.TimeField, SeriesField: feed.SeriesField, NumericFields: set.numericFields(),
 		ReceivedAt: receivedAt, MaxRows: opt.MaxRows,
 	})
+	if perr == nil {
+		set.checkRows(&parsed)
+	}
 	d := NewDelivery(parsed)
 	d.FeedID, d.ReceivedAt, d.ContentType = feed.ID, receivedAt.UTC(), truncate(contentType, 100)
 	if tokenID != 0 {
@@ -319,7 +333,7 @@ func (s *Store) IngestBody(ctx context.Context, feed Feed, tokenID int64, body [
 		}
 		return IngestResult{DeliveryID: d.ID, Rejected: []Rejection{}, Status: d.Status, Outcome: d.Outcome}, perr
 	}
-	return s.Ingest(ctx, &d, parsed.Rows)
+	return s.ingest(ctx, &d, parsed.Rows, set)
 }
 
 // RecordRefusal keeps a delivery refused before its body could be read (over the size limit).

@@ -27,7 +27,10 @@ type Store struct {
 	dialect string
 	log     *slog.Logger
 	// Now is the clock; tests replace it.
-	Now func() time.Time
+	Now      func() time.Time
+	bindings bindingCache
+	wake     chan struct{}
+	evals    evalCache
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
@@ -95,7 +98,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		_ = sqlDB.Close()
 		return nil, Errorf(EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }}, nil
+	return &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}, nil
 }
 
 // sqliteDSN turns a path into a DSN with the pragmas the app relies on:

@@ -1,0 +1,304 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// SLOReport is an SLO with its numbers at a moment: what the overview, the
+// detail page, the TV view and the API show.
+type SLOReport struct {
+	SLODetail
+	Eval        Evaluation    `json:"evaluation"`
+	Sparkline   []BudgetPoint `json:"-"`
+	Maintenance []Maintenance `json:"-"`
+	LastDataAt  *time.Time    `json:"last_data_at"`
+	// At is the moment the numbers are for.
+	At time.Time `json:"evaluated_at"`
+}
+
+// evalFresh is how long a computed report is served before the clock is
+// applied again; data changes invalidate it at once (slo_state.version).
+const evalFresh = 15 * time.Second
+
+// evalCache keeps, per replica and per SLO, the loaded points and the last
+// report, so page views do not read raw points: they are read again only
+// when the SLO's state version says they changed.
+type evalCache struct {
+	mu      sync.Mutex
+	entries map[int64]*evalEntry
+	flight  singleflight.Group
+}
+
+type evalEntry struct {
+	key     stateKey
+	from    time.Time // points are loaded from here to the newest
+	points  []Point
+	maint   []Maintenance
+	latency *latencySeries // loaded on first need
+	report  SLOReport
+	at      time.Time // when report was computed
+}
+
+// stateKey identifies the inputs of an SLO's numbers.
+type stateKey struct {
+	version    int64
+	updated    time.Time
+	generation int
+}
+
+func (c *evalCache) get(id int64) *evalEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[id]
+}
+
+func (c *evalCache) put(id int64, e *evalEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[int64]*evalEntry{}
+	}
+	c.entries[id] = e
+}
+
+type sloState struct {
+	SLOID       int64
+	Version     int64
+	LastPointAt *time.Time
+}
+
+// Reports evaluates every SLO at now.
+func (s *Store) Reports(ctx context.Context, now time.Time) ([]SLOReport, error) {
+	slos, err := s.SLOs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.reports(ctx, slos, now)
+}
+
+// Report evaluates one SLO at now.
+func (s *Store) Report(ctx context.Context, id int64, now time.Time) (SLOReport, error) {
+	d, err := s.SLO(ctx, id)
+	if err != nil {
+		return SLOReport{}, err
+	}
+	list, err := s.reports(ctx, []SLODetail{d}, now)
+	if err != nil {
+		return SLOReport{}, err
+	}
+	return list[0], nil
+}
+
+func (s *Store) reports(ctx context.Context, slos []SLODetail, now time.Time) ([]SLOReport, error) {
+	var states []sloState
+	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state").Scan(&states).Error; err != nil {
+		return nil, fmt.Errorf("read slo state: %w", err)
+	}
+	byID := map[int64]sloState{}
+	for _, st := range states {
+		byID[st.SLOID] = st
+	}
+	out := make([]SLOReport, len(slos))
+	for i, d := range slos {
+		e, err := s.entry(ctx, d, byID[d.ID], now)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e.report
+	}
+	return out, nil
+}
+
+// entry returns an SLO's cache entry with a report for now, computing what is
+// missing; concurrent requests for one SLO share the work.
+func (s *Store) entry(ctx context.Context, d SLODetail, st sloState, now time.Time) (*evalEntry, error) {
+	key := stateKey{st.Version, d.UpdatedAt, d.Generation}
+	if e := s.evals.get(d.ID); e != nil && e.key == key && now.Sub(e.at) < evalFresh && !now.Before(e.at) {
+		return e, nil
+	}
+	v, err, _ := s.evals.flight.Do(strconv.FormatInt(d.ID, 10), func() (any, error) {
+		prev := s.evals.get(d.ID)
+		from := pointsFrom(d, now)
+		e := &evalEntry{key: key, from: from}
+		if prev != nil && prev.key == key && !prev.from.After(from) {
+			e.points, e.maint, e.latency = prev.points, prev.maint, prev.latency
+		} else {
+			var err error
+			if e.points, err = s.loadPoints(ctx, d, from, now); err != nil {
+				return nil, err
+			}
+			if e.maint, err = s.maintenanceFor(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+		e.report = evaluateReport(d, e.points, e.maint, st.LastPointAt, now)
+		e.at = now
+		s.evals.put(d.ID, e)
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*evalEntry), nil
+}
+
+// pointsFrom is how far back an SLO's numbers and charts need points: its
+// period (twice the window for rolling windows, whose burn-down at each
+// moment looks one window back), the longest burn-rate lookback, and a week.
+func pointsFrom(d SLODetail, now time.Time) time.Time {
+	w := d.Window()
+	start, _ := w.Period(now)
+	from := start
+	if !w.Calendar() {
+		from = now.Add(-2 * w.Length(now))
+	}
+	tiers := Tiers(w.Nominal(), d.Feed.Interval())
+	for _, t := range tiers {
+		if x := now.Add(-t.Long); x.Before(from) {
+			from = x
+		}
+	}
+	if x := now.Add(-7 * 24 * time.Hour); w.Calendar() && x.Before(from) {
+		from = x
+	}
+	return from.Truncate(time.Hour)
+}
+
+func evaluateReport(d SLODetail, points []Point, maint []Maintenance, last *time.Time, now time.Time) SLOReport {
+	obj := d.Objective(now)
+	spans := spansOf(maint)
+	var lastAt time.Time
+	if last != nil {
+		lastAt = *last
+	}
+	r := SLOReport{SLODetail: d, Maintenance: maint, LastDataAt: last, At: now}
+	r.Eval = Evaluate(obj, points, spans, now, lastAt)
+	// The sparkline: remaining budget over the last week (or the period so
+	// far, for calendar windows), about 84 points.
+	from := now.Add(-7 * 24 * time.Hour)
+	if obj.Window.Calendar() {
+		from = r.Eval.PeriodStart
+	}
+	step := max(time.Hour, now.Sub(from)/84).Truncate(time.Minute)
+	r.Sparkline = BudgetSeries(obj, points, spans, from, now, step)
+	return r
+}
+
+// loadPoints reads the active generation's points of an SLO in [from, to].
+func (s *Store) loadPoints(ctx context.Context, d SLODetail, from, to time.Time) ([]Point, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT ts, good, total FROM slo_points
+		WHERE slo_id = ? AND generation = ? AND ts >= ? AND ts <= ? ORDER BY ts`, d.ID, d.Generation, from.UTC(), to.UTC()).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("load points of SLO %d: %w", d.ID, err)
+	}
+	defer rows.Close()
+	var out []Point
+	for rows.Next() {
+		var p Point
+		if err := rows.Scan(&p.At, &p.Good, &p.Total); err != nil {
+			return nil, fmt.Errorf("read point: %w", err)
+		}
+		p.At = p.At.UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Points returns the points an SLO's report was computed from (cached).
+func (s *Store) Points(ctx context.Context, d SLODetail, now time.Time) ([]Point, []Maintenance, error) {
+	var st sloState
+	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state WHERE slo_id = ?", d.ID).Scan(&st).Error; err != nil {
+		return nil, nil, err
+	}
+	e, err := s.entry(ctx, d, st, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.points, e.maint, nil
+}
+
+// LatencyPoint is one sample's latency percentiles, in the fields' unit.
+type LatencyPoint struct {
+	At     time.Time
+	Values []float64 // per latency field; NaN when the sample lacks it
+	Has    []bool
+}
+
+type latencySeries struct {
+	from   time.Time
+	points []LatencyPoint
+}
+
+// Latency returns the latency fields of an SLO's samples since from (cached
+// until its data changes).
+func (s *Store) Latency(ctx context.Context, d SLODetail, from, now time.Time) ([]LatencyPoint, error) {
+	fields := d.Latency()
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	var st sloState
+	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state WHERE slo_id = ?", d.ID).Scan(&st).Error; err != nil {
+		return nil, err
+	}
+	e, err := s.entry(ctx, d, st, now)
+	if err != nil {
+		return nil, err
+	}
+	s.evals.mu.Lock()
+	cached := e.latency
+	s.evals.mu.Unlock()
+	if cached != nil && !cached.from.After(from) {
+		return cached.points, nil
+	}
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT ts, fields FROM samples WHERE feed_id = ? AND series = ? AND ts >= ? AND ts <= ? ORDER BY ts`,
+		d.Binding.FeedID, d.Binding.Series, from.UTC(), now.UTC()).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("load latency of SLO %d: %w", d.ID, err)
+	}
+	defer rows.Close()
+	var out []LatencyPoint
+	for rows.Next() {
+		var ts time.Time
+		var raw string
+		if err := rows.Scan(&ts, &raw); err != nil {
+			return nil, err
+		}
+		var f map[string]float64
+		if json.Unmarshal([]byte(raw), &f) != nil {
+			continue
+		}
+		lp := LatencyPoint{At: ts.UTC(), Values: make([]float64, len(fields)), Has: make([]bool, len(fields))}
+		hasAny := false
+		for i, name := range fields {
+			lp.Values[i], lp.Has[i] = f[name]
+			hasAny = hasAny || lp.Has[i]
+		}
+		if hasAny {
+			out = append(out, lp)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.evals.mu.Lock()
+	e.latency = &latencySeries{from: from, points: out}
+	s.evals.mu.Unlock()
+	return out, nil
+}
+
+func spansOf(m []Maintenance) []Span {
+	out := make([]Span, len(m))
+	for i, x := range m {
+		out[i] = Span{Start: x.StartsAt, End: x.EndsAt}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out
+}

@@ -1,0 +1,381 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service is something an SLO is about: checkout, search, the login page.
+type Service struct {
+	ID          int64     `gorm:"primaryKey" json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Team        string    `json:"team"`
+	Tier        string    `json:"tier"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ServiceInput is what a person gives to create or change a service.
+type ServiceInput struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Team        string `json:"team"`
+	Tier        string `json:"tier"`
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Validate normalises the input and names the first field at fault.
+func (in *ServiceInput) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Team, in.Tier, in.Description = strings.TrimSpace(in.Team), strings.TrimSpace(in.Tier), strings.TrimSpace(in.Description)
+	if !slugRE.MatchString(in.Name) {
+		return FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout", in.Name)
+	}
+	if len(in.Team) > 100 || len(in.Tier) > 50 || len(in.Description) > 2000 {
+		return FieldErrorf("description", "team (100), tier (50) or description (2000 characters) is too long")
+	}
+	return nil
+}
+
+// SLO is an objective on a service. Its binding to a feed is in Binding;
+// its targets, effective-dated, in SLOTarget.
+type SLO struct {
+	ID                int64     `gorm:"primaryKey" json:"id"`
+	ServiceID         int64     `json:"service_id"`
+	Name              string    `json:"name"`
+	DisplayName       string    `json:"display_name"`
+	Description       string    `json:"description"`
+	WindowSpec        string    `json:"window"`
+	TimeZone          string    `json:"time_zone"`
+	LatencyFields     string    `json:"latency_fields"`
+	Generation        int       `json:"-"`
+	PendingGeneration *int      `json:"-"`
+	RederiveDone      int       `json:"-"`
+	RederiveTotal     int       `json:"-"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+// Title is the name people read: the display name, else the name.
+func (s SLO) Title() string {
+	if s.DisplayName != "" {
+		return s.DisplayName
+	}
+	return s.Name
+}
+
+// Binding says which feed, series and fields an SLO reads, for one generation
+// of its derived points.
+type Binding struct {
+	SLOID      int64     `gorm:"primaryKey;autoIncrement:false" json:"-"`
+	Generation int       `gorm:"primaryKey;autoIncrement:false" json:"-"`
+	FeedID     int64     `json:"feed_id"`
+	Series     string    `json:"series"`
+	Indicator  Indicator `json:"indicator"`
+	GoodField  string    `json:"good_field,omitempty"`
+	BadField   string    `json:"bad_field,omitempty"`
+	TotalField string    `json:"total_field,omitempty"`
+	ValueField string    `json:"value_field,omitempty"`
+	Op         string    `json:"op,omitempty"`
+	Threshold  float64   `json:"threshold,omitempty"`
+}
+
+// TableName keeps GORM on the migration's table.
+func (Binding) TableName() string { return "slo_bindings" }
+
+// Fields are the sample fields the binding reads.
+func (b Binding) Fields() []string {
+	var out []string
+	for _, f := range []string{b.GoodField, b.BadField, b.TotalField, b.ValueField} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sameSource reports whether two bindings derive the same points.
+func (b Binding) sameSource(o Binding) bool {
+	return b.FeedID == o.FeedID && b.Series == o.Series && b.Indicator == o.Indicator && b.GoodField == o.GoodField &&
+		b.BadField == o.BadField && b.TotalField == o.TotalField && b.ValueField == o.ValueField && b.Op == o.Op && b.Threshold == o.Threshold
+}
+
+// Derive turns one sample's fields into the SLO's point, or false when the
+// sample does not carry this SLO's fields.
+func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool) {
+	switch b.Indicator {
+	case IndicatorRatio:
+		t, ok := fields[b.TotalField]
+		if !ok {
+			return 0, 0, false
+		}
+		if b.GoodField != "" {
+			g, ok := fields[b.GoodField]
+			return g, t, ok
+		}
+		bad, ok := fields[b.BadField]
+		return t - bad, t, ok
+	case IndicatorThreshold:
+		v, ok := fields[b.ValueField]
+		if !ok {
+			return 0, 0, false
+		}
+		if good, err := ThresholdGood(b.Op, v, b.Threshold); err == nil && good {
+			return 1, 1, true
+		}
+		return 0, 1, true
+	}
+	return 0, 0, false
+}
+
+// check refuses a row whose numbers make no sense for this SLO.
+func (b Binding) check(fields map[string]float64) error {
+	if b.Indicator != IndicatorRatio {
+		return nil
+	}
+	t, ok := fields[b.TotalField]
+	if !ok {
+		return nil
+	}
+	if g, ok := fields[b.GoodField]; ok && b.GoodField != "" && g > t {
+		return fmt.Errorf("%s (%v) is more than %s (%v)", b.GoodField, g, b.TotalField, t)
+	}
+	if bad, ok := fields[b.BadField]; ok && b.BadField != "" && bad > t {
+		return fmt.Errorf("%s (%v) is more than %s (%v)", b.BadField, bad, b.TotalField, t)
+	}
+	return nil
+}
+
+// SLOTarget is a target and the moment it took effect.
+type SLOTarget struct {
+	ID            int64     `gorm:"primaryKey" json:"id"`
+	SLOID         int64     `gorm:"column:slo_id" json:"-"`
+	Target        float64   `json:"target"`
+	EffectiveFrom time.Time `json:"effective_from"`
+	CreatedBy     string    `json:"created_by"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// TableName keeps GORM on the migration's table.
+func (SLOTarget) TableName() string { return "slo_targets" }
+
+// SLOInput is what a person, the API or an OpenSLO file gives for an SLO.
+// Targets are in percent, as people write them.
+type SLOInput struct {
+	Service       string `json:"service"`
+	Name          string `json:"name"`
+	DisplayName   string `json:"display_name"`
+	Description   string `json:"description"`
+	Indicator     string `json:"indicator"`
+	Target        string `json:"target"`
+	Window        string `json:"window"`
+	TimeZone      string `json:"time_zone"`
+	Feed          string `json:"feed"`
+	Series        string `json:"series"`
+	GoodField     string `json:"good_field"`
+	BadField      string `json:"bad_field"`
+	TotalField    string `json:"total_field"`
+	ValueField    string `json:"value_field"`
+	Op            string `json:"op"`
+	Threshold     string `json:"threshold"`
+	LatencyFields string `json:"latency_fields"`
+}
+
+// validSLO is an SLOInput checked and parsed; the service and feed are
+// resolved by the store.
+type validSLO struct {
+	slo     SLO
+	binding Binding
+	target  float64
+	window  Window
+}
+
+// validate checks everything that does not need the database, naming the
+// field at fault and how to fix it.
+func (in *SLOInput) validate() (validSLO, error) {
+	trim := func(s *string) { *s = strings.TrimSpace(*s) }
+	for _, p := range []*string{&in.Service, &in.Name, &in.DisplayName, &in.Indicator, &in.Target, &in.Window, &in.TimeZone,
+		&in.Feed, &in.Series, &in.GoodField, &in.BadField, &in.TotalField, &in.ValueField, &in.Op, &in.Threshold, &in.LatencyFields} {
+		trim(p)
+	}
+	var v validSLO
+	if !slugRE.MatchString(in.Name) {
+		return v, FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout-availability", in.Name)
+	}
+	if in.Service == "" {
+		return v, FieldErrorf("service", "choose the service this SLO is about")
+	}
+	if in.Feed == "" {
+		return v, FieldErrorf("feed", "choose the feed whose rows this SLO reads")
+	}
+	if len(in.DisplayName) > 200 || len(in.Description) > 2000 {
+		return v, FieldErrorf("display_name", "the display name (200) or description (2000 characters) is too long")
+	}
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	w, err := ParseWindow(in.Window, in.TimeZone)
+	if err != nil {
+		return v, err
+	}
+	target, err := ParseTargetPercent(in.Target)
+	if err != nil {
+		return v, err
+	}
+	b := Binding{Series: in.Series, Indicator: Indicator(strings.ToLower(in.Indicator))}
+	switch b.Indicator {
+	case IndicatorRatio:
+		b.TotalField = in.TotalField
+		switch {
+		case in.TotalField == "":
+			return v, FieldErrorf("total_field", "a ratio SLO needs the field that counts all events, e.g. total")
+		case in.GoodField == "" && in.BadField == "":
+			return v, FieldErrorf("good_field", "a ratio SLO needs the field counting good events (e.g. good), or the one counting bad events")
+		case in.GoodField != "" && in.BadField != "":
+			return v, FieldErrorf("bad_field", "give the good field or the bad field, not both")
+		}
+		b.GoodField, b.BadField = in.GoodField, in.BadField
+	case IndicatorThreshold:
+		if in.ValueField == "" {
+			return v, FieldErrorf("value_field", "a threshold SLO needs a value field, e.g. p95_ms")
+		}
+		op := strings.ToLower(in.Op)
+		if op == "" {
+			op = "lte"
+		}
+		if _, err := ThresholdGood(op, 0, 0); err != nil {
+			return v, FieldErrorf("op", "operator %q is not one of lte (≤), lt (<), gte (≥), gt (>)", in.Op)
+		}
+		th, err := strconv.ParseFloat(in.Threshold, 64)
+		if err != nil || math.IsNaN(th) || math.IsInf(th, 0) || th < 0 {
+			return v, FieldErrorf("threshold", "threshold %q is not a number ≥ 0: write e.g. 300 for 300 ms", in.Threshold)
+		}
+		b.ValueField, b.Op, b.Threshold = in.ValueField, op, th
+	default:
+		return v, FieldErrorf("indicator", "indicator %q is not ratio (good/total events) or threshold (a value against a limit)", in.Indicator)
+	}
+	for _, f := range b.Fields() {
+		if err := checkFieldName(f); err != nil {
+			return v, FieldErrorf("total_field", "field %q %v", f, err)
+		}
+	}
+	latency := splitList(in.LatencyFields)
+	if len(latency) > 3 {
+		return v, FieldErrorf("latency_fields", "at most three latency fields (p50, p95, p99), e.g. p50_ms,p95_ms,p99_ms")
+	}
+	v.slo = SLO{Name: in.Name, DisplayName: in.DisplayName, Description: in.Description, WindowSpec: w.Spec(),
+		TimeZone: w.TimeZone(), LatencyFields: strings.Join(latency, ",")}
+	v.binding, v.target, v.window = b, target, w
+	return v, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// SLODetail is an SLO with everything needed to show or evaluate it.
+type SLODetail struct {
+	SLO
+	Service Service     `json:"service"`
+	Feed    Feed        `json:"feed"`
+	Binding Binding     `json:"binding"`
+	Targets []SLOTarget `json:"targets"`
+	// Rederiving is set while history is being recomputed after a binding change.
+	Rederiving *Progress `json:"rederiving,omitempty"`
+}
+
+// Progress of a background re-derivation.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// Percent is how far along it is.
+func (p Progress) Percent() int {
+	if p.Total <= 0 {
+		return 0
+	}
+	return min(100, p.Done*100/p.Total)
+}
+
+// Target is the target in force at instant t.
+func (d SLODetail) Target(t time.Time) float64 {
+	return d.targetBefore(t.Add(time.Nanosecond))
+}
+
+// targetBefore is the target of the latest change before end (exclusive).
+func (d SLODetail) targetBefore(end time.Time) float64 {
+	changes := make([]TargetChange, len(d.Targets))
+	for i, x := range d.Targets {
+		changes[i] = TargetChange{From: x.EffectiveFrom, Target: x.Target}
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].From.Before(changes[j].From) })
+	target, _ := TargetFor(changes, end)
+	return target
+}
+
+// Window parses the stored window (it was validated when saved).
+func (d SLODetail) Window() Window {
+	w, err := ParseWindow(d.WindowSpec, d.TimeZone)
+	if err != nil {
+		w, _ = ParseWindow("30d", "UTC")
+	}
+	return w
+}
+
+// Objective is what the math needs at now, judged by the target in force at
+// the end of the current period (a change made during a calendar period
+// applies to all of it; a rolling window is judged by today's target).
+func (d SLODetail) Objective(now time.Time) Objective {
+	w := d.Window()
+	target := d.Target(now)
+	if w.Calendar() {
+		_, end := w.Period(now)
+		target = d.targetBefore(end)
+	}
+	return Objective{Indicator: d.Binding.Indicator, Target: target, Window: w, Interval: d.Feed.Interval()}
+}
+
+// ObjectiveFor is the objective for a past calendar period [start, end).
+func (d SLODetail) ObjectiveFor(end time.Time) Objective {
+	o := d.Objective(end)
+	o.Target = d.targetBefore(end)
+	return o
+}
+
+// Latency are the latency fields to chart (p50, p95, p99 order as given).
+func (d SLODetail) Latency() []string { return splitList(d.LatencyFields) }
+
+// Input turns an SLO back into the form that would recreate it.
+func (d SLODetail) Input() SLOInput {
+	b := d.Binding
+	in := SLOInput{Service: d.Service.Name, Name: d.Name, DisplayName: d.DisplayName, Description: d.Description,
+		Indicator: string(b.Indicator), Window: d.WindowSpec, TimeZone: d.TimeZone, Feed: d.Feed.Name, Series: b.Series,
+		GoodField: b.GoodField, BadField: b.BadField, TotalField: b.TotalField, ValueField: b.ValueField, Op: b.Op,
+		LatencyFields: d.LatencyFields}
+	if len(d.Targets) > 0 {
+		in.Target = FormatPercent(d.Targets[len(d.Targets)-1].Target)
+	}
+	if b.Indicator == IndicatorThreshold {
+		in.Threshold = strconv.FormatFloat(b.Threshold, 'f', -1, 64)
+	}
+	return in
+}
+
+// FormatPercent writes a fraction as the shortest exact percentage: 0.999 → "99.9".
+func FormatPercent(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100*1e6)/1e6, 'f', -1, 64)
+}

@@ -1,0 +1,116 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SLO loads one SLO with its service, feed, active binding and targets.
+func (s *Store) SLO(ctx context.Context, id int64) (SLODetail, error) {
+	return s.loadSLO(s.db.WithContext(ctx), id, false)
+}
+
+func (s *Store) loadSLO(tx *gorm.DB, id int64, lock bool) (SLODetail, error) {
+	q := tx
+	if lock && s.dialect == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var slo SLO
+	if err := q.First(&slo, id).Error; err != nil {
+		return SLODetail{}, notFound(err, "SLO %d not found", id)
+	}
+	list, err := s.details(tx, []SLO{slo})
+	if err != nil {
+		return SLODetail{}, err
+	}
+	return list[0], nil
+}
+
+// SLOs lists every SLO with its service, feed, binding and targets, by name.
+func (s *Store) SLOs(ctx context.Context) ([]SLODetail, error) {
+	var slos []SLO
+	if err := s.db.WithContext(ctx).Order("name").Find(&slos).Error; err != nil {
+		return nil, fmt.Errorf("list slos: %w", err)
+	}
+	return s.details(s.db.WithContext(ctx), slos)
+}
+
+// SLOByName loads an SLO by its name.
+func (s *Store) SLOByName(ctx context.Context, name string) (SLODetail, error) {
+	var slo SLO
+	if err := s.db.WithContext(ctx).Where("name = ?", name).First(&slo).Error; err != nil {
+		return SLODetail{}, notFound(err, "SLO %q not found", name)
+	}
+	list, err := s.details(s.db.WithContext(ctx), []SLO{slo})
+	if err != nil {
+		return SLODetail{}, err
+	}
+	return list[0], nil
+}
+
+// details fills in what each SLO refers to, with one query per table.
+func (s *Store) details(tx *gorm.DB, slos []SLO) ([]SLODetail, error) {
+	out := make([]SLODetail, len(slos))
+	if len(slos) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(slos))
+	for i, x := range slos {
+		ids[i] = x.ID
+	}
+	var services []Service
+	var feeds []Feed
+	var bindings []Binding
+	var targets []SLOTarget
+	if err := tx.Find(&services).Error; err != nil {
+		return nil, fmt.Errorf("load services: %w", err)
+	}
+	if err := tx.Find(&feeds).Error; err != nil {
+		return nil, fmt.Errorf("load feeds: %w", err)
+	}
+	if err := tx.Where("slo_id IN ?", ids).Find(&bindings).Error; err != nil {
+		return nil, fmt.Errorf("load bindings: %w", err)
+	}
+	if err := tx.Where("slo_id IN ?", ids).Order("effective_from, id").Find(&targets).Error; err != nil {
+		return nil, fmt.Errorf("load targets: %w", err)
+	}
+	svcByID, feedByID := map[int64]Service{}, map[int64]Feed{}
+	for _, x := range services {
+		svcByID[x.ID] = x
+	}
+	for _, x := range feeds {
+		feedByID[x.ID] = x
+	}
+	type key struct {
+		slo int64
+		gen int
+	}
+	bind := map[key]Binding{}
+	for _, b := range bindings {
+		bind[key{b.SLOID, b.Generation}] = b
+	}
+	targetsBy := map[int64][]SLOTarget{}
+	for _, t := range targets {
+		targetsBy[t.SLOID] = append(targetsBy[t.SLOID], t)
+	}
+	for i, x := range slos {
+		d := SLODetail{SLO: x, Service: svcByID[x.ServiceID], Targets: targetsBy[x.ID]}
+		b, ok := bind[key{x.ID, x.Generation}]
+		if !ok && x.PendingGeneration != nil {
+			// Nothing derived yet (a new SLO): show the binding being derived.
+			b = bind[key{x.ID, *x.PendingGeneration}]
+		}
+		d.Binding = b
+		d.Feed = feedByID[b.FeedID]
+		if x.PendingGeneration != nil {
+			d.Rederiving = &Progress{Done: x.RederiveDone, Total: x.RederiveTotal}
+		}
+		sort.Slice(d.Targets, func(i, j int) bool { return d.Targets[i].EffectiveFrom.Before(d.Targets[j].EffectiveFrom) })
+		out[i] = d
+	}
+	return out, nil
+}

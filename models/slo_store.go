@@ -1,0 +1,364 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Services lists every service by name.
+func (s *Store) Services(ctx context.Context) ([]Service, error) {
+	var out []Service
+	if err := s.db.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	return out, nil
+}
+
+// Service loads one service.
+func (s *Store) Service(ctx context.Context, id int64) (Service, error) {
+	var out Service
+	if err := s.db.WithContext(ctx).First(&out, id).Error; err != nil {
+		return Service{}, notFound(err, "service %d not found", id)
+	}
+	return out, nil
+}
+
+// CreateService stores a new service.
+func (s *Store) CreateService(ctx context.Context, actor string, in ServiceInput) (Service, error) {
+	if err := in.Validate(); err != nil {
+		return Service{}, err
+	}
+	now := s.now()
+	svc := Service{Name: in.Name, Description: in.Description, Team: in.Team, Tier: in.Tier, CreatedAt: now, UpdatedAt: now}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&svc).Error; err != nil {
+			if isUnique(err) {
+				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
+			}
+			return fmt.Errorf("create service: %w", err)
+		}
+		return s.audit(tx, actor, "create", "service", svc.ID, "service "+svc.Name, nil, svc)
+	})
+	return svc, err
+}
+
+// UpdateService changes a service.
+func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in ServiceInput) (Service, error) {
+	if err := in.Validate(); err != nil {
+		return Service{}, err
+	}
+	var before, after Service
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&before, id).Error; err != nil {
+			return notFound(err, "service %d not found", id)
+		}
+		after = before
+		after.Name, after.Description, after.Team, after.Tier, after.UpdatedAt = in.Name, in.Description, in.Team, in.Tier, s.now()
+		if err := tx.Save(&after).Error; err != nil {
+			if isUnique(err) {
+				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
+			}
+			return fmt.Errorf("update service: %w", err)
+		}
+		return s.audit(tx, actor, "update", "service", id, "service "+after.Name, before, after)
+	})
+	return after, err
+}
+
+// DeleteService removes a service that has no SLOs left.
+func (s *Store) DeleteService(ctx context.Context, actor string, id int64) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var svc Service
+		if err := tx.First(&svc, id).Error; err != nil {
+			return notFound(err, "service %d not found", id)
+		}
+		var n int64
+		if err := tx.Model(&SLO{}).Where("service_id = ?", id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return Errorf(ECONFLICT, "service %s still has %d SLO(s): delete or move them first", svc.Name, n)
+		}
+		if err := tx.Delete(&Service{}, id).Error; err != nil {
+			return fmt.Errorf("delete service: %w", err)
+		}
+		return s.audit(tx, actor, "delete", "service", id, "service "+svc.Name, svc, nil)
+	})
+}
+
+// sloSnapshot is what the audit log keeps of an SLO: its settings and target.
+type sloSnapshot struct {
+	SLOInput
+	TargetFraction float64 `json:"target_fraction"`
+}
+
+// resolve finds the service and feed an input names.
+func (s *Store) resolve(tx *gorm.DB, in SLOInput) (Service, Feed, error) {
+	var svc Service
+	if err := tx.Where("name = ?", in.Service).First(&svc).Error; err != nil {
+		return Service{}, Feed{}, &Error{Code: EINVALID, Field: "service", Message: fmt.Sprintf("service %q does not exist: create it first", in.Service)}
+	}
+	var feed Feed
+	if err := tx.Where("name = ?", in.Feed).First(&feed).Error; err != nil {
+		return Service{}, Feed{}, &Error{Code: EINVALID, Field: "feed", Message: fmt.Sprintf("feed %q does not exist: create it first (sitemetrics feed create)", in.Feed)}
+	}
+	return svc, feed, nil
+}
+
+// CreateSLO stores an SLO and schedules the derivation of its history from
+// the samples already stored. Warnings name fields its feed has never sent.
+func (s *Store) CreateSLO(ctx context.Context, actor string, in SLOInput) (SLODetail, []string, error) {
+	v, err := in.validate()
+	if err != nil {
+		return SLODetail{}, nil, err
+	}
+	var id int64
+	var warnings []string
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		svc, feed, err := s.resolve(tx, in)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		pending := 1
+		slo := v.slo
+		slo.ServiceID, slo.Generation, slo.PendingGeneration, slo.CreatedAt, slo.UpdatedAt = svc.ID, 0, &pending, now, now
+		if err := tx.Create(&slo).Error; err != nil {
+			if isUnique(err) {
+				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
+			}
+			return fmt.Errorf("create slo: %w", err)
+		}
+		id = slo.ID
+		b := v.binding
+		b.SLOID, b.Generation, b.FeedID = slo.ID, 1, feed.ID
+		if err := tx.Create(&b).Error; err != nil {
+			return fmt.Errorf("create binding: %w", err)
+		}
+		// The first target holds from the beginning of time: history is judged by it.
+		t := SLOTarget{SLOID: slo.ID, Target: v.target, EffectiveFrom: time.Unix(0, 0).UTC(), CreatedBy: actor, CreatedAt: now}
+		if err := tx.Create(&t).Error; err != nil {
+			return fmt.Errorf("create target: %w", err)
+		}
+		if err := tx.Exec("INSERT INTO slo_state (slo_id, version) VALUES (?, 0)", slo.ID).Error; err != nil {
+			return fmt.Errorf("create slo state: %w", err)
+		}
+		if err := s.countRederive(tx, slo.ID, b); err != nil {
+			return err
+		}
+		if err := bumpBindings(tx, feed.ID); err != nil {
+			return err
+		}
+		warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields)
+		if err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "create", "slo", slo.ID, "SLO "+slo.Name, nil, sloSnapshot{in, v.target})
+	})
+	if err != nil {
+		return SLODetail{}, nil, err
+	}
+	s.wakeDeriver()
+	d, err := s.SLO(ctx, id)
+	return d, warnings, err
+}
+
+// UpdateSLO changes an SLO. A new target takes effect now (the past keeps the
+// old one); a new binding re-derives the history in the background while the
+// old numbers stay visible.
+func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInput) (SLODetail, []string, error) {
+	v, err := in.validate()
+	if err != nil {
+		return SLODetail{}, nil, err
+	}
+	var warnings []string
+	rederive := false
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		before, err := s.loadSLO(tx, id, true)
+		if err != nil {
+			return err
+		}
+		svc, feed, err := s.resolve(tx, in)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		slo := before.SLO
+		slo.ServiceID, slo.Name, slo.DisplayName, slo.Description = svc.ID, v.slo.Name, v.slo.DisplayName, v.slo.Description
+		slo.WindowSpec, slo.TimeZone, slo.LatencyFields, slo.UpdatedAt = v.slo.WindowSpec, v.slo.TimeZone, v.slo.LatencyFields, now
+		b := v.binding
+		b.SLOID, b.FeedID = id, feed.ID
+		current := before.Binding
+		if slo.PendingGeneration != nil {
+			if err := tx.Where("slo_id = ? AND generation = ?", id, *slo.PendingGeneration).First(&current).Error; err != nil {
+				return fmt.Errorf("load pending binding: %w", err)
+			}
+		}
+		if !b.sameSource(current) {
+			next := max(slo.Generation, derefInt(slo.PendingGeneration)) + 1
+			if slo.PendingGeneration != nil {
+				// A newer change supersedes a re-derivation in progress.
+				if err := dropGeneration(tx, id, *slo.PendingGeneration); err != nil {
+					return err
+				}
+			}
+			b.Generation = next
+			if err := tx.Create(&b).Error; err != nil {
+				return fmt.Errorf("create binding: %w", err)
+			}
+			slo.PendingGeneration = &next
+			if err := s.countRederive(tx, id, b); err != nil {
+				return err
+			}
+			slo.RederiveDone = 0
+			if err := bumpBindings(tx, feed.ID, current.FeedID); err != nil {
+				return err
+			}
+			rederive = true
+		}
+		if err := tx.Model(&SLO{}).Where("id = ?", id).Select("service_id", "name", "display_name", "description", "window_spec",
+			"time_zone", "latency_fields", "pending_generation", "rederive_done", "updated_at").Updates(&slo).Error; err != nil {
+			if isUnique(err) {
+				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
+			}
+			return fmt.Errorf("update slo: %w", err)
+		}
+		if old := before.Target(now); old != v.target {
+			t := SLOTarget{SLOID: id, Target: v.target, EffectiveFrom: now, CreatedBy: actor, CreatedAt: now}
+			if err := tx.Create(&t).Error; err != nil {
+				return fmt.Errorf("create target: %w", err)
+			}
+		}
+		if err := bumpState(tx, id); err != nil {
+			return err
+		}
+		warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields)
+		if err != nil {
+			return err
+		}
+		summary := "SLO " + slo.Name
+		if rederive {
+			summary += " (binding changed: history re-derived)"
+		}
+		return s.audit(tx, actor, "update", "slo", id, summary, sloSnapshot{before.Input(), before.Target(now)}, sloSnapshot{in, v.target})
+	})
+	if err != nil {
+		return SLODetail{}, nil, err
+	}
+	if rederive {
+		s.wakeDeriver()
+	}
+	d, err := s.SLO(ctx, id)
+	return d, warnings, err
+}
+
+// DeleteSLO removes an SLO with its points, targets and history.
+func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		before, err := s.loadSLO(tx, id, true)
+		if err != nil {
+			return err
+		}
+		var feeds []int64
+		if err := tx.Model(&Binding{}).Where("slo_id = ?", id).Distinct().Pluck("feed_id", &feeds).Error; err != nil {
+			return err
+		}
+		for _, table := range []string{"slo_points", "slo_bindings", "slo_targets", "slo_state", "maintenance_windows", "annotations"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE slo_id = ?", id).Error; err != nil {
+				return fmt.Errorf("delete slo %d from %s: %w", id, table, err)
+			}
+		}
+		if err := tx.Delete(&SLO{}, id).Error; err != nil {
+			return fmt.Errorf("delete slo: %w", err)
+		}
+		if err := bumpBindings(tx, feeds...); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "delete", "slo", id, "SLO "+before.Name, sloSnapshot{before.Input(), before.Target(s.now())}, nil)
+	})
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// bumpBindings tells every replica that cached bindings of these feeds are stale.
+func bumpBindings(tx *gorm.DB, feedIDs ...int64) error {
+	if len(feedIDs) == 0 {
+		return nil
+	}
+	if err := tx.Exec("UPDATE feeds SET bindings_version = bindings_version + 1 WHERE id IN ?", feedIDs).Error; err != nil {
+		return fmt.Errorf("bump bindings version: %w", err)
+	}
+	return nil
+}
+
+// bumpState tells every replica that cached evaluations of these SLOs are stale.
+func bumpState(tx *gorm.DB, sloIDs ...int64) error {
+	if len(sloIDs) == 0 {
+		return nil
+	}
+	if err := tx.Exec("UPDATE slo_state SET version = version + 1 WHERE slo_id IN ?", sloIDs).Error; err != nil {
+		return fmt.Errorf("bump slo state: %w", err)
+	}
+	return nil
+}
+
+// countRederive records how many samples a re-derivation will read, for its progress bar.
+func (s *Store) countRederive(tx *gorm.DB, sloID int64, b Binding) error {
+	var n int64
+	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", b.FeedID, b.Series).Count(&n).Error; err != nil {
+		return fmt.Errorf("count samples: %w", err)
+	}
+	return tx.Exec("UPDATE slos SET rederive_done = 0, rederive_total = ? WHERE id = ?", n, sloID).Error
+}
+
+// unseenFields warns about bound fields that the feed's recent samples of
+// the series do not carry (allowed: the report may not have run yet).
+func (s *Store) unseenFields(tx *gorm.DB, feed Feed, b Binding, latency string) ([]string, error) {
+	var rows []string
+	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", feed.ID, b.Series).Order("id DESC").Limit(50).
+		Pluck("fields", &rows).Error; err != nil {
+		return nil, fmt.Errorf("read recent samples: %w", err)
+	}
+	if len(rows) == 0 {
+		var any int64
+		if err := tx.Table("samples").Where("feed_id = ?", feed.ID).Limit(1).Count(&any).Error; err != nil {
+			return nil, err
+		}
+		if any == 0 {
+			return []string{fmt.Sprintf("Feed %s has not received any rows yet: the SLO will show no data until Splunk posts to it.", feed.Name)}, nil
+		}
+		return []string{fmt.Sprintf("Feed %s has never sent a row for series %q: check the series value (it must equal the feed's %q field).", feed.Name, b.Series, feed.SeriesField)}, nil
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		var f map[string]float64
+		_ = json.Unmarshal([]byte(r), &f)
+		for k := range f {
+			seen[k] = true
+		}
+	}
+	var names []string
+	for k := range seen {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var warnings []string
+	for _, f := range append(b.Fields(), splitList(latency)...) {
+		if !seen[f] {
+			warnings = append(warnings, fmt.Sprintf("Field %q has not been seen in feed %s (series %q); its rows carry: %s.", f, feed.Name, b.Series, strings.Join(limitList(names, 12), ", ")))
+		}
+	}
+	return warnings, nil
+}
