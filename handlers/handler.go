@@ -117,4 +117,30 @@ type Store interface {
 	RecordLoginFailure(ctx context.Context, username, clientIP string) error
 	LoginFailures(ctx context.Context, username, clientIP string, since time.Time) (byUser, byIP int, oldest time.Time, err error)
 	ClearLoginFailures(ctx context.Context, username string) error
+
+	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
+	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)
+	Points(ctx context.Context, d models.SLODetail, now time.Time) ([]models.Point, []models.Maintenance, error)
+	Latency(ctx context.Context, d models.SLODetail, from, now time.Time) ([]models.LatencyPoint, error)
+	AnnotationsFor(ctx context.Context, d models.SLODetail, from, to time.Time) ([]models.Annotation, error)
+
+	Services(ctx context.Context) ([]models.Service, error)
+	Service(ctx context.Context, id int64) (models.Service, error)
+	CreateService(ctx context.Context, actor string, in models.ServiceInput) (models.Service, error)
+	UpdateService(ctx context.Context, actor string, id int64, in models.ServiceInput) (models.Service, error)
+	DeleteService(ctx context.Context, actor string, id int64) error
+	SLOs(ctx context.Context) ([]models.SLODetail, error)
+	SLO(ctx context.Context, id int64) (models.SLODetail, error)
+	SLOByName(ctx context.Context, name string) (models.SLODetail, error)
+	CreateSLO(ctx context.Context, actor string, in models.SLOInput) (models.SLODetail, []string, error)
+	UpdateSLO(ctx context.Context, actor string, id int64, in models.SLOInput) (models.SLODetail, []string, error)
+	DeleteSLO(ctx context.Context, actor string, id int64) error
+	FeedShapes(ctx context.Context) (map[int64]models.FeedShape, error)
+	Maintenances(ctx context.Context) ([]models.Maintenance, error)
+	CreateMaintenance(ctx context.Context, actor string, in models.MaintenanceInput) (models.Maintenance, error)
+	DeleteMaintenance(ctx context.Context, actor string, id int64) error
+	Annotations(ctx context.Context, limit int) ([]models.Annotation, error)
+	CreateAnnotation(ctx context.Context, actor string, in models.AnnotationInput) (models.Annotation, error)
+	DeleteAnnotation(ctx context.Context, actor string, id int64) error
+	Audit(ctx context.Context, q models.AuditQuery) ([]models.AuditEntry, error)
 }

@@ -249,6 +249,7 @@ type SampleQuery struct {
 	From, To time.Time // To is exclusive; zero = unbounded
 	AfterID  int64     // paging cursor: samples with (ts, id) after this sample's
 	Limit    int
+	Newest   bool // the latest Limit samples, newest first
 }
 
 // Samples lists a feed's samples in time order.
@@ -285,7 +286,11 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q SampleQuery) ([]Sam
 		DeliveryID  *int64
 		ResultsLink string
 	}
-	if err := db.Order("s.ts, s.id").Limit(q.Limit).Scan(&rows).Error; err != nil {
+	order := "s.ts, s.id"
+	if q.Newest {
+		order = "s.ts DESC, s.id DESC"
+	}
+	if err := db.Order(order).Limit(q.Limit).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list samples of feed %d: %w", feedID, err)
 	}
 	out := make([]Sample, len(rows))

@@ -30,7 +30,7 @@ func (c *Config) ldapauthConfig() ldapauth.Config {
 
 // bootstrapAdmin creates the local account "admin" on first start, with
 // SITEMETRICS_ADMIN_PASSWORD or a generated password printed once.
-func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *models.Store, passwords *ldapauth.Passwords, log *slog.Logger) error {
+func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *models.Store, passwords *ldapauth.Passwords, demo bool, log *slog.Logger) error {
 	password, generated := cfg.AdminPassword, false
 	if password == "" {
 		plain, _, _ := models.NewSecret("")
@@ -42,7 +42,7 @@ func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *models.Stor
 	if err != nil {
 		return err
 	}
-	created, err := store.EnsureLocalAdmin(ctx, hash, generated)
+	created, err := store.EnsureLocalAdmin(ctx, hash, generated && !demo)
 	if err != nil {
 		return err
 	}
@@ -50,8 +50,10 @@ func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *models.Stor
 		return nil
 	}
 	if generated {
-		fmt.Fprintf(e.stdout, "\nNo directory is configured: created the local account admin with the password\n\n  %s\n\n"+
-			"It is shown once; you will be asked to change it at first sign-in.\n\n", password)
+		fmt.Fprintf(e.stdout, "\nNo directory is configured: created the local account admin with the password\n\n  %s\n\n", password)
+		if !demo {
+			fmt.Fprint(e.stdout, "It is shown once; you will be asked to change it at first sign-in.\n\n")
+		}
 	}
 	log.Info("local admin account created", "username", "admin", "generated_password", generated)
 	return nil

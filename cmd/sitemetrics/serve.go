@@ -64,8 +64,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 		deps.Auth = auth
 		deps.RoleMappings = cfg.ldapauthConfig().RoleMappings
 		log.Info("signing in against the directory", "urls", cfg.LDAP.URLs, "cache_max_age", cfg.Auth.CacheMaxAge)
-	} else if err := e.bootstrapAdmin(ctx, cfg, store, passwords, log); err != nil {
+	} else if err := e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log); err != nil {
 		return err
+	}
+	var sim *demoRun
+	if demo {
+		if sim, err = seedDemo(ctx, store, cfg.BaseURL, log); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	h := handlers.New(deps)
 
@@ -85,12 +91,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
 	go replaySpool(ctx, store, spool, opt, log)
 	go pruneDeliveries(ctx, store, cfg.Retention, log)
+	go store.RunDeriver(ctx)
 
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", version)
 	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", version, cfg.BaseURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if sim != nil {
+		go sim.simulate(ctx)
+		fmt.Fprintf(e.stdout, "\nDemo: a simulated Splunk posts to the feed web-slo every minute; checkout has an incident in progress.\n"+
+			"Open %s and sign in as admin (the password is printed above at first start, or set SITEMETRICS_ADMIN_PASSWORD).\n", cfg.BaseURL)
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+	"github.com/sitemetrics/sitemetrics/views/charts"
+)
+
+var statusOrder = []models.SLOStatus{models.StatusBreached, models.StatusAtRisk, models.StatusNoData, models.StatusStale, models.StatusHealthy}
+
+// showOverview: every SLO grouped by service or team, worst first.
+func (h *Handler) showOverview(c *gin.Context) {
+	now := h.now()
+	reports, err := h.store.Reports(c.Request.Context(), now)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := h.page(c, "Overview", "overview")
+	v := views.OverviewView{GroupBy: "service", Team: c.Query("team"), Status: c.Query("status"), NoSLOs: len(reports) == 0,
+		CanEdit: p.User != nil && p.User.CanEdit}
+	if c.Query("group") == "team" {
+		v.GroupBy = "team"
+	}
+	v.Filtered = v.Team != "" || v.Status != "" || v.GroupBy != "service"
+	for _, s := range statusOrder {
+		v.Statuses = append(v.Statuses, string(s))
+	}
+	teams := map[string]bool{}
+	sortWorstFirst(reports)
+	groups := map[string]*views.OverviewGroup{}
+	var order []string
+	for _, r := range reports {
+		if r.Service.Team != "" {
+			teams[r.Service.Team] = true
+		}
+		if r.Eval.Status != models.StatusBreached && r.Eval.Status != models.StatusNoData {
+			v.Meeting++
+		}
+		v.Total++
+		if (v.Team != "" && r.Service.Team != v.Team) || (v.Status != "" && string(r.Eval.Status) != v.Status) {
+			continue
+		}
+		key, note := r.Service.Name, teamTier(r.Service)
+		if v.GroupBy == "team" {
+			key, note = r.Service.Team, ""
+			if key == "" {
+				key = "No team"
+			}
+		}
+		g := groups[key]
+		if g == nil {
+			g = &views.OverviewGroup{Name: key, Note: note}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.Rows = append(g.Rows, overviewRow(r, now))
+	}
+	for t := range teams {
+		v.Teams = append(v.Teams, t)
+	}
+	sort.Strings(v.Teams)
+	for _, k := range order {
+		v.Groups = append(v.Groups, *groups[k])
+	}
+	h.render(c, http.StatusOK, views.OverviewPage(p, v))
+}
+
+// sortWorstFirst orders reports by status, then by budget left.
+func sortWorstFirst(rs []models.SLOReport) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i].Eval, rs[j].Eval
+		if a.Status.Rank() != b.Status.Rank() {
+			return a.Status.Rank() > b.Status.Rank() // higher rank is worse
+		}
+		return a.Remaining < b.Remaining
+	})
+}
+
+func teamTier(s models.Service) string {
+	switch {
+	case s.Team != "" && s.Tier != "":
+		return s.Team + " · tier " + s.Tier
+	case s.Team != "":
+		return s.Team
+	case s.Tier != "":
+		return "tier " + s.Tier
+	}
+	return ""
+}
+
+func overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
+	e := r.Eval
+	row := views.OverviewRow{ID: r.ID, Name: r.Title(), Service: r.Service.Name, Team: r.Service.Team,
+		Status: string(e.Status), StatusClass: statusClass(e.Status), Remaining: pct(e.Remaining), Overspent: e.Remaining < 0,
+		SLI: "—", Target: targetPct(e.Target), Window: r.Window().String(), Burn: "—", LowTraffic: e.LowTraffic && e.HasData,
+		DataAge: dataAge(r, now), Stale: e.Stale}
+	if e.HasData {
+		row.SLI = sliPct(e.SLI, e.Target)
+	} else {
+		row.Remaining = "—"
+	}
+	if e.FastestBurnRate > 0 {
+		row.Burn = burn(e.FastestBurnRate)
+		row.BurnHot = e.FastestBurnRate >= 1
+	}
+	if r.Rederiving != nil {
+		row.Rederiving = fmt.Sprintf("recomputing history %d%%", r.Rederiving.Percent())
+	}
+	pts := make([]charts.Point, len(r.Sparkline))
+	for i, b := range r.Sparkline {
+		pts[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
+	}
+	var from time.Time
+	if len(r.Sparkline) > 0 {
+		from = r.Sparkline[0].At
+	}
+	row.Sparkline = charts.NewSparkline(charts.SparklineInput{ID: "spark-" + strconv.FormatInt(r.ID, 10),
+		Title: r.Title() + ": error budget left", Summary: row.Remaining + " of the error budget left", Start: from, End: now, Points: pts})
+	return row
+}
+
+// dataAge says how fresh an SLO's data is: "updated 3 min ago", or loudly stale.
+func dataAge(r models.SLOReport, now time.Time) string {
+	switch {
+	case r.LastDataAt == nil:
+		return "no data yet"
+	case r.Eval.Stale:
+		return "stale: no data for " + span(now.Sub(*r.LastDataAt))
+	default:
+		return "updated " + ago(now, *r.LastDataAt)
+	}
+}

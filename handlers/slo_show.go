@@ -1,0 +1,352 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+	"github.com/sitemetrics/sitemetrics/views/charts"
+)
+
+// timeRange is the span a detail page's charts cover.
+type timeRange struct {
+	key, label string
+	from, to   time.Time
+}
+
+func rangesFor(w models.Window, r models.SLOReport, now time.Time) []timeRange {
+	win := timeRange{key: "window", label: "This window", from: r.Eval.PeriodStart, to: r.Eval.PeriodEnd}
+	if !w.Calendar() {
+		win.label, win.to = fmt.Sprintf("Last %d days", w.Days()), now
+	}
+	return []timeRange{win,
+		{key: "7d", label: "Last 7 days", from: now.Add(-7 * 24 * time.Hour), to: now},
+		{key: "24h", label: "Last 24 hours", from: now.Add(-24 * time.Hour), to: now}}
+}
+
+// showSLO: the three numbers, the burn-down and everything that explains it.
+func (h *Handler) showSLO(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	now := h.now()
+	r, err := h.store.Report(ctx, id, now)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	loc := h.location(c)
+	e, w := r.Eval, r.Window()
+	p := h.page(c, r.Title(), "overview")
+	v := views.SLODetailView{ID: r.ID, Name: r.Title(), Description: r.Description, Service: r.Service.Name, Team: r.Service.Team,
+		Window: w.String(), Status: string(e.Status), StatusClass: statusClass(e.Status), Stale: e.Stale, LowTraffic: e.LowTraffic && e.HasData,
+		DataAge: dataAge(r, now), Objective: targetPct(e.Target), Overspent: e.Remaining < 0, NoData: r.LastDataAt == nil,
+		FeedName: r.Feed.Name, FeedHref: "/feeds/" + strconv.FormatInt(r.Feed.ID, 10), SeriesField: r.Feed.SeriesField,
+		Series: r.Binding.Series, CanEdit: p.User != nil && p.User.CanEdit}
+	v.ObjectiveNote = objectiveNote(r)
+	v.SLI, v.SLINote = "—", "no events in the window yet"
+	if e.HasData {
+		v.SLI = sliPct(e.SLI, e.Target)
+		v.SLINote = sliNote(r)
+	}
+	v.Remaining, v.RemainingNote = pct(e.Remaining), remainingNote(r, now, loc)
+	if r.Rederiving != nil {
+		v.Rederiving = fmt.Sprintf("Recomputing this SLO's history after a change: %d%% done. The numbers shown are the previous ones until it finishes.", r.Rederiving.Percent())
+	}
+
+	ranges := rangesFor(w, r, now)
+	sel := ranges[0]
+	for _, tr := range ranges {
+		if tr.key == c.Query("range") {
+			sel = tr
+		}
+		v.Ranges = append(v.Ranges, views.RangeLink{Label: tr.label, Href: fmt.Sprintf("/slos/%d?range=%s", r.ID, tr.key), Active: false})
+	}
+	for i := range v.Ranges {
+		v.Ranges[i].Active = ranges[i].key == sel.key
+	}
+	if err := h.sloCharts(c, &v, r, sel, now, loc); err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, t := range e.Tiers {
+		row := views.TierRow{Name: t.Name, Severity: string(t.Severity), Factor: burn(t.Factor), Long: span(t.Long), Short: span(t.Short),
+			LongRate: "—", ShortRate: "—", Firing: t.Firing}
+		if t.LongHasData {
+			row.LongRate = burn(t.LongRate)
+		}
+		if t.ShortHasData {
+			row.ShortRate = burn(t.ShortRate)
+		}
+		v.Tiers = append(v.Tiers, row)
+	}
+	for _, t := range r.Targets {
+		from := t.EffectiveFrom.In(loc).Format("2006-01-02 15:04 MST")
+		if t.EffectiveFrom.Unix() <= 0 {
+			from = "the beginning"
+		}
+		v.Targets = append(v.Targets, views.TargetRow{Target: targetPct(t.Target), From: from, By: t.CreatedBy})
+	}
+	if err := h.recentSamples(c, &v, r, loc); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.SLODetailPage(p, v))
+}
+
+func objectiveNote(r models.SLOReport) string {
+	w := r.Window()
+	what := "of events good"
+	if r.Binding.Indicator == models.IndicatorThreshold {
+		what = fmt.Sprintf("of %s slices with %s %s %s", span(r.Feed.Interval()), r.Binding.ValueField, opWord(r.Binding.Op), strconv.FormatFloat(r.Binding.Threshold, 'f', -1, 64))
+	}
+	if w.Calendar() {
+		return what + ", per " + w.String()
+	}
+	return fmt.Sprintf("%s, over the last %d days", what, w.Days())
+}
+
+func opWord(op string) string {
+	return map[string]string{"lte": "≤", "lt": "<", "gte": "≥", "gt": ">"}[op]
+}
+
+func sliNote(r models.SLOReport) string {
+	e := r.Eval
+	if r.Binding.Indicator == models.IndicatorThreshold {
+		return fmt.Sprintf("%s of %s slices good", humanCount(e.Good), humanCount(e.Total))
+	}
+	return fmt.Sprintf("%s of %s events good", humanCount(e.Good), humanCount(e.Total))
+}
+
+func remainingNote(r models.SLOReport, now time.Time, loc *time.Location) string {
+	e := r.Eval
+	var b strings.Builder
+	if r.Binding.Indicator == models.IndicatorThreshold {
+		fmt.Fprintf(&b, "%s of %s bad time allowed used", span(e.BadTime), span(e.AllowedBadTime))
+	} else {
+		fmt.Fprintf(&b, "%s of %s bad events allowed", humanCount(e.Bad), humanCount(e.AllowedBad))
+	}
+	switch {
+	case e.Remaining <= 0:
+		b.WriteString(" · overspent")
+	case e.ExhaustsAt != nil:
+		fmt.Fprintf(&b, " · runs out %s at the current burn rate", e.ExhaustsAt.In(loc).Format("Mon 2 Jan 15:04"))
+	case e.BurnRateHasData:
+		b.WriteString(" · on track to last the window")
+	}
+	return b.String()
+}
+
+// humanCount writes counts readably: 1234567 → "1,234,567", 12.5 → "12.5".
+func humanCount(f float64) string {
+	if f != float64(int64(f)) {
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	s := strconv.FormatInt(int64(f), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+// sloCharts builds the burn-down, SLI and latency charts for the range.
+func (h *Handler) sloCharts(c *gin.Context, v *views.SLODetailView, r models.SLOReport, tr timeRange, now time.Time, loc *time.Location) error {
+	ctx := c.Request.Context()
+	points, maint, err := h.store.Points(ctx, r.SLODetail, now)
+	if err != nil {
+		return err
+	}
+	anns, err := h.store.AnnotationsFor(ctx, r.SLODetail, tr.from, tr.to)
+	if err != nil {
+		return err
+	}
+	obj := r.Objective(now)
+	to := tr.to
+	if to.After(now) {
+		to = now
+	}
+	step := max(r.Feed.Interval(), to.Sub(tr.from)/480).Truncate(time.Second)
+	series := models.BudgetSeries(obj, points, spansFrom(maint), tr.from, to, step)
+	var cmaint []charts.Span
+	for _, m := range maint {
+		if m.EndsAt.After(tr.from) && m.StartsAt.Before(tr.to) {
+			cmaint = append(cmaint, charts.Span{Start: m.StartsAt, End: m.EndsAt, Label: "Maintenance: " + m.Reason})
+		}
+	}
+	var cann []charts.Annotation
+	for _, a := range anns {
+		cann = append(cann, charts.Annotation{T: a.At, Kind: a.Kind, Label: a.Title})
+	}
+	budget := make([]charts.Point, len(series))
+	sli := make([]charts.Point, 0, len(series))
+	for i, b := range series {
+		budget[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
+		if b.HasData {
+			sli = append(sli, charts.Point{T: b.At, V: b.SLI})
+		}
+	}
+	e := r.Eval
+	in := charts.BurnDownInput{ID: "burndown", Title: "Error budget left — " + tr.label, Summary: budgetSummary(r, now, loc),
+		Location: loc, Start: tr.from, End: tr.to, Now: now, Points: budget, Ideal: obj.Window.Calendar() && tr.key == "window",
+		Maintenance: cmaint, Annotations: cann}
+	if e.ExhaustsAt != nil {
+		in.Exhaustion = *e.ExhaustsAt
+	}
+	v.BurnDown = charts.NewBurnDown(in)
+	sliSummary := "No events in this range."
+	if e.HasData {
+		sliSummary = fmt.Sprintf("SLI %s against a target of %s.", sliPct(e.SLI, e.Target), targetPct(e.Target))
+	}
+	v.SLIChart = charts.NewSLI(charts.SLIInput{ID: "sli", Title: "SLI over the window — " + tr.label, Summary: sliSummary,
+		Location: loc, Start: tr.from, End: tr.to, Now: now, Points: sli, Target: e.Target, Maintenance: cmaint, Annotations: cann})
+	if fields := r.Latency(); len(fields) > 0 {
+		lat, err := h.store.Latency(ctx, r.SLODetail, tr.from, now)
+		if err != nil {
+			return err
+		}
+		v.Latency = latencyChart(r, fields, lat, tr, now, loc, cmaint, cann)
+	}
+	return nil
+}
+
+func spansFrom(m []models.Maintenance) []models.Span {
+	out := make([]models.Span, len(m))
+	for i, x := range m {
+		out[i] = models.Span{Start: x.StartsAt, End: x.EndsAt}
+	}
+	return out
+}
+
+// budgetSummary states the burn-down's conclusion for the chart's <desc>.
+func budgetSummary(r models.SLOReport, now time.Time, loc *time.Location) string {
+	e := r.Eval
+	switch {
+	case !e.HasData:
+		return "No data yet: the whole budget is left."
+	case e.Remaining <= 0:
+		return fmt.Sprintf("Budget overspent: %s left (%s of it used).", pct(e.Remaining), pct(e.Consumed))
+	case e.ExhaustsAt != nil:
+		return fmt.Sprintf("Budget %s left; at the current burn rate it runs out %s.", pct(e.Remaining), e.ExhaustsAt.In(loc).Format("Mon 2 Jan 15:04"))
+	default:
+		return fmt.Sprintf("Budget %s left, on track to last the window.", pct(e.Remaining))
+	}
+}
+
+// latencyChart maps the SLO's latency fields onto p50/p95/p99 by their names
+// (or in the order given).
+func latencyChart(r models.SLOReport, fields []string, lat []models.LatencyPoint, tr timeRange, now time.Time, loc *time.Location,
+	maint []charts.Span, anns []charts.Annotation) *charts.Latency {
+	slots := [3][]charts.Point{}
+	slotOf := make([]int, len(fields))
+	used := map[int]bool{}
+	for i, f := range fields {
+		slotOf[i] = -1
+		for s, tag := range []string{"50", "95", "99"} {
+			if strings.Contains(f, tag) && !used[s] {
+				slotOf[i], used[s] = s, true
+				break
+			}
+		}
+	}
+	for i := range fields {
+		for s := 0; slotOf[i] < 0 && s < 3; s++ {
+			if !used[s] {
+				slotOf[i], used[s] = s, true
+			}
+		}
+	}
+	for _, lp := range lat {
+		for i := range fields {
+			if lp.Has[i] && slotOf[i] >= 0 {
+				slots[slotOf[i]] = append(slots[slotOf[i]], charts.Point{T: lp.At, V: lp.Values[i]})
+			}
+		}
+	}
+	in := charts.LatencyInput{ID: "latency", Title: "Latency — " + tr.label, Location: loc, Start: tr.from, End: tr.to, Now: now,
+		P50: slots[0], P95: slots[1], P99: slots[2], Maintenance: maint, Annotations: anns}
+	b := r.Binding
+	if b.Indicator == models.IndicatorThreshold {
+		for i, f := range fields {
+			if f == b.ValueField && slotOf[i] >= 0 {
+				in.Threshold, in.ThresholdOf = b.Threshold, []string{"p50", "p95", "p99"}[slotOf[i]]
+				in.ThresholdLabel = fmt.Sprintf("SLO %s %s %s ms", f, opWord(b.Op), strconv.FormatFloat(b.Threshold, 'f', -1, 64))
+			}
+		}
+	}
+	in.Summary = latencySummary(slots, in.Threshold, in.ThresholdOf)
+	c := charts.NewLatency(in)
+	return &c
+}
+
+func latencySummary(slots [3][]charts.Point, threshold float64, of string) string {
+	names := []string{"p50", "p95", "p99"}
+	for i := 2; i >= 0; i-- {
+		if n := len(slots[i]); n > 0 {
+			last := slots[i][n-1].V
+			s := fmt.Sprintf("Latest %s %s ms.", names[i], strconv.FormatFloat(last, 'f', 0, 64))
+			if threshold > 0 {
+				over := 0
+				idx := map[string]int{"p50": 0, "p95": 1, "p99": 2}[of]
+				for _, p := range slots[idx] {
+					if p.V > threshold {
+						over++
+					}
+				}
+				s += fmt.Sprintf(" %s was above the %s ms threshold in %d of %d samples.", of, strconv.FormatFloat(threshold, 'f', -1, 64), over, len(slots[idx]))
+			}
+			return s
+		}
+	}
+	return "No latency data in this range."
+}
+
+// recentSamples lists the last rows Splunk sent for the SLO's series.
+func (h *Handler) recentSamples(c *gin.Context, v *views.SLODetailView, r models.SLOReport, loc *time.Location) error {
+	series := r.Binding.Series
+	samples, err := h.store.Samples(c.Request.Context(), r.Feed.ID, models.SampleQuery{Series: &series, Newest: true, Limit: 12})
+	if err != nil {
+		return err
+	}
+	fields := append(r.Binding.Fields(), r.Latency()...)
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if !seen[f] {
+			seen[f] = true
+			v.SampleFields = append(v.SampleFields, f)
+		}
+	}
+	sort.SliceStable(samples, func(i, j int) bool { return samples[i].Time.After(samples[j].Time) })
+	for _, s := range samples {
+		row := views.SampleRow{Time: s.Time.In(loc).Format("2006-01-02 15:04:05"), SID: s.SID}
+		if strings.HasPrefix(s.ResultsLink, "https://") || strings.HasPrefix(s.ResultsLink, "http://") {
+			row.Link = s.ResultsLink
+		}
+		for _, f := range v.SampleFields {
+			if x, ok := s.Fields[f]; ok {
+				row.Values = append(row.Values, strconv.FormatFloat(x, 'f', -1, 64))
+			} else {
+				row.Values = append(row.Values, "—")
+			}
+		}
+		v.Samples = append(v.Samples, row)
+	}
+	return nil
+}
