@@ -218,4 +218,3 @@ func (h *Handler) deleteSLO(c *gin.Context) {
 }
 
 func itoa[T int | int64](n T) string { return views.Itoa(int64(n)) }
-
