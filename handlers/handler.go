@@ -143,4 +143,11 @@ type Store interface {
 	CreateAnnotation(ctx context.Context, actor string, in models.AnnotationInput) (models.Annotation, error)
 	DeleteAnnotation(ctx context.Context, actor string, id int64) error
 	Audit(ctx context.Context, q models.AuditQuery) ([]models.AuditEntry, error)
+
+	CreateFeed(ctx context.Context, in models.FeedInput) (models.Feed, error)
+	UpdateFeed(ctx context.Context, id int64, in models.FeedInput) (models.Feed, error)
+	DeleteFeed(ctx context.Context, id int64) error
+	CreateFeedToken(ctx context.Context, feedID int64) (string, models.FeedToken, error)
+	RevokeFeedToken(ctx context.Context, feedID, tokenID int64) error
+	PreviewBody(ctx context.Context, feed models.Feed, body []byte, contentType string, now time.Time, maxRows int) (models.Preview, error)
 }

@@ -1,0 +1,278 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+)
+
+func (h *Handler) listFeeds(c *gin.Context) {
+	feeds, err := h.store.Feeds(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	now := h.now()
+	rows := make([]views.FeedRow, len(feeds))
+	for i, f := range feeds {
+		r := views.FeedRow{ID: f.ID, Name: f.Name, Interval: span(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField,
+			LastDelivery: "never", Never: f.LastDeliveryAt == nil, Late: f.Late(now), Deliveries24h: f.Deliveries24h, Rejected24h: f.Rejected24h}
+		if f.LastDeliveryAt != nil {
+			r.LastDelivery = ago(now, *f.LastDeliveryAt)
+		}
+		for _, t := range f.Tokens {
+			if t.RevokedAt == nil {
+				r.ActiveTokens++
+			}
+		}
+		rows[i] = r
+	}
+	h.render(c, http.StatusOK, views.FeedsPage(h.page(c, "Feeds", "feeds"), rows))
+}
+
+func (h *Handler) newFeed(c *gin.Context) {
+	h.render(c, http.StatusOK, views.FeedNewPage(h.page(c, "New feed", "feeds"), views.FeedFormView{Interval: "5m", TimeField: "_time"}))
+}
+
+func feedInput(c *gin.Context) models.FeedInput {
+	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"), TimeField: c.PostForm("time_field")}
+}
+
+func formErrors(err error) (map[string]string, bool) {
+	var me *models.Error
+	if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
+		field := me.Field
+		if field == "" {
+			field = "name"
+		}
+		return map[string]string{field: me.Message}, true
+	}
+	return nil, false
+}
+
+func (h *Handler) createFeed(c *gin.Context) {
+	ctx := c.Request.Context()
+	in := feedInput(c)
+	f, err := h.store.CreateFeed(ctx, in)
+	if errs, ok := formErrors(err); ok {
+		h.render(c, http.StatusBadRequest, views.FeedNewPage(h.page(c, "New feed", "feeds"),
+			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, Errors: errs}))
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.log.InfoContext(ctx, "feed created", "feed", f.Name, "by", actor(c))
+	h.addToken(c, f.ID)
+}
+
+// addToken creates a webhook token and shows its URL once, on the feed's page.
+func (h *Handler) addToken(c *gin.Context, feedID int64) {
+	plain, _, err := h.store.CreateFeedToken(c.Request.Context(), feedID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.showFeedWith(c, feedID, h.cfg.BaseURL+"/hooks/splunk/"+plain)
+}
+
+func (h *Handler) createFeedToken(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	h.addToken(c, id)
+}
+
+func (h *Handler) revokeFeedToken(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	tid, ok := h.idParam(c, "token")
+	if !ok {
+		return
+	}
+	if err := h.store.RevokeFeedToken(c.Request.Context(), id, tid); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.tokens.forget()
+	h.log.InfoContext(c.Request.Context(), "feed token revoked", "feed_id", id, "token_id", tid, "by", actor(c))
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=token-revoked", id))
+}
+
+func (h *Handler) updateFeed(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	in := feedInput(c)
+	_, err := h.store.UpdateFeed(c.Request.Context(), id, in)
+	if errs, ok := formErrors(err); ok {
+		c.Set("feedFormErrors", errs)
+		h.showFeedWith(c, id, "")
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.tokens.forget()
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=saved", id))
+}
+
+func (h *Handler) showFeed(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	h.showFeedWith(c, id, "")
+}
+
+func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
+	ctx := c.Request.Context()
+	feeds, err := h.store.Feeds(ctx)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var f *models.FeedSummary
+	for i := range feeds {
+		if feeds[i].ID == id {
+			f = &feeds[i]
+		}
+	}
+	if f == nil {
+		h.fail(c, models.Errorf(models.ENOTFOUND, "Feed %d does not exist.", id))
+		return
+	}
+	loc, now := h.location(c), h.now()
+	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
+		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: f.Interval().String(), SeriesField: f.SeriesField, TimeField: f.TimeField}}
+	if errs, ok := c.Get("feedFormErrors"); ok {
+		v.Form.Errors = errs.(map[string]string)
+		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
+	}
+	if f.Late(now) {
+		v.Late = true
+		v.LateText = fmt.Sprintf("Late: the last delivery was %s, and the report runs every %s. Check that the Splunk report is enabled and its webhook action points here; Splunk logs failed webhooks in index=_internal sendmodalert.",
+			ago(now, *f.LastDeliveryAt), span(f.Interval()))
+	}
+	sort.SliceStable(f.Tokens, func(i, j int) bool { return f.Tokens[i].ID > f.Tokens[j].ID })
+	for _, t := range f.Tokens {
+		row := views.TokenRow{ID: t.ID, Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		if t.RevokedAt != nil {
+			row.Revoked = when(t.RevokedAt, loc)
+		}
+		v.Tokens = append(v.Tokens, row)
+	}
+	before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
+	ds, err := h.store.Deliveries(ctx, id, models.DeliveryQuery{Limit: 30, BeforeID: before, Outcome: v.Outcome})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, d := range ds {
+		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
+			Shape: d.Shape, SID: d.SID, Status: d.Status, Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
+			Rejected: d.Rejected, Error: d.Error, Truncated: d.BodyTruncated}
+		for i, r := range d.RejectionList() {
+			if i == 5 {
+				row.Rejections = append(row.Rejections, fmt.Sprintf("… and %d more", len(d.RejectionList())-5))
+				break
+			}
+			row.Rejections = append(row.Rejections, fmt.Sprintf("row %d: %s", r.Row, r.Reason))
+		}
+		body := d.Body
+		if len(body) > 16<<10 {
+			body, row.Truncated = body[:16<<10], true
+		}
+		if utf8.Valid(body) {
+			row.Body = string(body)
+		} else {
+			row.Body = fmt.Sprintf("(%d bytes, not valid UTF-8)", len(d.Body))
+		}
+		v.Deliveries = append(v.Deliveries, row)
+	}
+	if len(ds) == 30 {
+		v.MoreHref = fmt.Sprintf("/feeds/%d?before=%d&outcome=%s", id, ds[len(ds)-1].ID, v.Outcome)
+	}
+	h.render(c, http.StatusOK, views.FeedPage(h.page(c, f.Name, "feeds"), v))
+}
+
+func outcomeClass(o string) string {
+	switch o {
+	case models.OutcomeRejected, models.OutcomeRefused:
+		return "bad"
+	case models.OutcomePartial, models.OutcomeSpooled:
+		return "warn"
+	}
+	return ""
+}
+
+func (h *Handler) previewFeed(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	f, err := h.store.Feed(ctx, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.PreviewView{FeedID: f.ID, FeedName: f.Name, CType: c.PostForm("ctype"), Body: c.PostForm("body")}
+	status := http.StatusOK
+	if c.Request.Method == http.MethodPost {
+		p, err := h.store.PreviewBody(ctx, f, []byte(v.Body), v.CType, h.now(), h.cfg.IngestMaxRows)
+		if err != nil && models.ErrorCode(err) != models.EINVALID && models.ErrorCode(err) != models.ETOOLARGE {
+			h.fail(c, err)
+			return
+		}
+		if err != nil {
+			v.Error, status = models.ErrorMessage(err), http.StatusBadRequest
+		} else {
+			fillPreview(&v, p, h.location(c))
+		}
+	}
+	h.render(c, status, views.PreviewPage(h.page(c, "Try a payload", "feeds"), v))
+}
+
+func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
+	v.Shown, v.Shape, v.SID = true, p.Shape, p.SID
+	fields := map[string]bool{}
+	for _, r := range p.Rows {
+		for k := range r.Fields {
+			fields[k] = true
+		}
+	}
+	v.Fields = keys(fields)
+	for _, r := range p.Rows {
+		row := views.PreviewRowView{Index: r.Index, Time: r.Time.In(loc).Format("2006-01-02 15:04:05 MST"), Source: r.TimeSource, Series: r.Series}
+		for _, f := range v.Fields {
+			if x, ok := r.Fields[f]; ok {
+				row.Values = append(row.Values, strconv.FormatFloat(x, 'f', -1, 64))
+			} else {
+				row.Values = append(row.Values, "")
+			}
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	for _, r := range p.Rejected {
+		v.Rejected = append(v.Rejected, fmt.Sprintf("row %d: %s", r.Row, r.Reason))
+	}
+	for _, x := range p.Points {
+		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, humanCount(x.Good), humanCount(x.Total)))
+	}
+}
