@@ -150,4 +150,14 @@ type Store interface {
 	CreateFeedToken(ctx context.Context, feedID int64) (string, models.FeedToken, error)
 	RevokeFeedToken(ctx context.Context, feedID, tokenID int64) error
 	PreviewBody(ctx context.Context, feed models.Feed, body []byte, contentType string, now time.Time, maxRows int) (models.Preview, error)
+	ExportOpenSLO(ctx context.Context) ([]byte, error)
+	ImportOpenSLO(ctx context.Context, actor string, plan models.OpenSLOPlan) (created, updated int, err error)
+
+	APITokens(ctx context.Context) ([]models.APIToken, error)
+	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)
+	RevokeAPIToken(ctx context.Context, id int64) error
+	CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration) (string, models.KioskLink, error)
+	KioskLinkBySecret(ctx context.Context, plain string) (models.KioskLink, error)
+	KioskLinks(ctx context.Context) ([]models.KioskLink, error)
+	RevokeKioskLink(ctx context.Context, actor string, id int64) error
 }

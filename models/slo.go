@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -378,4 +379,37 @@ func (d SLODetail) Input() SLOInput {
 // FormatPercent writes a fraction as the shortest exact percentage: 0.999 → "99.9".
 func FormatPercent(f float64) string {
 	return strconv.FormatFloat(math.Round(f*100*1e6)/1e6, 'f', -1, 64)
+}
+
+// UnmarshalJSON accepts numbers where people write them ("target": 99.9)
+// as well as strings, and refuses unknown keys.
+func (in *SLOInput) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return Errorf(EINVALID, "the body is not a JSON object: %v", err)
+	}
+	fields := map[string]*string{"service": &in.Service, "name": &in.Name, "display_name": &in.DisplayName, "description": &in.Description,
+		"indicator": &in.Indicator, "target": &in.Target, "window": &in.Window, "time_zone": &in.TimeZone, "feed": &in.Feed,
+		"series": &in.Series, "good_field": &in.GoodField, "bad_field": &in.BadField, "total_field": &in.TotalField,
+		"value_field": &in.ValueField, "op": &in.Op, "threshold": &in.Threshold, "latency_fields": &in.LatencyFields}
+	for k, v := range raw {
+		dst, ok := fields[k]
+		if !ok {
+			return &Error{Code: EINVALID, Field: k, Message: fmt.Sprintf("unknown field %q", k)}
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err == nil {
+			*dst = s
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(v, &n); err == nil {
+			*dst = n.String()
+			continue
+		}
+		if string(v) != "null" {
+			return &Error{Code: EINVALID, Field: k, Message: fmt.Sprintf("%s must be a string or a number", k)}
+		}
+	}
+	return nil
 }

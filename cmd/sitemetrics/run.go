@@ -29,6 +29,8 @@ Commands:
                                          create a Splunk feed; prints its webhook URL once
   token create --name N --role viewer|sre|admin
                                          create an API token; prints it once
+  slo import FILE                        create or update services and SLOs from OpenSLO v1 YAML
+  slo export                             print every service and SLO as OpenSLO v1 YAML
   config reference                       print the configuration reference (Markdown)
   version                                print version, commit and Go version
 
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.createFeed(ctx, rest[1:])
 	case cmd == "token" && sub == "create":
 		return e.createToken(ctx, rest[1:])
+	case cmd == "slo" && (sub == "import" || sub == "export"):
+		return e.slo(ctx, sub, rest[1:])
 	case cmd == "config" && sub == "reference":
 		fmt.Fprint(stdout, configReference())
 		return nil

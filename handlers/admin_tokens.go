@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+)
+
+func (h *Handler) listTokens(c *gin.Context) {
+	h.tokensPage(c, http.StatusOK, views.AdminTokensView{})
+}
+
+func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView) {
+	list, err := h.store.APITokens(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	loc := h.location(c)
+	for _, t := range list {
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		if t.RevokedAt != nil {
+			row.Revoked = when(t.RevokedAt, loc)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.render(c, status, views.AdminTokensPage(h.page(c, "API tokens", "admin"), v))
+}
+
+func (h *Handler) createToken(c *gin.Context) {
+	role, err := models.ParseRole(c.PostForm("role"))
+	if err == nil {
+		var plain string
+		var t models.APIToken
+		plain, t, err = h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), role, actor(c))
+		if err == nil {
+			h.tokensPage(c, http.StatusOK, views.AdminTokensView{NewToken: plain, NewName: t.Name})
+			return
+		}
+	}
+	if errs, ok := formErrors(err); ok {
+		h.tokensPage(c, http.StatusBadRequest, views.AdminTokensView{Errors: errs})
+		return
+	}
+	h.fail(c, err)
+}
+
+func (h *Handler) revokeToken(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	if err := h.store.RevokeAPIToken(c.Request.Context(), id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.log.InfoContext(c.Request.Context(), "api token revoked", "token_id", id, "by", actor(c))
+	if isAPI(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/tokens?flash=token-revoked")
+}
+
+func (h *Handler) listTokensAPI(c *gin.Context) {
+	list, err := h.store.APITokens(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"tokens": list})
+}
+
+func (h *Handler) createTokenAPI(c *gin.Context) {
+	var in struct {
+		Name string      `json:"name"`
+		Role models.Role `json:"role"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		h.fail(c, err)
+		return
+	}
+	plain, t, err := h.store.CreateAPIToken(c.Request.Context(), in.Name, in.Role, actor(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"token": t, "secret": plain})
+}
+
+func (h *Handler) listKiosk(c *gin.Context) {
+	h.kioskPage(c, http.StatusOK, views.AdminKioskView{})
+}
+
+func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) {
+	list, err := h.store.KioskLinks(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	loc, now := h.location(c), h.now()
+	for _, k := range list {
+		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, loc), Expires: when(&k.ExpiresAt, loc),
+			LastUsed: when(k.LastUsedAt, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt)}
+		if k.RevokedAt != nil {
+			row.Revoked = when(k.RevokedAt, loc)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.render(c, status, views.AdminKioskPage(h.page(c, "Kiosk links", "admin"), v))
+}
+
+func (h *Handler) createKiosk(c *gin.Context) {
+	days, err := strconv.Atoi(c.PostForm("days"))
+	if err != nil {
+		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: map[string]string{"days": "write a number of days, 1 to 366"}})
+		return
+	}
+	plain, _, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour)
+	if errs, ok := formErrors(err); ok {
+		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs})
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.kioskPage(c, http.StatusOK, views.AdminKioskView{NewURL: h.cfg.BaseURL + "/tv?k=" + plain})
+}
+
+func (h *Handler) revokeKiosk(c *gin.Context) {
+	id, ok := h.idParam(c, "id")
+	if !ok {
+		return
+	}
+	if err := h.store.RevokeKioskLink(c.Request.Context(), actor(c), id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/kiosk?flash=link-revoked")
+}
