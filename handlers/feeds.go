@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -159,7 +160,7 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 	}
 	loc, now := h.location(c), h.now()
 	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
-		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: f.Interval().String(), SeriesField: f.SeriesField, TimeField: f.TimeField}}
+		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField}}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
@@ -275,4 +276,16 @@ func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
 	for _, x := range p.Points {
 		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, humanCount(x.Good), humanCount(x.Total)))
 	}
+}
+
+// shortDuration writes a duration as people type it: 5m, 1h30m, 45s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -53,6 +53,8 @@ type Handler struct {
 	passwords    PasswordHasher
 	policy       AuthPolicy
 	dummyHash    string
+	tv           lastTV
+	recent       recentAuth
 }
 
 // Authenticator is the directory sign-in with its cached-credential fallback.
@@ -160,4 +162,5 @@ type Store interface {
 	KioskLinkBySecret(ctx context.Context, plain string) (models.KioskLink, error)
 	KioskLinks(ctx context.Context) ([]models.KioskLink, error)
 	RevokeKioskLink(ctx context.Context, actor string, id int64) error
+	MonthlyReport(ctx context.Context, year int, month time.Month, now time.Time) ([]models.MonthReport, error)
 }

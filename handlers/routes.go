@@ -37,10 +37,14 @@ func (h *Handler) Routes() http.Handler {
 	app.GET("/login", h.showLogin)
 	app.POST("/login", h.login)
 	app.POST("/logout", h.logout)
+	app.GET("/tv", h.showTV)
 
 	viewerPages := app.Group("", h.requirePage(models.RoleViewer))
 	viewerPages.GET("/", h.showOverview)
 	viewerPages.GET("/slos/:id", h.showSLO)
+	viewerPages.GET("/help", h.showHelp)
+	viewerPages.GET("/reports", h.reportsIndex)
+	viewerPages.GET("/reports/:month", h.showReport)
 	viewerPages.GET("/account/password", h.showPassword)
 	viewerPages.POST("/account/password", h.changePassword)
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,15 +49,55 @@ func (h *Handler) loadSession(c *gin.Context) {
 	su, err := h.store.SessionByToken(c.Request.Context(), token)
 	switch {
 	case err == nil:
-		c.Set(principalKey, principal{Name: su.Username, DisplayName: su.DisplayName, Role: su.Role,
-			Source: su.Source, UserID: su.UserID, SessionID: su.ID})
+		p := principal{Name: su.Username, DisplayName: su.DisplayName, Role: su.Role, Source: su.Source, UserID: su.UserID, SessionID: su.ID}
+		c.Set(principalKey, p)
+		h.recent.put("s:"+token, p)
 	case models.ErrorCode(err) == models.EUNAUTHORIZED:
 		h.clearSessionCookie(c)
+	case models.IsUnavailable(err) && c.FullPath() == "/tv":
+		// The wall screen keeps showing the last numbers through a database
+		// outage, for sessions this replica saw recently.
+		if p, ok := h.recent.get("s:" + token); ok {
+			c.Set(principalKey, p)
+		}
 	default:
 		h.fail(c, err)
 		return
 	}
 	c.Next()
+}
+
+// recentAuth remembers, per replica, who a session or kiosk token was in the
+// last half hour; read only while the database is unreachable.
+type recentAuth struct {
+	mu sync.Mutex
+	m  map[string]recentEntry
+}
+
+type recentEntry struct {
+	p  principal
+	at time.Time
+}
+
+const recentFor = 30 * time.Minute
+
+func (r *recentAuth) put(key string, p principal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) > 10000 {
+		r.m = map[string]recentEntry{}
+	}
+	r.m[string(models.HashSecret(key))] = recentEntry{p, time.Now()}
+}
+
+func (r *recentAuth) get(key string) (principal, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.m[string(models.HashSecret(key))]
+	if !ok || time.Since(e.at) > recentFor {
+		return principal{}, false
+	}
+	return e.p, true
 }
 
 // requirePage sends people without a session to the sign-in page (coming

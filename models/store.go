@@ -31,6 +31,7 @@ type Store struct {
 	bindings bindingCache
 	wake     chan struct{}
 	evals    evalCache
+	monthly  reportCache
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+)
+
+// reportsIndex sends /reports to the current month (or the one picked).
+func (h *Handler) reportsIndex(c *gin.Context) {
+	m := c.Query("month")
+	if _, err := time.Parse("2006-01", m); err != nil {
+		m = h.now().In(h.location(c)).Format("2006-01")
+	}
+	c.Redirect(http.StatusSeeOther, "/reports/"+m)
+}
+
+// showReport renders /reports/yyyy-mm, or its CSV at /reports/yyyy-mm.csv.
+func (h *Handler) showReport(c *gin.Context) {
+	raw := c.Param("month")
+	asCSV := strings.HasSuffix(raw, ".csv")
+	month, err := time.Parse("2006-01", strings.TrimSuffix(raw, ".csv"))
+	if err != nil || month.Year() < 2000 {
+		h.fail(c, models.Errorf(models.ENOTFOUND, "%q is not a month: the report's address is /reports/yyyy-mm, e.g. /reports/2026-11.", raw))
+		return
+	}
+	now := h.now()
+	list, err := h.store.MonthlyReport(c.Request.Context(), month.Year(), month.Month(), now)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	sortReport(list)
+	if asCSV {
+		h.reportCSV(c, month, list)
+		return
+	}
+	loc := h.location(c)
+	current := now.In(loc).Format("2006-01")
+	v := views.ReportView{Month: month.Format("2006-01"), Label: month.Format("January 2006"), Prev: month.AddDate(0, -1, 0).Format("2006-01"),
+		CSV: "/reports/" + month.Format("2006-01") + ".csv", Current: month.Format("2006-01") == current}
+	if next := month.AddDate(0, 1, 0).Format("2006-01"); next <= current {
+		v.Next = next
+	}
+	cur, _ := time.Parse("2006-01", current)
+	for i := 0; i < 24; i++ {
+		m := cur.AddDate(0, -i, 0)
+		v.Months = append(v.Months, views.Option{Value: m.Format("2006-01"), Label: m.Format("January 2006")})
+	}
+	for _, r := range list {
+		a := r.Month
+		row := views.ReportRow{ID: r.ID, Name: r.Title(), Service: r.Service.Name, Target: targetPct(a.Target), SLI: "—",
+			BudgetUsed: "—", TimeInBreach: span(a.TimeInBreach), Met: a.Met, NoData: !a.HasData, Over: a.BudgetUsed > 1}
+		if a.HasData {
+			row.SLI, row.BudgetUsed = sliPct(a.SLI, a.Target), pct(a.BudgetUsed)
+			v.Total++
+			if a.Met {
+				v.Met++
+			}
+		}
+		if a.TimeInBreach == 0 {
+			row.TimeInBreach = "—"
+		}
+		for _, i := range r.Incidents {
+			row.Incidents = append(row.Incidents, i.At.In(loc).Format("2 Jan")+" "+i.Title)
+		}
+		for _, hm := range r.History {
+			cell := views.HistoryCell{Label: "–", Class: "none", Title: hm.Start.Format("Jan 2006") + ": no data"}
+			if hm.HasData {
+				cell.Title = fmt.Sprintf("%s: %s against %s", hm.Start.Format("Jan 2006"), sliPct(hm.SLI, hm.Target), targetPct(hm.Target))
+				cell.Label, cell.Class = "✕", "missed"
+				if hm.Met {
+					cell.Label, cell.Class = "✓", "met"
+				}
+			}
+			row.History = append(row.History, cell)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.render(c, http.StatusOK, views.ReportPage(h.page(c, "Report "+v.Label, "reports"), v))
+}
+
+// sortReport puts missed objectives first, then by name.
+func sortReport(list []models.MonthReport) {
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && reportLess(list[j], list[j-1]); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+}
+
+func reportLess(a, b models.MonthReport) bool {
+	if a.Month.Met != b.Month.Met {
+		return !a.Month.Met
+	}
+	return a.Title() < b.Title()
+}
+
+func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.MonthReport) {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="sitemetrics-%s.csv"`, month.Format("2006-01")))
+	c.Header("Cache-Control", "no-store")
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"month", "slo", "service", "team", "window", "time_zone", "target_percent", "attained_percent", "met",
+		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents"})
+	for _, r := range list {
+		a := r.Month
+		attained, used := "", ""
+		if a.HasData {
+			attained = strconv.FormatFloat(a.SLI*100, 'f', 4, 64)
+			used = strconv.FormatFloat(a.BudgetUsed*100, 'f', 2, 64)
+		}
+		var incidents []string
+		for _, i := range r.Incidents {
+			incidents = append(incidents, i.At.UTC().Format(time.RFC3339)+" "+i.Title)
+		}
+		_ = w.Write([]string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
+			models.FormatPercent(a.Target), attained, strconv.FormatBool(a.Met), strconv.FormatFloat(a.Good, 'f', -1, 64),
+			strconv.FormatFloat(a.Total, 'f', -1, 64), used, strconv.FormatFloat(a.TimeInBreach.Minutes(), 'f', 0, 64),
+			strings.Join(incidents, "; ")})
+	}
+	w.Flush()
+}

@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/views"
+)
+
+// lastTV keeps the last wall-screen tiles this replica showed, so that a
+// database outage turns into a banner over the last known numbers, not a
+// blank screen.
+type lastTV struct {
+	mu    sync.Mutex
+	tiles []views.TVTile
+	meet  [2]int
+	at    time.Time
+}
+
+// showTV opens with a session or with a kiosk link (?k=…).
+func (h *Handler) showTV(c *gin.Context) {
+	ctx := c.Request.Context()
+	v := views.TVView{Refresh: "/tv"}
+	if k := c.Query("k"); k != "" {
+		link, err := h.store.KioskLinkBySecret(ctx, k)
+		switch {
+		case err == nil:
+			h.recent.put("k:"+k, principal{Name: link.Name})
+		case models.IsUnavailable(err):
+			p, ok := h.recent.get("k:" + k)
+			if !ok {
+				h.fail(c, err)
+				return
+			}
+			link.Name = p.Name
+		default:
+			h.fail(c, err)
+			return
+		}
+		v.Kiosk, v.Refresh = link.Name, "/tv?k="+url.QueryEscape(k)
+	} else if p, ok := currentPrincipal(c); !ok || p.Source == "token" {
+		c.Redirect(http.StatusSeeOther, "/login?next=%2Ftv")
+		return
+	}
+	loc, now := h.location(c), h.now()
+	v.Clock = "Updated " + now.In(loc).Format("15:04 MST")
+	reports, err := h.store.Reports(ctx, now)
+	if err != nil && !models.IsUnavailable(err) {
+		h.fail(c, err)
+		return
+	}
+	if err != nil {
+		h.tv.mu.Lock()
+		v.Tiles, v.Meeting, v.Total = h.tv.tiles, h.tv.meet[0], h.tv.meet[1]
+		at := h.tv.at
+		h.tv.mu.Unlock()
+		v.BannerKind = "error"
+		v.Banner = "Sitemetrics cannot reach its database: no new numbers."
+		if !at.IsZero() {
+			v.Banner += " Showing those of " + at.In(loc).Format("15:04") + "."
+		}
+		h.log.WarnContext(ctx, "tv: database unavailable", "err", err)
+		c.Header("Cache-Control", "no-store")
+		h.render(c, http.StatusOK, views.TVPage(v))
+		return
+	}
+	sortWorstFirst(reports)
+	stale := 0
+	for _, r := range reports {
+		e := r.Eval
+		t := views.TVTile{Name: r.Title(), Service: r.Service.Name, Status: string(e.Status), StatusClass: statusClass(e.Status),
+			Remaining: "—", SLI: "—", Target: targetPct(e.Target), Age: dataAge(r, now), Overspent: e.Remaining < 0, Stale: e.Stale}
+		if e.HasData {
+			t.Remaining, t.SLI = pct(e.Remaining), sliPct(e.SLI, e.Target)
+		}
+		if e.Stale {
+			stale++
+		}
+		if e.Status != models.StatusBreached && e.Status != models.StatusNoData {
+			v.Meeting++
+		}
+		v.Total++
+		v.Tiles = append(v.Tiles, t)
+	}
+	if stale > 0 {
+		v.BannerKind = "warn"
+		v.Banner = fmt.Sprintf("%d SLO(s) have stale data: their Splunk feed stopped reporting.", stale)
+	}
+	h.tv.mu.Lock()
+	h.tv.tiles, h.tv.meet, h.tv.at = v.Tiles, [2]int{v.Meeting, v.Total}, now
+	h.tv.mu.Unlock()
+	h.render(c, http.StatusOK, views.TVPage(v))
+}
