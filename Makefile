@@ -28,7 +28,7 @@ test-go:
 	  $(GO) tool templ generate -path . >/dev/null 2>&1; \
 	  after=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
 	  test "$$before" = "$$after" || { echo "generated templ code was stale: run make generate and commit"; exit 1; }
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -p 1 -timeout 15m ./...
 	$(GO) test -run '^$$' -fuzz FuzzParseSplunk -fuzztime $(FUZZTIME) ./models
 
 ## generate: regenerate templ components
