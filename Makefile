@@ -25,7 +25,7 @@ test-go:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@before=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
-	  $(GO) tool templ generate -path . >/dev/null 2>&1; \
+	  $(GO) tool templ generate >/dev/null 2>&1; \
 	  after=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
 	  test "$$before" = "$$after" || { echo "generated templ code was stale: run make generate and commit"; exit 1; }
 	$(GO) test -count=1 -p 1 -timeout 15m ./...
@@ -33,7 +33,7 @@ test-go:
 
 ## generate: regenerate templ components
 generate:
-	$(GO) tool templ generate -path .
+	$(GO) tool templ generate
 
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:
