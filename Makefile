@@ -38,3 +38,11 @@ generate:
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:
 	./.ci/with-services $(GO) test -run '^$$' -bench Ingest -benchtime 4000x ./cmd/sitemetrics
+
+## bench-status: status and budget of 100 SLOs over 30 days of 5-minute samples, on PostgreSQL
+bench-status:
+	./.ci/with-services $(GO) test -run '^$$' -bench Status100SLOs -benchtime 10x ./models
+
+## bench-pages: overview and detail pages, 32 clients, 100 SLOs over 30 days, on PostgreSQL
+bench-pages:
+	./.ci/with-services $(GO) test -run '^$$' -bench Pages -benchtime 2000x ./cmd/sitemetrics

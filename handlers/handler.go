@@ -55,6 +55,8 @@ type Handler struct {
 	dummyHash    string
 	tv           lastTV
 	recent       recentAuth
+	sparklines   sparklineCache
+	chartCache   chartCache
 }
 
 // Authenticator is the directory sign-in with its cached-credential fallback.

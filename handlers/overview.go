@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,7 +63,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 			groups[key] = g
 			order = append(order, key)
 		}
-		g.Rows = append(g.Rows, overviewRow(r, now))
+		g.Rows = append(g.Rows, h.overviewRow(r, now))
 	}
 	for t := range teams {
 		v.Teams = append(v.Teams, t)
@@ -97,7 +98,7 @@ func teamTier(s models.Service) string {
 	return ""
 }
 
-func overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
+func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
 	e := r.Eval
 	row := views.OverviewRow{ID: r.ID, Name: r.Title(), Service: r.Service.Name, Team: r.Service.Team,
 		Status: string(e.Status), StatusClass: statusClass(e.Status), Remaining: pct(e.Remaining), Overspent: e.Remaining < 0,
@@ -115,17 +116,50 @@ func overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
 	if r.Rederiving != nil {
 		row.Rederiving = fmt.Sprintf("recomputing history %d%%", r.Rederiving.Percent())
 	}
-	pts := make([]charts.Point, len(r.Sparkline))
-	for i, b := range r.Sparkline {
-		pts[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
-	}
-	var from time.Time
-	if len(r.Sparkline) > 0 {
-		from = r.Sparkline[0].At
-	}
-	row.Sparkline = charts.NewSparkline(charts.SparklineInput{ID: "spark-" + strconv.FormatInt(r.ID, 10),
-		Title: r.Title() + ": error budget left", Summary: row.Remaining + " of the error budget left", Start: from, End: now, Points: pts})
+	row.Sparkline = h.sparklines.get(r, func() charts.Sparkline {
+		pts := make([]charts.Point, len(r.Sparkline))
+		for i, b := range r.Sparkline {
+			pts[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
+		}
+		var from time.Time
+		if len(r.Sparkline) > 0 {
+			from = r.Sparkline[0].At
+		}
+		return charts.NewSparkline(charts.SparklineInput{ID: "spark-" + strconv.FormatInt(r.ID, 10),
+			Title: r.Title() + ": error budget left", Summary: row.Remaining + " of the error budget left", Start: from, End: r.At, Points: pts})
+	})
 	return row
+}
+
+// sparklineCache keeps each SLO's laid-out sparkline for as long as its
+// evaluation (the same r.At) is served: drawing 100 of them is most of an
+// overview's work otherwise.
+type sparklineCache struct {
+	mu sync.Mutex
+	m  map[int64]sparkEntry
+}
+
+type sparkEntry struct {
+	at    time.Time
+	title string
+	chart charts.Sparkline
+}
+
+func (c *sparklineCache) get(r models.SLOReport, draw func() charts.Sparkline) charts.Sparkline {
+	c.mu.Lock()
+	e, ok := c.m[r.ID]
+	c.mu.Unlock()
+	if ok && e.at.Equal(r.At) && e.title == r.Title() {
+		return e.chart
+	}
+	chart := draw()
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[int64]sparkEntry{}
+	}
+	c.m[r.ID] = sparkEntry{r.At, r.Title(), chart}
+	c.mu.Unlock()
+	return chart
 }
 
 // dataAge says how fresh an SLO's data is: "updated 3 min ago", or loudly stale.

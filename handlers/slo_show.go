@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -167,16 +170,37 @@ func humanCount(f float64) string {
 	return string(out)
 }
 
-// sloCharts builds the burn-down, SLI and latency charts for the range.
+// sloCharts builds the burn-down, SLI and latency charts for the range. They
+// depend only on the evaluation (r.At), the range and the viewer's zone, so
+// their rendering is kept and shared while the evaluation is served.
 func (h *Handler) sloCharts(c *gin.Context, v *views.SLODetailView, r models.SLOReport, tr timeRange, now time.Time, loc *time.Location) error {
-	ctx := c.Request.Context()
-	points, maint, err := h.store.Points(ctx, r.SLODetail, now)
+	key := fmt.Sprintf("%d/%s/%d/%s/%d", r.ID, tr.key, r.At.UnixNano(), loc, r.UpdatedAt.UnixNano())
+	if html, ok := h.chartCache.get(key); ok {
+		v.Charts = templ.Raw(html)
+		return nil
+	}
+	comp, err := h.buildCharts(c, r, tr, now, loc)
 	if err != nil {
 		return err
 	}
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request.Context(), &buf); err != nil {
+		return err
+	}
+	h.chartCache.put(key, buf.String())
+	v.Charts = templ.Raw(buf.String())
+	return nil
+}
+
+func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, now time.Time, loc *time.Location) (templ.Component, error) {
+	ctx := c.Request.Context()
+	points, maint, err := h.store.Points(ctx, r.SLODetail, now)
+	if err != nil {
+		return nil, err
+	}
 	anns, err := h.store.AnnotationsFor(ctx, r.SLODetail, tr.from, tr.to)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	obj := r.Objective(now)
 	to := tr.to
@@ -210,21 +234,44 @@ func (h *Handler) sloCharts(c *gin.Context, v *views.SLODetailView, r models.SLO
 	if e.ExhaustsAt != nil {
 		in.Exhaustion = *e.ExhaustsAt
 	}
-	v.BurnDown = charts.NewBurnDown(in)
+	burnDown := charts.NewBurnDown(in)
 	sliSummary := "No events in this range."
 	if e.HasData {
 		sliSummary = fmt.Sprintf("SLI %s against a target of %s.", sliPct(e.SLI, e.Target), targetPct(e.Target))
 	}
-	v.SLIChart = charts.NewSLI(charts.SLIInput{ID: "sli", Title: "SLI over the window — " + tr.label, Summary: sliSummary,
+	sliChart := charts.NewSLI(charts.SLIInput{ID: "sli", Title: "SLI over the window — " + tr.label, Summary: sliSummary,
 		Location: loc, Start: tr.from, End: tr.to, Now: now, Points: sli, Target: e.Target, Maintenance: cmaint, Annotations: cann})
+	var latency *charts.Latency
 	if fields := r.Latency(); len(fields) > 0 {
 		lat, err := h.store.Latency(ctx, r.SLODetail, tr.from, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v.Latency = latencyChart(r, fields, lat, tr, now, loc, cmaint, cann)
+		latency = latencyChart(r, fields, lat, tr, now, loc, cmaint, cann)
 	}
-	return nil
+	return views.SLOCharts(burnDown, sliChart, latency), nil
+}
+
+// chartCache keeps rendered chart fragments, a few hundred at most.
+type chartCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *chartCache) get(key string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[key]
+	return s, ok
+}
+
+func (c *chartCache) put(key, html string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 600 {
+		c.m = map[string]string{}
+	}
+	c.m[key] = html
 }
 
 func spansFrom(m []models.Maintenance) []models.Span {

@@ -255,6 +255,9 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 		if res.RowsAffected == 0 {
 			return nil // superseded by a newer change, or deleted
 		}
+		if err := bumpState(db, sloID); err != nil { // the progress shows
+			return err
+		}
 		if n < deriveChunk {
 			break
 		}

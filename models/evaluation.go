@@ -32,19 +32,27 @@ const evalFresh = 15 * time.Second
 // report, so page views do not read raw points: they are read again only
 // when the SLO's state version says they changed.
 type evalCache struct {
-	mu      sync.Mutex
-	entries map[int64]*evalEntry
-	flight  singleflight.Group
+	mu       sync.Mutex
+	entries  map[int64]*evalEntry
+	flight   singleflight.Group
+	slos     []SLODetail     // every SLO's configuration, as of versions
+	versions map[int64]int64 // slo_state.version each configuration was read at
+	latency  map[int64]latencySeries
+}
+
+type latencySeries struct {
+	key    stateKey
+	from   time.Time
+	points []LatencyPoint
 }
 
 type evalEntry struct {
-	key     stateKey
-	from    time.Time // points are loaded from here to the newest
-	points  []Point
-	maint   []Maintenance
-	latency *latencySeries // loaded on first need
-	report  SLOReport
-	at      time.Time // when report was computed
+	key    stateKey
+	from   time.Time // points are loaded from here to the newest
+	points []Point
+	maint  []Maintenance
+	report SLOReport
+	at     time.Time // when report was computed
 }
 
 // stateKey identifies the inputs of an SLO's numbers.
@@ -75,13 +83,58 @@ type sloState struct {
 	LastPointAt *time.Time
 }
 
-// Reports evaluates every SLO at now.
+// Reports evaluates every SLO at now. A page view costs one query when
+// nothing changed: every change to an SLO's configuration or data bumps its
+// state version, which the cached configuration and numbers are checked against.
 func (s *Store) Reports(ctx context.Context, now time.Time) ([]SLOReport, error) {
-	slos, err := s.SLOs(ctx)
+	states, err := s.states(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.reports(ctx, slos, now)
+	slos, ok := s.evals.configs(states)
+	if !ok {
+		if slos, err = s.SLOs(ctx); err != nil {
+			return nil, err
+		}
+		s.evals.keepConfigs(slos, states)
+	}
+	return s.reportsFor(ctx, slos, states, now)
+}
+
+func (s *Store) states(ctx context.Context) (map[int64]sloState, error) {
+	var states []sloState
+	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state").Scan(&states).Error; err != nil {
+		return nil, fmt.Errorf("read slo state: %w", err)
+	}
+	byID := make(map[int64]sloState, len(states))
+	for _, st := range states {
+		byID[st.SLOID] = st
+	}
+	return byID, nil
+}
+
+// configs returns the cached SLO configurations if they are those of states.
+func (c *evalCache) configs(states map[int64]sloState) ([]SLODetail, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.slos == nil || len(c.slos) != len(states) {
+		return nil, false
+	}
+	for _, d := range c.slos {
+		if st, ok := states[d.ID]; !ok || st.Version != c.versions[d.ID] {
+			return nil, false
+		}
+	}
+	return c.slos, true
+}
+
+func (c *evalCache) keepConfigs(slos []SLODetail, states map[int64]sloState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slos, c.versions = slos, make(map[int64]int64, len(slos))
+	for _, d := range slos {
+		c.versions[d.ID] = states[d.ID].Version
+	}
 }
 
 // Report evaluates one SLO at now.
@@ -98,14 +151,14 @@ func (s *Store) Report(ctx context.Context, id int64, now time.Time) (SLOReport,
 }
 
 func (s *Store) reports(ctx context.Context, slos []SLODetail, now time.Time) ([]SLOReport, error) {
-	var states []sloState
-	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state").Scan(&states).Error; err != nil {
-		return nil, fmt.Errorf("read slo state: %w", err)
+	states, err := s.states(ctx)
+	if err != nil {
+		return nil, err
 	}
-	byID := map[int64]sloState{}
-	for _, st := range states {
-		byID[st.SLOID] = st
-	}
+	return s.reportsFor(ctx, slos, states, now)
+}
+
+func (s *Store) reportsFor(ctx context.Context, slos []SLODetail, byID map[int64]sloState, now time.Time) ([]SLOReport, error) {
 	out := make([]SLOReport, len(slos))
 	for i, d := range slos {
 		e, err := s.entry(ctx, d, byID[d.ID], now)
@@ -121,15 +174,18 @@ func (s *Store) reports(ctx context.Context, slos []SLODetail, now time.Time) ([
 // missing; concurrent requests for one SLO share the work.
 func (s *Store) entry(ctx context.Context, d SLODetail, st sloState, now time.Time) (*evalEntry, error) {
 	key := stateKey{st.Version, d.UpdatedAt, d.Generation}
-	if e := s.evals.get(d.ID); e != nil && e.key == key && now.Sub(e.at) < evalFresh && !now.Before(e.at) {
+	if e := s.evals.get(d.ID); e != nil && e.key == key && now.Sub(e.at).Abs() < evalFresh {
 		return e, nil
 	}
 	v, err, _ := s.evals.flight.Do(strconv.FormatInt(d.ID, 10), func() (any, error) {
 		prev := s.evals.get(d.ID)
 		from := pointsFrom(d, now)
 		e := &evalEntry{key: key, from: from}
+		if prev != nil && prev.key == key && now.Sub(prev.at).Abs() < evalFresh {
+			return prev, nil // computed by the request we waited for
+		}
 		if prev != nil && prev.key == key && !prev.from.After(from) {
-			e.points, e.maint, e.latency = prev.points, prev.maint, prev.latency
+			e.points, e.maint = prev.points, prev.maint
 		} else {
 			var err error
 			if e.points, err = s.loadPoints(ctx, d, from, now); err != nil {
@@ -232,13 +288,13 @@ type LatencyPoint struct {
 	Has    []bool
 }
 
-type latencySeries struct {
-	from   time.Time
-	points []LatencyPoint
-}
+// latencyKeep is how many latency samples per field a chart may get: the
+// charts draw at most ~500, so more is wasted work on every page view.
+const latencyKeep = 1200
 
-// Latency returns the latency fields of an SLO's samples since from (cached
-// until its data changes).
+// Latency returns the latency fields of an SLO's samples since from, thinned
+// to latencyKeep per field keeping each stretch's highest and lowest values
+// (peaks matter), and cached until the SLO's data changes.
 func (s *Store) Latency(ctx context.Context, d SLODetail, from, now time.Time) ([]LatencyPoint, error) {
 	fields := d.Latency()
 	if len(fields) == 0 {
@@ -248,16 +304,15 @@ func (s *Store) Latency(ctx context.Context, d SLODetail, from, now time.Time) (
 	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, last_point_at FROM slo_state WHERE slo_id = ?", d.ID).Scan(&st).Error; err != nil {
 		return nil, err
 	}
-	e, err := s.entry(ctx, d, st, now)
-	if err != nil {
-		return nil, err
-	}
+	key := stateKey{st.Version, d.UpdatedAt, d.Generation}
 	s.evals.mu.Lock()
-	cached := e.latency
+	cached, ok := s.evals.latency[d.ID]
 	s.evals.mu.Unlock()
-	if cached != nil && !cached.from.After(from) {
+	if ok && cached.key == key && !cached.from.After(from) {
 		return cached.points, nil
 	}
+	// Load from the start of the hour, so that requests a moment apart share it.
+	from = from.Truncate(time.Hour)
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT ts, fields FROM samples WHERE feed_id = ? AND series = ? AND ts >= ? AND ts <= ? ORDER BY ts`,
 		d.Binding.FeedID, d.Binding.Series, from.UTC(), now.UTC()).Rows()
 	if err != nil {
@@ -288,10 +343,52 @@ func (s *Store) Latency(ctx context.Context, d SLODetail, from, now time.Time) (
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	out = thinLatency(out, latencyKeep/2)
 	s.evals.mu.Lock()
-	e.latency = &latencySeries{from: from, points: out}
+	if s.evals.latency == nil {
+		s.evals.latency = map[int64]latencySeries{}
+	}
+	s.evals.latency[d.ID] = latencySeries{key: key, from: from, points: out}
 	s.evals.mu.Unlock()
 	return out, nil
+}
+
+// thinLatency keeps, per stretch of samples, the ones holding each field's
+// highest and lowest value, so that at most 2 × buckets points remain and
+// no spike disappears.
+func thinLatency(pts []LatencyPoint, buckets int) []LatencyPoint {
+	if len(pts) <= 2*buckets {
+		return pts
+	}
+	out := make([]LatencyPoint, 0, 2*buckets*2)
+	size := float64(len(pts)) / float64(buckets)
+	for b := 0; b < buckets; b++ {
+		lo, hi := int(float64(b)*size), int(float64(b+1)*size)
+		keep := map[int]bool{}
+		for f := range pts[lo].Values {
+			minI, maxI := -1, -1
+			for i := lo; i < hi; i++ {
+				if !pts[i].Has[f] {
+					continue
+				}
+				if minI < 0 || pts[i].Values[f] < pts[minI].Values[f] {
+					minI = i
+				}
+				if maxI < 0 || pts[i].Values[f] > pts[maxI].Values[f] {
+					maxI = i
+				}
+			}
+			if minI >= 0 {
+				keep[minI], keep[maxI] = true, true
+			}
+		}
+		for i := lo; i < hi; i++ {
+			if keep[i] {
+				out = append(out, pts[i])
+			}
+		}
+	}
+	return out
 }
 
 func spansOf(m []Maintenance) []Span {

@@ -110,6 +110,11 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in FeedInput) (Feed, e
 	if res.RowsAffected == 0 {
 		return Feed{}, Errorf(ENOTFOUND, "feed %d not found", id)
 	}
+	// The feed's interval and fields are part of its SLOs' numbers.
+	if err := s.db.WithContext(ctx).Exec(`UPDATE slo_state SET version = version + 1
+		WHERE slo_id IN (SELECT slo_id FROM slo_bindings WHERE feed_id = ?)`, id).Error; err != nil {
+		return Feed{}, fmt.Errorf("mark SLOs of feed %d changed: %w", id, err)
+	}
 	return s.Feed(ctx, id)
 }
 

@@ -67,6 +67,9 @@ func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in Se
 			}
 			return fmt.Errorf("update service: %w", err)
 		}
+		if err := tx.Exec("UPDATE slo_state SET version = version + 1 WHERE slo_id IN (SELECT id FROM slos WHERE service_id = ?)", id).Error; err != nil {
+			return fmt.Errorf("mark SLOs of service %d changed: %w", id, err)
+		}
 		return s.audit(tx, actor, "update", "service", id, "service "+after.Name, before, after)
 	})
 	return after, err

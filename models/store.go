@@ -25,6 +25,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	url     string
 	log     *slog.Logger
 	// Now is the clock; tests replace it.
 	Now      func() time.Time
@@ -99,7 +100,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		_ = sqlDB.Close()
 		return nil, Errorf(EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}, nil
+	return &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}, nil
 }
 
 // sqliteDSN turns a path into a DSN with the pragmas the app relies on:
@@ -110,10 +111,15 @@ func sqliteDSN(path string) string {
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
+	// Times are written in SQLite's own format by default ("2006-01-02
+	// 15:04:05.999999999-07:00"). Setting _time_format would make the driver
+	// ignore _txlock (glebarez/go-sqlite v1.21 returns early), so it is not set.
 	q.Set("_txlock", "immediate")
-	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()
 }
+
+// URL is the database URL the store was opened with.
+func (s *Store) URL() string { return s.url }
 
 // Dialect is migrations.Postgres or migrations.SQLite.
 func (s *Store) Dialect() string { return s.dialect }

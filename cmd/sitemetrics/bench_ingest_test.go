@@ -158,6 +158,7 @@ func report(b *testing.B, lat []time.Duration, unit string) {
 	}
 	b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), unit)
 	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.95), "p95_ms")
 	b.ReportMetric(pct(0.99), "p99_ms")
 	b.ReportMetric(0, "ns/op")
 }

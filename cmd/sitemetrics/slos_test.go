@@ -141,7 +141,7 @@ func TestSLOAPI(t *testing.T) {
 
 		// Annotations from CI, OpenSLO out and back in.
 		r = apiSend(t, a, "POST", sre, "/api/v1/annotations", map[string]string{"kind": "deploy", "title": "checkout v2.4.1", "service": "checkout"})
-		mustf(t, r.Status == 201, "annotation: %d %s", r.Status, r.Body)
+		mustf(t, r.Status == 201, "annotation: %d %s\n%s", r.Status, r.Body, a.out.String())
 		r = apiSend(t, a, "GET", viewer, "/api/v1/openslo", nil)
 		mustf(t, r.Status == 200 && bytes.Contains(r.Body, []byte("kind: SLO")) && bytes.Contains(r.Body, []byte("type: sitemetrics")), "export: %s", r.Body)
 		r2 := apiSend(t, a, "POST", sre, "/api/v1/openslo", string(r.Body))

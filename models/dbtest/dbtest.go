@@ -115,3 +115,15 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// Reopen opens a second store on the same database, with empty caches, as a
+// restarted replica would.
+func Reopen(tb testing.TB, s *models.Store) *models.Store {
+	tb.Helper()
+	fresh, err := models.Open(context.Background(), s.URL(), "", Logger(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = fresh.Close() })
+	return fresh
+}
