@@ -28,6 +28,18 @@ type derived struct {
 type bindingSet struct {
 	version  int64
 	bindings []Binding
+	bySeries map[string][]Binding // built on first use
+}
+
+// forSeries are the bindings that read a series.
+func (set *bindingSet) forSeries(series string) []Binding {
+	if set.bySeries == nil {
+		set.bySeries = map[string][]Binding{}
+		for _, b := range set.bindings {
+			set.bySeries[b.Series] = append(set.bySeries[b.Series], b)
+		}
+	}
+	return set.bySeries[series]
 }
 
 // bindingCache keeps each feed's bindings per replica; ingest checks the
@@ -71,6 +83,7 @@ func loadBindings(tx *gorm.DB, feedID int64) (bindingSet, error) {
 	if err != nil {
 		return set, fmt.Errorf("load bindings of feed %d: %w", feedID, err)
 	}
+	set.forSeries("") // index now: cached sets are shared read-only
 	return set, nil
 }
 
@@ -92,7 +105,7 @@ func (s *Store) feedBindings(ctx context.Context, feedID int64) (bindingSet, err
 
 // numericFields are the fields bindings read: a row sending one as text is
 // rejected rather than silently not counted.
-func (set bindingSet) numericFields() []string {
+func (set *bindingSet) numericFields() []string {
 	var out []string
 	for _, b := range set.bindings {
 		out = append(out, b.Fields()...)
@@ -102,12 +115,12 @@ func (set bindingSet) numericFields() []string {
 
 // checkRows moves rows whose numbers contradict a binding (more good than
 // total events) to the rejections, with the SLO's reason.
-func (set bindingSet) checkRows(parsed *SplunkBody) {
+func (set *bindingSet) checkRows(parsed *SplunkBody) {
 	kept := parsed.Rows[:0]
 	for _, r := range parsed.Rows {
 		var bad error
-		for _, b := range set.bindings {
-			if b.FeedID != 0 && r.Series == b.Series {
+		for _, b := range set.forSeries(r.Series) {
+			if b.FeedID != 0 {
 				if err := b.check(r.Fields); err != nil {
 					bad = err
 					break
@@ -125,13 +138,10 @@ func (set bindingSet) checkRows(parsed *SplunkBody) {
 }
 
 // derive computes the points of rows for every binding of their series.
-func (set bindingSet) derive(rows []Row) []derived {
+func (set *bindingSet) derive(rows []Row) []derived {
 	var out []derived
 	for _, r := range rows {
-		for _, b := range set.bindings {
-			if b.Series != r.Series {
-				continue
-			}
+		for _, b := range set.forSeries(r.Series) {
 			if good, total, ok := b.Derive(r.Fields); ok {
 				out = append(out, derived{rowHash: r.Hash, sloID: b.SLOID, generation: b.Generation, ts: r.Time, good: good, total: total})
 			}
@@ -141,9 +151,8 @@ func (set bindingSet) derive(rows []Row) []derived {
 }
 
 // insertPoints writes points for samples (by id), skipping ones that exist,
-// and marks the SLOs' evaluations stale. Used by the portable ingest path and
-// by derivation.
-func insertPoints(tx *gorm.DB, points []derived, sampleIDs map[string]int64) error {
+// and returns each SLO's newest point time, for touched.
+func insertPoints(tx *gorm.DB, points []derived, sampleIDs map[string]int64) (map[int64]time.Time, error) {
 	type row struct {
 		slo  int64
 		gen  int
@@ -175,19 +184,121 @@ func insertPoints(tx *gorm.DB, points []derived, sampleIDs map[string]int64) err
 			args = append(args, r.slo, r.gen, r.id, r.ts, r.g, r.t)
 		}
 		if err := tx.Exec(q+" ON CONFLICT DO NOTHING", args...).Error; err != nil {
-			return fmt.Errorf("insert slo points: %w", err)
+			return nil, fmt.Errorf("insert slo points: %w", err)
 		}
 	}
-	ids := make([]int64, 0, len(latest))
+	return latest, nil
+}
+
+// latestOf is each SLO's newest derived point time.
+func latestOf(points []derived) map[int64]time.Time {
+	latest := map[int64]time.Time{}
+	for _, p := range points {
+		if p.ts.After(latest[p.sloID]) {
+			latest[p.sloID] = p.ts
+		}
+	}
+	return latest
+}
+
+// dirtySet collects SLOs that received points since the last flush, with
+// their newest point time.
+type dirtySet struct {
+	mu sync.Mutex
+	m  map[int64]time.Time
+}
+
+// touched records that SLOs got new points (after the commit): this
+// replica's cached numbers for them are dropped at once, and their state
+// version, which tells the other replicas, is bumped by FlushState — right
+// away on SQLite, within stateFlushEvery on PostgreSQL, where a row update
+// per delivery would make concurrent deliveries wait on each other.
+func (s *Store) touched(ctx context.Context, latest map[int64]time.Time) {
+	if len(latest) == 0 {
+		return
+	}
+	s.evals.forget(latest)
+	s.dirty.mu.Lock()
+	if s.dirty.m == nil {
+		s.dirty.m = map[int64]time.Time{}
+	}
 	for id, ts := range latest {
-		ids = append(ids, id)
-		if err := tx.Exec(`UPDATE slo_state SET version = version + 1,
-			last_point_at = CASE WHEN last_point_at IS NULL OR last_point_at < ? THEN ? ELSE last_point_at END
-			WHERE slo_id = ?`, ts, ts, id).Error; err != nil {
-			return fmt.Errorf("update slo state: %w", err)
+		if ts.After(s.dirty.m[id]) {
+			s.dirty.m[id] = ts
 		}
 	}
-	return nil
+	s.dirty.mu.Unlock()
+	if s.dialect == migrations.SQLite {
+		if err := s.FlushState(ctx); err != nil {
+			s.log.Warn("flush SLO state", "err", err)
+		}
+	}
+}
+
+// stateFlushEvery bounds how long other replicas may show numbers without a
+// delivery this replica received.
+const stateFlushEvery = 500 * time.Millisecond
+
+// FlushState bumps the state version and newest point time of the SLOs
+// touched since the last flush. On failure they stay queued.
+func (s *Store) FlushState(ctx context.Context) error {
+	s.dirty.mu.Lock()
+	batch := s.dirty.m
+	s.dirty.m = nil
+	s.dirty.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] }) // one lock order for every replica
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, id := range ids {
+			ts := batch[id]
+			if err := tx.Exec(`UPDATE slo_state SET version = version + 1,
+				last_point_at = CASE WHEN last_point_at IS NULL OR last_point_at < ? THEN ? ELSE last_point_at END
+				WHERE slo_id = ?`, ts, ts, id).Error; err != nil {
+				return fmt.Errorf("update slo state: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.dirty.mu.Lock()
+		if s.dirty.m == nil {
+			s.dirty.m = map[int64]time.Time{}
+		}
+		for id, ts := range batch {
+			if ts.After(s.dirty.m[id]) {
+				s.dirty.m[id] = ts
+			}
+		}
+		s.dirty.mu.Unlock()
+	}
+	return err
+}
+
+// RunStateFlusher flushes touched SLOs until ctx ends. At start it marks
+// every SLO changed, in case a replica stopped before its last flush.
+func (s *Store) RunStateFlusher(ctx context.Context) {
+	if err := s.db.WithContext(ctx).Exec("UPDATE slo_state SET version = version + 1").Error; err != nil {
+		s.log.Warn("mark SLO state changed at start", "err", err)
+	}
+	t := time.NewTicker(stateFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = s.FlushState(context.Background())
+			return
+		case <-t.C:
+			if err := s.FlushState(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("flush SLO state", "err", err)
+			}
+		}
+	}
 }
 
 // RunDeriver re-derives SLO histories after a binding changes (or an SLO is
@@ -324,11 +435,15 @@ func (s *Store) deriveSamples(db *gorm.DB, set bindingSet, b Binding, afterID in
 		ids[string(smp.RowHash)] = smp.ID
 		last = smp.ID
 	}
+	var latest map[int64]time.Time
 	if err := db.Transaction(func(tx *gorm.DB) error {
-		return insertPoints(tx, set.derive(rows), ids)
+		var err error
+		latest, err = insertPoints(tx, set.derive(rows), ids)
+		return err
 	}); err != nil {
 		return 0, 0, err
 	}
+	s.touched(db.Statement.Context, latest)
 	return len(samples), last, nil
 }
 

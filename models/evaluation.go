@@ -68,6 +68,16 @@ func (c *evalCache) get(id int64) *evalEntry {
 	return c.entries[id]
 }
 
+// forget drops SLOs' cached numbers and latency after they got new points.
+func (c *evalCache) forget(ids map[int64]time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range ids {
+		delete(c.entries, id)
+		delete(c.latency, id)
+	}
+}
+
 func (c *evalCache) put(id int64, e *evalEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

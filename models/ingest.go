@@ -131,6 +131,8 @@ func uniqueRows(rows []Row) []Row {
 // bindings are read inside it, so they cannot be stale.
 func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
 	valid := d.RowsTotal - d.Rejected
+	var latest map[int64]time.Time
+	defer func() { s.touched(ctx, latest) }()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		d.Accepted, d.Duplicates = 0, 0
 		d.settle() // provisional; rewritten below once duplicates are known
@@ -145,7 +147,7 @@ func (s *Store) ingestTx(ctx context.Context, d *Delivery, rows []Row) error {
 		if err != nil {
 			return err
 		}
-		if err := insertPoints(tx, set.derive(rows), inserted); err != nil {
+		if latest, err = insertPoints(tx, set.derive(rows), inserted); err != nil {
 			return err
 		}
 		d.Accepted, d.Duplicates = len(inserted), valid-len(inserted)

@@ -17,59 +17,42 @@ import (
 // known rows, and the delivery row records how many were new.
 func (s *Store) ingestPostgres(ctx context.Context, d *Delivery, rows []Row, set bindingSet) error {
 	points := set.derive(rows)
-	if 4*len(rows)+6*len(points) > 60000 {
-		return s.ingestTx(ctx, d, rows) // PostgreSQL takes at most 65,535 parameters per statement
-	}
 	valid := d.RowsTotal - d.Rejected
 	d.Accepted, d.Duplicates = valid, 0
 	d.settle() // the outcome if every row is new; a duplicate-only delivery is told apart in SQL
 	var q strings.Builder
-	args := make([]any, 0, 20+len(rows)*4)
+	args := make([]any, 0, 32)
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	q.WriteString("WITH d AS (SELECT nextval(pg_get_serial_sequence('deliveries', 'id')) AS id)")
-	if len(rows) > 0 {
-		q.WriteString(", v (series, ts, fields, row_hash) AS (VALUES ")
-		for i, r := range rows {
-			if i > 0 {
-				q.WriteString(",")
-			}
-			fmt.Fprintf(&q, "(%s::text, %s::timestamptz, %s::text, %s::bytea)", arg(r.Series), arg(r.Time), arg(fieldsJSON(r.Fields)), arg(r.Hash))
-		}
-		feed, sid := arg(d.FeedID), arg(d.SID)
-		fmt.Fprintf(&q, `), s AS (
-			INSERT INTO samples (feed_id, series, ts, fields, delivery_id, sid, row_hash)
-			SELECT %s, v.series, v.ts, v.fields, d.id, %s, v.row_hash FROM v, d
-			ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING id, row_hash)`, feed, sid)
-	} else {
-		q.WriteString(", s AS (SELECT NULL::bigint AS id, NULL::bytea AS row_hash WHERE false)")
+	// Rows and points travel as arrays, so the statement's text is the same
+	// for every delivery (prepared once per connection) whatever its size.
+	series, times, fields, hashes := make([]string, len(rows)), make([]time.Time, len(rows)), make([]string, len(rows)), make([][]byte, len(rows))
+	for i, r := range rows {
+		series[i], times[i], fields[i], hashes[i] = r.Series, r.Time, fieldsJSON(r.Fields), r.Hash
 	}
-	if len(points) > 0 {
-		// Points only if this replica's bindings are current; else they are
-		// derived below with fresh ones.
-		q.WriteString(", pv (row_hash, slo_id, generation, ts, good, total) AS (VALUES ")
-		for i, p := range points {
-			if i > 0 {
-				q.WriteString(",")
-			}
-			fmt.Fprintf(&q, "(%s::bytea, %s::bigint, %s::int, %s::timestamptz, %s::float8, %s::float8)",
-				arg(p.rowHash), arg(p.sloID), arg(p.generation), arg(p.ts), arg(p.good), arg(p.total))
-		}
-		fmt.Fprintf(&q, `), p AS (
-			INSERT INTO slo_points (slo_id, generation, sample_id, ts, good, total)
+	pHash, pSLO, pGen, pTS, pGood, pTotal := make([][]byte, len(points)), make([]int64, len(points)), make([]int32, len(points)),
+		make([]time.Time, len(points)), make([]float64, len(points)), make([]float64, len(points))
+	for i, p := range points {
+		pHash[i], pSLO[i], pGen[i], pTS[i], pGood[i], pTotal[i] = p.rowHash, p.sloID, int32(p.generation), p.ts, p.good, p.total
+	}
+	fmt.Fprintf(&q, `WITH d AS (SELECT nextval(pg_get_serial_sequence('deliveries', 'id')) AS id),
+		v AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::bytea[]) AS v (series, ts, fields, row_hash)),
+		s AS (INSERT INTO samples (feed_id, series, ts, fields, delivery_id, sid, row_hash)
+			SELECT %s, v.series, v.ts, v.fields, d.id, %s, v.row_hash FROM v, d
+			ON CONFLICT (feed_id, row_hash) DO NOTHING RETURNING id, row_hash),
+		pv AS (SELECT * FROM unnest(%s::bytea[], %s::bigint[], %s::int[], %s::timestamptz[], %s::float8[], %s::float8[])
+			AS pv (row_hash, slo_id, generation, ts, good, total)),
+		p AS (INSERT INTO slo_points (slo_id, generation, sample_id, ts, good, total)
 			SELECT pv.slo_id, pv.generation, s.id, pv.ts, pv.good, pv.total FROM pv JOIN s ON s.row_hash = pv.row_hash
 			WHERE (SELECT bindings_version FROM feeds WHERE id = %s) = %s
-			ON CONFLICT DO NOTHING RETURNING slo_id, ts),
-		st AS (UPDATE slo_state SET version = slo_state.version + 1, last_point_at = GREATEST(slo_state.last_point_at, m.ts)
-			FROM (SELECT slo_id, max(ts) AS ts FROM p GROUP BY slo_id) m WHERE slo_state.slo_id = m.slo_id)`,
-			arg(d.FeedID), arg(set.version))
-	}
-	outcome := arg(d.Outcome)
-	if d.Outcome == OutcomeAccepted {
-		outcome = "CASE WHEN n.accepted = 0 THEN '" + OutcomeDuplicate + "' ELSE " + outcome + " END"
-	}
+			ON CONFLICT DO NOTHING)`,
+		arg(series), arg(times), arg(fields), arg(hashes), arg(d.FeedID), arg(d.SID),
+		arg(pHash), arg(pSLO), arg(pGen), arg(pTS), arg(pGood), arg(pTotal), arg(d.FeedID), arg(set.version))
+	// The outcome when every row is new; a delivery of duplicates only is told apart here.
+	outcome := "CASE WHEN n.accepted = 0 AND " + arg(d.Outcome) + "::text = '" + OutcomeAccepted + "' THEN '" + OutcomeDuplicate +
+		"' ELSE " + arg(d.Outcome) + "::text END"
 	var tokenID any
 	if d.TokenID != nil {
 		tokenID = *d.TokenID
@@ -95,6 +78,9 @@ func (s *Store) ingestPostgres(ctx context.Context, d *Delivery, rows []Row, set
 	if version != set.version && d.Accepted > 0 {
 		return s.deriveStale(ctx, d)
 	}
+	if d.Accepted > 0 {
+		s.touched(ctx, latestOf(points))
+	}
 	if version != set.version {
 		s.bindings.drop(d.FeedID)
 	}
@@ -104,6 +90,8 @@ func (s *Store) ingestPostgres(ctx context.Context, d *Delivery, rows []Row, set
 // deriveStale derives the points of a delivery's samples with freshly loaded
 // bindings, after ingest found this replica's copy out of date.
 func (s *Store) deriveStale(ctx context.Context, d *Delivery) error {
+	var latest map[int64]time.Time
+	defer func() { s.touched(ctx, latest) }()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		set, err := loadBindings(tx, d.FeedID)
 		if err != nil {
@@ -129,6 +117,7 @@ func (s *Store) deriveStale(ctx context.Context, d *Delivery) error {
 				ids[string(smp.RowHash)] = smp.ID
 			}
 		}
-		return insertPoints(tx, set.derive(rows), ids)
+		latest, err = insertPoints(tx, set.derive(rows), ids)
+		return err
 	})
 }

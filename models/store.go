@@ -33,6 +33,7 @@ type Store struct {
 	wake     chan struct{}
 	evals    evalCache
 	monthly  reportCache
+	dirty    dirtySet
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise

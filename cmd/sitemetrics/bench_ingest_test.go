@@ -16,12 +16,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
 // BenchmarkIngest compares the webhook with what the same PostgreSQL can do
 // raw (`make bench-ingest`):
 //
-//	http-single/senders=N   single-row native Splunk deliveries through HTTP
+//	http-single-no-slo/…    single-row native Splunk deliveries through HTTP to a
+//	                        feed no SLO reads (a sample and a delivery written)
+//	http-single/senders=N   the same to a feed whose every row feeds two SLOs
+//	                        (two SLO points written too)
 //	raw-insert/conns=N      single-row INSERTs into a table shaped like samples
 //	http-batch1000          1,000-row batch deliveries through HTTP
 //	copy-1000               COPY of the same 1,000 rows
@@ -29,6 +35,28 @@ func BenchmarkIngest(b *testing.B) {
 	env := testEnv(b, "postgres")
 	env["SITEMETRICS_LOG_LEVEL"] = "error"
 	hook := newFeed(b, env, "--name", "bench", "--series-field", "service")
+	plain := newFeed(b, env, "--name", "plain", "--series-field", "service")
+	// Each series feeds an availability and a latency SLO, so every row also
+	// writes two SLO points, as in production.
+	store, err := models.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		svc := fmt.Sprintf("svc%d", i)
+		if _, err := store.CreateService(context.Background(), "bench", models.ServiceInput{Name: svc}); err != nil {
+			b.Fatal(err)
+		}
+		for _, in := range []models.SLOInput{
+			{Service: svc, Name: svc + "-availability", Indicator: "ratio", Target: "99.9", Window: "30d", Feed: "bench", Series: svc, GoodField: "good", TotalField: "total"},
+			{Service: svc, Name: svc + "-latency", Indicator: "threshold", Target: "99", Window: "30d", Feed: "bench", Series: svc, ValueField: "p95_ms", Op: "lte", Threshold: "300"},
+		} {
+			if _, _, err := store.CreateSLO(context.Background(), "bench", in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	store.Close()
 	startApp(b, env)
 	pool, err := pgxpool.New(context.Background(), env["SITEMETRICS_DATABASE_URL"])
 	if err != nil {
@@ -40,8 +68,39 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var seq atomic.Int64
+	// Let the app finish deriving the new SLOs' (empty) histories and warm
+	// its caches, as a running server would have.
+	time.Sleep(2 * time.Second)
+	for i := 0; i < 200; i++ {
+		body := fmt.Sprintf(`{"result":{"service":"svc%d","_time":"%d","total":"10","good":"10","p95_ms":"100"}}`, i%100, 1600000000+i)
+		resp, err := client.Post(hook, "application/json", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 
 	for _, n := range []int{8, 32} {
+		b.Run(fmt.Sprintf("http-single-no-slo/senders=%d", n), func(b *testing.B) {
+			lat := concurrently(b, n, func() error {
+				i := seq.Add(1)
+				body := fmt.Sprintf(`{"sid":"scheduler__svc__search__RMD5b_at_1700000000_%d","search_name":"SLO","app":"search","owner":"svc",`+
+					`"results_link":"https://splunk:8000/app/search/@go?sid=x","result":{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}}`,
+					i, i%100, 1700000000+i)
+				resp, err := client.Post(plain, "application/json", strings.NewReader(body))
+				if err != nil {
+					return err
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					return fmt.Errorf("status %d", resp.StatusCode)
+				}
+				return nil
+			})
+			report(b, lat, "deliveries/s")
+		})
 		b.Run(fmt.Sprintf("http-single/senders=%d", n), func(b *testing.B) {
 			lat := concurrently(b, n, func() error {
 				i := seq.Add(1)

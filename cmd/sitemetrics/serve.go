@@ -92,6 +92,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	go replaySpool(ctx, store, spool, opt, log)
 	go pruneDeliveries(ctx, store, cfg.Retention, log)
 	go store.RunDeriver(ctx)
+	go store.RunStateFlusher(ctx)
 
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", version)
 	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", version, cfg.BaseURL)
