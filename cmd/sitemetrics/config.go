@@ -36,6 +36,7 @@ type Config struct {
 	AdminPassword  string
 	LDAP           LDAPConfig
 	Auth           AuthConfig
+	secretFiles    map[string]string // secret key → file holding it, read last
 }
 
 // LDAPConfig is the directory part; an empty URL means local accounts only.
@@ -108,13 +109,13 @@ func settings() []setting {
 		{"ingest.max_bytes", "1MiB", "Largest webhook body accepted (and kept in the delivery log).", size(func(c *Config) *int64 { return &c.IngestMaxBytes })},
 		{"ingest.max_rows", "5000", "Most rows accepted in one delivery.", num(func(c *Config) *int { return &c.IngestMaxRows })},
 		{"ingest.retention", "30d", "How long raw deliveries are kept in the delivery log (samples are kept).", dur(func(c *Config) *time.Duration { return &c.Retention })},
-		{"admin_password", "", "Password of the local account admin. If unset on first start, one is generated and printed once.", str(func(c *Config) *string { return &c.AdminPassword })},
-		{"admin_password_file", "", "File holding admin_password.", file(func(c *Config) *string { return &c.AdminPassword })},
+		{"admin_password", "", "Password of the local account admin. If unset on first start, one is generated and printed once.", secret("admin_password", func(c *Config) *string { return &c.AdminPassword })},
+		{"admin_password_file", "", "File holding admin_password.", file("admin_password")},
 
 		{"ldap.url", "", "Directory URL(s), ldap:// or ldaps://, space-separated, tried in order. Empty: no directory, local accounts only.", list(func(c *Config) *[]string { return &c.LDAP.URLs })},
 		{"ldap.bind_dn", "", "DN of the read-only service account that searches for users.", str(func(c *Config) *string { return &c.LDAP.BindDN })},
-		{"ldap.bind_password", "", "Password of the service account.", str(func(c *Config) *string { return &c.LDAP.BindPassword })},
-		{"ldap.bind_password_file", "", "File holding the service account's password.", file(func(c *Config) *string { return &c.LDAP.BindPassword })},
+		{"ldap.bind_password", "", "Password of the service account.", secret("ldap.bind_password", func(c *Config) *string { return &c.LDAP.BindPassword })},
+		{"ldap.bind_password_file", "", "File holding the service account's password.", file("ldap.bind_password")},
 		{"ldap.user_base", "", "Base DN under which users are searched.", str(func(c *Config) *string { return &c.LDAP.UserBase })},
 		{"ldap.user_filter", "(&(objectClass=inetOrgPerson)(uid={username}))", "Search filter for a user; {username} is replaced by the escaped login name.", str(func(c *Config) *string { return &c.LDAP.UserFilter })},
 		{"ldap.username_attribute", "uid", "Attribute holding the canonical login name.", str(func(c *Config) *string { return &c.LDAP.UsernameAttribute })},
@@ -240,6 +241,9 @@ func loadConfig(flags map[string]string, getenv func(string) string) (*Config, e
 				return nil, fmt.Errorf("%s: %w", s.name(fromFlag), err)
 			}
 		}
+	}
+	if err := c.readSecretFiles(); err != nil {
+		return nil, err
 	}
 	return c, c.validate()
 }
@@ -431,18 +435,41 @@ func str(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil }
 }
 
-func file(field func(*Config) *string) func(*Config, string) error {
+// secret sets a secret directly, overriding a _file setting from an earlier layer.
+func secret(key string, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*field(c) = strings.TrimSpace(v)
+		delete(c.secretFiles, key)
+		return nil
+	}
+}
+
+// file records where a secret is; it is read once every layer is applied,
+// so that a later layer can point elsewhere (or give the secret itself).
+func file(key string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		if v = strings.TrimSpace(v); v == "" {
 			return nil
 		}
-		b, err := os.ReadFile(v)
-		if err != nil {
-			return err
+		if c.secretFiles == nil {
+			c.secretFiles = map[string]string{}
 		}
-		*field(c) = strings.TrimRight(string(b), "\r\n")
+		c.secretFiles[key] = v
 		return nil
 	}
+}
+
+// readSecretFiles reads the _file settings into their secrets.
+func (c *Config) readSecretFiles() error {
+	targets := map[string]*string{"admin_password": &c.AdminPassword, "ldap.bind_password": &c.LDAP.BindPassword}
+	for key, path := range c.secretFiles {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("SITEMETRICS_%s_FILE: %w", strings.ToUpper(strings.ReplaceAll(key, ".", "_")), err)
+		}
+		*targets[key] = strings.TrimRight(string(b), "\r\n")
+	}
+	return nil
 }
 
 func oneOf(field func(*Config) *string, allowed ...string) func(*Config, string) error {

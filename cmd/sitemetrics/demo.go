@@ -194,7 +194,9 @@ func (d *demoRun) row(s demoSeries, t time.Time) string {
 	volume := s.volume * (0.55 + 0.45*math.Sin((hour-9)/24*2*math.Pi)) * (0.9 + 0.2*d.rng.Float64())
 	switch {
 	case s.name == "login" && !t.Before(d.start.Add(-52*time.Hour)) && t.Before(d.start.Add(-52*time.Hour+95*time.Minute)):
-		errRate = 0.08 // the identity provider outage: more than the month's budget
+		// The identity provider outage: a third more than the 30 days' budget,
+		// whatever the hour the demo starts at.
+		errRate, volume = 0.03, s.volume
 	case s.name == "search" && !t.Before(d.start.Add(-30*time.Hour).Truncate(time.Hour)) && t.Before(d.start.Add(-30*time.Hour).Truncate(time.Hour).Add(90*time.Minute)):
 		errRate, p95 = 0.2, 900 // during the maintenance window: excluded
 	case s.name == "checkout" && d.incident(t):

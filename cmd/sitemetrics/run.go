@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/sitemetrics/sitemetrics/handlers"
@@ -37,6 +38,23 @@ Commands:
 Every command takes the configuration flags; run "sitemetrics serve -h" to list them.
 `
 
+// buildVersion is the version and commit set by the build (make build), else
+// what the Go toolchain recorded (go install …@v1.2.3, a git checkout).
+func buildVersion() (string, string) {
+	v, c := version, commit
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && c == "unknown" && len(s.Value) >= 12 {
+				c = s.Value[:12]
+			}
+		}
+	}
+	return v, c
+}
+
 // env carries what every command may use.
 type env struct {
 	getenv func(string) string
@@ -62,7 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case cmd == "migrate":
 		return e.migrate(ctx, rest)
 	case cmd == "version" || cmd == "--version":
-		fmt.Fprintf(stdout, "sitemetrics %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		v, c := buildVersion()
+		fmt.Fprintf(stdout, "sitemetrics %s (commit %s, %s %s/%s)\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	case cmd == "feed" && sub == "create":
 		return e.createFeed(ctx, rest[1:])

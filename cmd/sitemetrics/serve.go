@@ -46,7 +46,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Store: store, Spool: spool, Log: log, Metrics: metrics, Passwords: passwords,
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
-			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: version,
+			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: appVersion(),
 		},
 		Policy: handlers.AuthPolicy{
 			SessionLifetime: cfg.Auth.SessionLifetime, SessionIdle: cfg.Auth.SessionIdle,
@@ -94,8 +94,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	go store.RunDeriver(ctx)
 	go store.RunStateFlusher(ctx)
 
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", version)
-	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", version, cfg.BaseURL)
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", appVersion())
+	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", appVersion(), cfg.BaseURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -159,4 +159,9 @@ func pruneDeliveries(ctx context.Context, store *models.Store, keep time.Duratio
 		case <-t.C:
 		}
 	}
+}
+
+func appVersion() string {
+	v, _ := buildVersion()
+	return v
 }
