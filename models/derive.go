@@ -208,6 +208,20 @@ type dirtySet struct {
 	m  map[int64]time.Time
 }
 
+// add merges newest point times into the set.
+func (d *dirtySet) add(latest map[int64]time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[int64]time.Time{}
+	}
+	for id, ts := range latest {
+		if ts.After(d.m[id]) {
+			d.m[id] = ts
+		}
+	}
+}
+
 // touched records that SLOs got new points (after the commit): this
 // replica's cached numbers for them are dropped at once, and their state
 // version, which tells the other replicas, is bumped by FlushState — right
@@ -218,16 +232,7 @@ func (s *Store) touched(ctx context.Context, latest map[int64]time.Time) {
 		return
 	}
 	s.evals.forget(latest)
-	s.dirty.mu.Lock()
-	if s.dirty.m == nil {
-		s.dirty.m = map[int64]time.Time{}
-	}
-	for id, ts := range latest {
-		if ts.After(s.dirty.m[id]) {
-			s.dirty.m[id] = ts
-		}
-	}
-	s.dirty.mu.Unlock()
+	s.dirty.add(latest)
 	if s.dialect == migrations.SQLite {
 		if err := s.FlushState(ctx); err != nil {
 			s.log.Warn("flush SLO state", "err", err)
@@ -266,16 +271,7 @@ func (s *Store) FlushState(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		s.dirty.mu.Lock()
-		if s.dirty.m == nil {
-			s.dirty.m = map[int64]time.Time{}
-		}
-		for id, ts := range batch {
-			if ts.After(s.dirty.m[id]) {
-				s.dirty.m[id] = ts
-			}
-		}
-		s.dirty.mu.Unlock()
+		s.dirty.add(batch) // try again at the next flush
 	}
 	return err
 }

@@ -83,42 +83,10 @@ func BenchmarkIngest(b *testing.B) {
 
 	for _, n := range []int{8, 32} {
 		b.Run(fmt.Sprintf("http-single-no-slo/senders=%d", n), func(b *testing.B) {
-			lat := concurrently(b, n, func() error {
-				i := seq.Add(1)
-				body := fmt.Sprintf(`{"sid":"scheduler__svc__search__RMD5b_at_1700000000_%d","search_name":"SLO","app":"search","owner":"svc",`+
-					`"results_link":"https://splunk:8000/app/search/@go?sid=x","result":{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}}`,
-					i, i%100, 1700000000+i)
-				resp, err := client.Post(plain, "application/json", strings.NewReader(body))
-				if err != nil {
-					return err
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
-			})
-			report(b, lat, "deliveries/s")
+			report(b, concurrently(b, n, postSingle(client, plain, &seq)), "deliveries/s")
 		})
 		b.Run(fmt.Sprintf("http-single/senders=%d", n), func(b *testing.B) {
-			lat := concurrently(b, n, func() error {
-				i := seq.Add(1)
-				body := fmt.Sprintf(`{"sid":"scheduler__svc__search__RMD5b_at_1700000000_%d","search_name":"SLO","app":"search","owner":"svc",`+
-					`"results_link":"https://splunk:8000/app/search/@go?sid=x","result":{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}}`,
-					i, i%100, 1700000000+i)
-				resp, err := client.Post(hook, "application/json", strings.NewReader(body))
-				if err != nil {
-					return err
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
-			})
-			report(b, lat, "deliveries/s")
+			report(b, concurrently(b, n, postSingle(client, hook, &seq)), "deliveries/s")
 		})
 		b.Run(fmt.Sprintf("raw-insert/conns=%d", n), func(b *testing.B) {
 			lat := concurrently(b, n, func() error {
@@ -174,6 +142,27 @@ func BenchmarkIngest(b *testing.B) {
 		report(b, lat, "copies/s")
 		b.ReportMetric(1000*float64(len(lat))/b.Elapsed().Seconds(), "rows/s")
 	})
+}
+
+// postSingle sends one native Splunk delivery of one row, as the webhook
+// alert action does.
+func postSingle(client *http.Client, hook string, seq *atomic.Int64) func() error {
+	return func() error {
+		i := seq.Add(1)
+		body := fmt.Sprintf(`{"sid":"scheduler__svc__search__RMD5b_at_1700000000_%d","search_name":"SLO","app":"search","owner":"svc",`+
+			`"results_link":"https://splunk:8000/app/search/@go?sid=x","result":{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}}`,
+			i, i%100, 1700000000+i)
+		resp, err := client.Post(hook, "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
 }
 
 // concurrently runs b.N calls of f over n workers and returns each call's latency.
