@@ -82,6 +82,7 @@ func (h *Handler) Routes() http.Handler {
 	adminPages := app.Group("/admin", h.requirePage(models.RoleAdmin))
 	adminPages.GET("/users", h.listUsers)
 	adminPages.POST("/users/:id/sessions/end", h.endUserSessions)
+	app.GET("/debug/pprof/*name", h.requirePage(models.RoleAdmin), h.showPprof)
 	adminPages.GET("/tokens", h.listTokens)
 	adminPages.POST("/tokens", h.createToken)
 	adminPages.POST("/tokens/:id/revoke", h.revokeToken)

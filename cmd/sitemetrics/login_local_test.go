@@ -96,6 +96,8 @@ func TestLocalSignInFlow(t *testing.T) {
 
 		r = b.get("/admin/users")
 		mustf(t, r.Status == 200 && strings.Contains(string(r.Body), `data-testid="user-admin"`), "admin page: %d", r.Status)
+		mustf(t, b.get("/debug/pprof/heap").Status == 200, "pprof for an admin")
+		mustf(t, newBrowser(t, a.URL).get("/debug/pprof/heap").Status == 303, "pprof without signing in")
 		mustf(t, r.Header.Get("Cache-Control") == "no-store", "authenticated page cached: %q", r.Header.Get("Cache-Control"))
 		mustf(t, strings.Contains(r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'"), "CSP %q", r.Header.Get("Content-Security-Policy"))
 

@@ -134,3 +134,24 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 	r.json(t, &page)
 	mustf(t, len(page.Samples) == 6, "a redelivery was stored twice: %d samples", len(page.Samples))
 }
+
+// The wall screen keeps the last numbers under a banner while the database
+// is unreachable, instead of an error page.
+func TestTVWhileDatabaseDown(t *testing.T) {
+	env := localEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	a := startApp(t, env)
+	b := newBrowser(t, a.URL)
+	mustf(t, b.login("admin", adminPassword, "/tv").Status == 303, "login")
+	r := b.get("/tv")
+	mustf(t, r.Status == 200 && !strings.Contains(string(r.Body), "cannot reach its database"), "TV: %d", r.Status)
+	proxy.cut()
+	r = b.get("/tv")
+	mustf(t, r.Status == 200 && strings.Contains(string(r.Body), "Sitemetrics cannot reach its database") &&
+		strings.Contains(string(r.Body), `http-equiv="refresh"`), "TV during the outage: %d %s", r.Status, r.Body)
+	proxy.restore(t)
+}
