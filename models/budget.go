@@ -371,11 +371,6 @@ func (l ledger) from(t time.Time) int {
 	return sort.Search(len(l.pts), func(i int) bool { return !l.pts[i].At.Before(t) })
 }
 
-// through is the index just past the last point at or before t.
-func (l ledger) through(t time.Time) int {
-	return sort.Search(len(l.pts), func(i int) bool { return l.pts[i].At.After(t) })
-}
-
 // sum covers points[i:j].
 func (l ledger) sum(i, j int) sums {
 	if j <= i {

@@ -54,6 +54,17 @@ func TestSREPages(t *testing.T) {
 	for _, want := range []string{"service checkout", "maintenance: upgrade", "incident: INC-1"} {
 		mustf(t, strings.Contains(audit, want), "audit lacks %q", want)
 	}
+	// An admin creates an API token in the page; it works once shown, and not once revoked.
+	r = b.post("/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}})
+	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
+	token := strings.TrimSpace(d.Find(`[data-testid="new-token"] pre`).Text())
+	mustf(t, strings.HasPrefix(token, "sma_"), "API token page: %d", r.Status)
+	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 200, "the new API token does not work")
+	mustf(t, b.post("/admin/tokens/1/revoke", url.Values{}).Status == 303, "revoke API token")
+	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 401, "a revoked API token works")
+	r = b.post("/admin/tokens", url.Values{"name": {""}, "role": {"sre"}})
+	mustf(t, r.Status == 400 && strings.Contains(string(r.Body), `data-testid="error-name"`), "API token without a name: %d", r.Status)
+
 	viewer := newAPIToken(t, env, "viewer")
 	r = do(t, "POST", a.URL+"/api/v1/maintenance", []byte(`{"service_id":1,"starts_at":"2026-11-22T08:00:00Z","ends_at":"2026-11-22T09:00:00Z","reason":"x"}`),
 		"Authorization", "Bearer "+viewer)
