@@ -28,16 +28,31 @@ type derived struct {
 type bindingSet struct {
 	version  int64
 	bindings []Binding
-	bySeries map[string][]Binding // built on first use
+	bySeries map[string][]Binding // built by index
+	numeric  []string             // built by index
+}
+
+// index builds the lookups ingest uses for every row; call it before a set
+// is shared (cached sets are read-only).
+func (set *bindingSet) index() {
+	set.bySeries = map[string][]Binding{}
+	seen := map[string]bool{}
+	set.numeric = nil
+	for _, b := range set.bindings {
+		set.bySeries[b.Series] = append(set.bySeries[b.Series], b)
+		for _, f := range b.Fields() {
+			if !seen[f] {
+				seen[f] = true
+				set.numeric = append(set.numeric, f)
+			}
+		}
+	}
 }
 
 // forSeries are the bindings that read a series.
 func (set *bindingSet) forSeries(series string) []Binding {
 	if set.bySeries == nil {
-		set.bySeries = map[string][]Binding{}
-		for _, b := range set.bindings {
-			set.bySeries[b.Series] = append(set.bySeries[b.Series], b)
-		}
+		set.index()
 	}
 	return set.bySeries[series]
 }
@@ -83,7 +98,7 @@ func loadBindings(tx *gorm.DB, feedID int64) (bindingSet, error) {
 	if err != nil {
 		return set, fmt.Errorf("load bindings of feed %d: %w", feedID, err)
 	}
-	set.forSeries("") // index now: cached sets are shared read-only
+	set.index()
 	return set, nil
 }
 
@@ -103,14 +118,13 @@ func (s *Store) feedBindings(ctx context.Context, feedID int64) (bindingSet, err
 	return set, nil
 }
 
-// numericFields are the fields bindings read: a row sending one as text is
-// rejected rather than silently not counted.
+// numericFields are the fields bindings read, each once: a row sending one
+// as text is rejected rather than silently not counted.
 func (set *bindingSet) numericFields() []string {
-	var out []string
-	for _, b := range set.bindings {
-		out = append(out, b.Fields()...)
+	if set.bySeries == nil {
+		set.index()
 	}
-	return out
+	return set.numeric
 }
 
 // checkRows moves rows whose numbers contradict a binding (more good than

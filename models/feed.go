@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Feed is one Splunk report (or a family of them) pushing rows by webhook.
@@ -120,14 +122,20 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in FeedInput) (Feed, e
 
 // DeleteFeed removes a feed with its tokens, deliveries and samples.
 func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Feed{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete feed %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return Errorf(ENOTFOUND, "feed %d not found", id)
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Samples have no foreign key to cascade on PostgreSQL (migration 5).
+		if err := tx.Exec("DELETE FROM samples WHERE feed_id = ?", id).Error; err != nil {
+			return fmt.Errorf("delete samples of feed %d: %w", id, err)
+		}
+		res := tx.Delete(&Feed{}, id)
+		if res.Error != nil {
+			return fmt.Errorf("delete feed %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ENOTFOUND, "feed %d not found", id)
+		}
+		return nil
+	})
 }
 
 // Feed loads one feed.

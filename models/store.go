@@ -34,6 +34,7 @@ type Store struct {
 	evals    evalCache
 	monthly  reportCache
 	dirty    dirtySet
+	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
@@ -101,7 +102,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		_ = sqlDB.Close()
 		return nil, Errorf(EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}, nil
+	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}
+	s.commits = newIngestCommitter(s)
+	return s, nil
 }
 
 // sqliteDSN turns a path into a DSN with the pragmas the app relies on:
