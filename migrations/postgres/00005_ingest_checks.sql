@@ -8,8 +8,8 @@
 --   are only written while the feed's bindings are the version they were
 --   derived from. A point from a delivery committing in the same instant as
 --   the SLO's deletion is never read: SLO ids are not reused.
-ALTER TABLE samples DROP CONSTRAINT samples_feed_id_fkey;
-ALTER TABLE slo_points DROP CONSTRAINT slo_points_slo_id_fkey;
+ALTER TABLE samples DROP CONSTRAINT IF EXISTS samples_feed_id_fkey;
+ALTER TABLE slo_points DROP CONSTRAINT IF EXISTS slo_points_slo_id_fkey;
 
 -- +goose Down
 ALTER TABLE samples ADD CONSTRAINT samples_feed_id_fkey FOREIGN KEY (feed_id) REFERENCES feeds (id) ON DELETE CASCADE;
