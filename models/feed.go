@@ -32,8 +32,8 @@ type FeedToken struct {
 	Hint      string     `json:"hint"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
-	// LastUsedAt is derived from the delivery log, not stored.
-	LastUsedAt *time.Time `gorm:"-" json:"last_used_at"`
+	// LastUsedAt is when the token was last presented, to the minute.
+	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
 // FeedInput is what a person or the CLI gives to create or change a feed.
@@ -185,39 +185,29 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedSummary, error) {
 	if err := db.Order("id").Find(&tokens).Error; err != nil {
 		return nil, fmt.Errorf("list feed tokens: %w", err)
 	}
-	var used []struct {
-		TokenID int64
-		Last    *string
-	}
-	if err := db.Raw(`SELECT token_id, CAST(MAX(received_at) AS TEXT) AS last FROM deliveries
-		WHERE token_id IS NOT NULL GROUP BY token_id`).Scan(&used).Error; err != nil {
-		return nil, fmt.Errorf("feed token use: %w", err)
-	}
-	lastUsed := map[int64]*time.Time{}
-	for _, u := range used {
-		lastUsed[u.TokenID] = parseDBTime(u.Last)
-	}
-	type activity struct {
+	// Per feed, each answered from an index, so the page stays fast however
+	// long the delivery log and the sample history grow.
+	var acts []struct {
 		FeedID     int64
 		Last       *string
 		Deliveries int
 		Rejected   int
 	}
-	var acts []activity
 	since := s.now().Add(-24 * time.Hour)
-	if err := db.Raw(`SELECT feed_id, CAST(MAX(received_at) AS TEXT) AS last,
-			SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS deliveries,
-			SUM(CASE WHEN received_at >= ? THEN rejected ELSE 0 END) AS rejected
-		FROM deliveries GROUP BY feed_id`, since, since).Scan(&acts).Error; err != nil {
+	if err := db.Raw(`SELECT f.id AS feed_id,
+			CAST((SELECT MAX(received_at) FROM deliveries l WHERE l.feed_id = f.id) AS TEXT) AS last,
+			COUNT(d.id) AS deliveries, COALESCE(SUM(d.rejected), 0) AS rejected
+		FROM feeds f LEFT JOIN deliveries d ON d.feed_id = f.id AND d.received_at >= ?
+		GROUP BY f.id`, since).Scan(&acts).Error; err != nil {
 		return nil, fmt.Errorf("feed activity: %w", err)
 	}
-	type lastSample struct {
-		FeedID int64
-		Last   *string
-	}
-	var lasts []lastSample
-	if err := db.Raw(`SELECT feed_id, CAST(MAX(ts) AS TEXT) AS last FROM samples GROUP BY feed_id`).Scan(&lasts).Error; err != nil {
-		return nil, fmt.Errorf("feed last samples: %w", err)
+	lastSample := map[int64]*time.Time{}
+	for _, f := range feeds {
+		last, err := s.lastSampleAt(db, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		lastSample[f.ID] = last
 	}
 	out := make([]FeedSummary, len(feeds))
 	byID := map[int64]*FeedSummary{}
@@ -227,7 +217,6 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedSummary, error) {
 	}
 	for _, t := range tokens {
 		if fs := byID[t.FeedID]; fs != nil {
-			t.LastUsedAt = lastUsed[t.ID]
 			fs.Tokens = append(fs.Tokens, t)
 		}
 	}
@@ -237,12 +226,27 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedSummary, error) {
 			fs.Deliveries24h, fs.Rejected24h = a.Deliveries, a.Rejected
 		}
 	}
-	for _, l := range lasts {
-		if fs := byID[l.FeedID]; fs != nil {
-			fs.LastSampleAt = parseDBTime(l.Last)
-		}
+	for id, last := range lastSample {
+		byID[id].LastSampleAt = last
 	}
 	return out, nil
+}
+
+// lastSampleAt is the time of a feed's newest sample. The samples index is
+// by feed, series and time, so it skips from series to series (two index
+// probes each) rather than reading every sample of the feed.
+func (s *Store) lastSampleAt(db *gorm.DB, feedID int64) (*time.Time, error) {
+	var last *string
+	err := db.Raw(`WITH RECURSIVE sr (series) AS (
+			SELECT (SELECT MIN(series) FROM samples WHERE feed_id = ?)
+			UNION ALL
+			SELECT (SELECT MIN(series) FROM samples WHERE feed_id = ? AND series > sr.series) FROM sr WHERE sr.series IS NOT NULL)
+		SELECT CAST(MAX((SELECT MAX(ts) FROM samples WHERE feed_id = ? AND series = sr.series)) AS TEXT) FROM sr WHERE sr.series IS NOT NULL`,
+		feedID, feedID, feedID).Row().Scan(&last)
+	if err != nil {
+		return nil, fmt.Errorf("last sample of feed %d: %w", feedID, err)
+	}
+	return parseDBTime(last), nil
 }
 
 // parseDBTime reads an aggregate timestamp that came back as text; the two
@@ -298,8 +302,9 @@ func (s *Store) FeedByToken(ctx context.Context, plain string) (Feed, int64, err
 		Feed
 		TokenID   int64
 		TokenHash []byte
+		TokenUsed *time.Time
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT f.*, t.id AS token_id, t.hash AS token_hash
+	err := s.db.WithContext(ctx).Raw(`SELECT f.*, t.id AS token_id, t.hash AS token_hash, t.last_used_at AS token_used
 		FROM feed_tokens t JOIN feeds f ON f.id = t.feed_id
 		WHERE t.hash = ? AND t.revoked_at IS NULL`, hash).Scan(&row).Error
 	if err != nil {
@@ -307,6 +312,12 @@ func (s *Store) FeedByToken(ctx context.Context, plain string) (Feed, int64, err
 	}
 	if row.ID == 0 || !SameHash(row.TokenHash, hash) {
 		return Feed{}, 0, Errorf(ENOTFOUND, "unknown or revoked token")
+	}
+	// Record use at most once a minute (lookups are cached too): the feeds
+	// page shows it, and ingest does not pay a write per delivery.
+	now := s.now()
+	if row.TokenUsed == nil || now.Sub(*row.TokenUsed) > time.Minute {
+		_ = s.db.WithContext(ctx).Model(&FeedToken{}).Where("id = ?", row.TokenID).Update("last_used_at", now).Error
 	}
 	return row.Feed, row.TokenID, nil
 }

@@ -233,3 +233,65 @@ func TestPruneDeliveriesKeepsSamples(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// The feeds list: newest sample over every series, last delivery, the last
+// day's deliveries and rejected rows, and when each token was last presented.
+func TestFeedSummary(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		f, tok := mustFeed(t, s, "web", "service")
+		quiet, _ := mustFeed(t, s, "quiet", "service")
+		opt := models.IngestOptions{MaxRows: 100}
+		// The newest row is in a series that sorts first, and arrived in an older delivery.
+		bodies := []struct {
+			at   time.Time
+			body string
+		}{
+			{now.Add(-30 * time.Hour), `{"results":[{"service":"zeta","_time":"1763700000","total":"1"}]}`},
+			{now.Add(-2 * time.Hour), `{"results":[{"service":"alpha","_time":"1763800000","total":"1"},{"service":"beta","_time":"1763600000","total":"1"}]}`},
+			{now.Add(-time.Hour), `{"results":[{"service":"beta","_time":"1763500000","total":"1"},{"service":"beta","_time":"1763500060","total":"-1"}]}`},
+		}
+		for _, b := range bodies {
+			if _, err := s.IngestBody(ctx, f, 0, []byte(b.body), "", b.at, opt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := s.FeedByToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Feeds(ctx)
+		if err != nil || len(list) != 2 || list[0].Name != "quiet" || list[1].Name != "web" {
+			t.Fatalf("Feeds = %+v, %v", list, err)
+		}
+		q, w := list[0], list[1]
+		if q.Feed.ID != quiet.ID || q.LastSampleAt != nil || q.LastDeliveryAt != nil || q.Deliveries24h != 0 {
+			t.Fatalf("quiet feed %+v", q)
+		}
+		if w.LastSampleAt == nil || !w.LastSampleAt.Equal(time.Unix(1763800000, 0)) {
+			t.Errorf("last sample %v, want %v", w.LastSampleAt, time.Unix(1763800000, 0).UTC())
+		}
+		if w.LastDeliveryAt == nil || !w.LastDeliveryAt.Equal(now.Add(-time.Hour)) {
+			t.Errorf("last delivery %v", w.LastDeliveryAt)
+		}
+		if w.Deliveries24h != 2 || w.Rejected24h != 1 {
+			t.Errorf("last 24 h: %d deliveries, %d rejected rows; want 2 and 1", w.Deliveries24h, w.Rejected24h)
+		}
+		if len(w.Tokens) != 1 || w.Tokens[0].LastUsedAt == nil || !w.Tokens[0].LastUsedAt.Equal(now) {
+			t.Fatalf("token use %+v", w.Tokens)
+		}
+		// Within a minute a lookup does not write again; after it, it does.
+		s.Now = func() time.Time { return now.Add(30 * time.Second) }
+		_, _, _ = s.FeedByToken(ctx, tok)
+		s.Now = func() time.Time { return now.Add(2 * time.Minute) }
+		list, _ = s.Feeds(ctx)
+		if used := list[1].Tokens[0].LastUsedAt; used == nil || !used.Equal(now) {
+			t.Errorf("token use rewritten within a minute: %v", used)
+		}
+		_, _, _ = s.FeedByToken(ctx, tok)
+		list, _ = s.Feeds(ctx)
+		if used := list[1].Tokens[0].LastUsedAt; used == nil || !used.Equal(now.Add(2*time.Minute)) {
+			t.Errorf("token use after two minutes: %v", used)
+		}
+	})
+}
