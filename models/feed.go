@@ -201,18 +201,14 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedSummary, error) {
 		GROUP BY f.id`, since).Scan(&acts).Error; err != nil {
 		return nil, fmt.Errorf("feed activity: %w", err)
 	}
-	lastSample := map[int64]*time.Time{}
-	for _, f := range feeds {
-		last, err := s.lastSampleAt(db, f.ID)
-		if err != nil {
-			return nil, err
-		}
-		lastSample[f.ID] = last
-	}
 	out := make([]FeedSummary, len(feeds))
 	byID := map[int64]*FeedSummary{}
 	for i, f := range feeds {
-		out[i] = FeedSummary{Feed: f, Tokens: []FeedToken{}}
+		last, err := lastSampleAt(db, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = FeedSummary{Feed: f, Tokens: []FeedToken{}, LastSampleAt: last}
 		byID[f.ID] = &out[i]
 	}
 	for _, t := range tokens {
@@ -226,16 +222,13 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedSummary, error) {
 			fs.Deliveries24h, fs.Rejected24h = a.Deliveries, a.Rejected
 		}
 	}
-	for id, last := range lastSample {
-		byID[id].LastSampleAt = last
-	}
 	return out, nil
 }
 
 // lastSampleAt is the time of a feed's newest sample. The samples index is
 // by feed, series and time, so it skips from series to series (two index
 // probes each) rather than reading every sample of the feed.
-func (s *Store) lastSampleAt(db *gorm.DB, feedID int64) (*time.Time, error) {
+func lastSampleAt(db *gorm.DB, feedID int64) (*time.Time, error) {
 	var last *string
 	err := db.Raw(`WITH RECURSIVE sr (series) AS (
 			SELECT (SELECT MIN(series) FROM samples WHERE feed_id = ?)

@@ -74,12 +74,21 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 
 		var feeds struct {
 			Feeds []struct {
-				ID   int64  `json:"id"`
-				Name string `json:"name"`
+				ID     int64  `json:"id"`
+				Name   string `json:"name"`
+				Tokens []struct {
+					LastUsedAt *string `json:"last_used_at"`
+				} `json:"tokens"`
+				LastSampleAt  *string `json:"last_sample_at"`
+				Deliveries24h int     `json:"deliveries_24h"`
+				Rejected24h   int     `json:"rejected_rows_24h"`
 			} `json:"feeds"`
 		}
 		apiGet(t, a, viewer, "/api/v1/feeds", &feeds)
 		mustf(t, len(feeds.Feeds) == 1 && feeds.Feeds[0].Name == "web", "feeds %+v", feeds)
+		web := feeds.Feeds[0]
+		mustf(t, len(web.Tokens) == 1 && web.Tokens[0].LastUsedAt != nil && web.LastSampleAt != nil &&
+			web.Deliveries24h == len(posts)+7+1 && web.Rejected24h == 1, "feed activity %+v", web)
 
 		var page samplesPage
 		apiGet(t, a, viewer, "/api/v1/feeds/1/samples?series=checkout&from=1700000000&to=2023-11-14T22:26:00Z", &page)
