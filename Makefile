@@ -29,7 +29,7 @@ test-go:
 	  after=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
 	  test "$$before" = "$$after" || { echo "generated templ code was stale: run make generate and commit"; exit 1; }
 	$(GO) test -count=1 -p 1 -timeout 15m ./...
-	$(GO) test -run '^$$' -fuzz FuzzParseSplunk -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/splunk
 
 ## generate: regenerate templ components
 generate:
@@ -41,7 +41,7 @@ bench-ingest:
 
 ## bench-status: status and budget of 100 SLOs over 30 days of 5-minute samples, on PostgreSQL
 bench-status:
-	./.ci/with-services $(GO) test -run '^$$' -bench Status100SLOs -benchtime 10x ./models
+	./.ci/with-services $(GO) test -run '^$$' -bench Status100SLOs -benchtime 10x ./models/sqlstore
 
 ## bench-pages: overview and detail pages, 32 clients, 100 SLOs over 30 days, on PostgreSQL
 bench-pages:

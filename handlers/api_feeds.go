@@ -44,6 +44,8 @@ func (h *Handler) showFeedAPI(c *gin.Context) {
 // base64 when it is not valid UTF-8.
 type deliveryJSON struct {
 	models.Delivery
+	// Status is the HTTP status the sender was answered with.
+	Status     int                `json:"status"`
 	Body       string             `json:"body"`
 	BodyBase64 string             `json:"body_base64,omitempty"`
 	Rejections []models.Rejection `json:"rejections"`
@@ -77,7 +79,7 @@ func (h *Handler) listDeliveriesAPI(c *gin.Context) {
 	}
 	out := make([]deliveryJSON, len(list))
 	for i, d := range list {
-		out[i] = deliveryJSON{Delivery: d, Rejections: d.RejectionList()}
+		out[i] = deliveryJSON{Delivery: d, Status: deliveryStatus(d.Outcome, d.Code), Rejections: d.RejectionList()}
 		if utf8.Valid(d.Body) {
 			out[i].Body = string(d.Body)
 		} else {

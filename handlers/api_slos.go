@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/openslo"
 )
 
 // sloJSON is an SLO with its computed status and budget, as the API returns it.
@@ -258,7 +259,7 @@ func (h *Handler) importOpenSLO(c *gin.Context) {
 		h.fail(c, models.Errorf(models.EINVALID, "could not read the body: %v", err))
 		return
 	}
-	plan, err := models.ParseOpenSLO(bytes.NewReader(body))
+	plan, err := openslo.Parse(bytes.NewReader(body))
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -19,7 +19,7 @@ type apiError struct {
 
 // fail answers an error: code → status, logged once here when it is ours.
 func (h *Handler) fail(c *gin.Context, err error) {
-	status := models.StatusFor(err)
+	status := statusFor(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request.Context(), "request failed", "route", route(c), "err", err)
 	} else if status == http.StatusServiceUnavailable {
@@ -39,4 +39,44 @@ func (h *Handler) failJSON(c *gin.Context, status int, err error) {
 		e.Field = me.Field
 	}
 	c.AbortWithStatusJSON(status, gin.H{"error": e})
+}
+
+// statusFor is the HTTP status that goes with an error's code.
+func statusFor(err error) int { return statusForCode(models.ErrorCode(err)) }
+
+// statusForCode is the one map from error codes to HTTP statuses.
+func statusForCode(code string) int {
+	switch code {
+	case models.EINVALID:
+		return http.StatusBadRequest
+	case models.ENOTFOUND:
+		return http.StatusNotFound
+	case models.ECONFLICT:
+		return http.StatusConflict
+	case models.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case models.EFORBIDDEN:
+		return http.StatusForbidden
+	case models.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case models.ETOOMANY:
+		return http.StatusTooManyRequests
+	case models.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// deliveryStatus is the status a webhook delivery is answered with, from its
+// outcome: every row rejected is 422, spooled is 202, refused follows its code.
+func deliveryStatus(outcome, code string) int {
+	switch outcome {
+	case models.OutcomeRejected:
+		return http.StatusUnprocessableEntity
+	case models.OutcomeSpooled:
+		return http.StatusAccepted
+	case models.OutcomeRefused:
+		return statusForCode(code)
+	}
+	return http.StatusOK
 }

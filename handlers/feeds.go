@@ -186,7 +186,7 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 	}
 	for _, d := range ds {
 		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
-			Shape: d.Shape, SID: d.SID, Status: d.Status, Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
+			Shape: d.Shape, SID: d.SID, Status: deliveryStatus(d.Outcome, d.Code), Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
 			Rejected: d.Rejected, Error: d.Error, Truncated: d.BodyTruncated}
 		for i, r := range d.RejectionList() {
 			if i == 5 {

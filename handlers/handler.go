@@ -10,6 +10,8 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/openslo"
+	"github.com/sitemetrics/sitemetrics/models/spool"
 )
 
 // Config is what the HTTP layer needs from the app's configuration.
@@ -26,7 +28,7 @@ type Config struct {
 // Deps are the handlers' dependencies, passed in by run.
 type Deps struct {
 	Store   Store
-	Spool   *models.Spool // nil: no spool (the database's failure is the sender's)
+	Spool   *spool.Spool // nil: no spool (the database's failure is the sender's)
 	Log     *slog.Logger
 	Metrics *Metrics
 	Config  Config
@@ -42,7 +44,7 @@ type Deps struct {
 // Handler serves every route.
 type Handler struct {
 	store        Store
-	spool        *models.Spool
+	spool        *spool.Spool
 	log          *slog.Logger
 	metrics      *Metrics
 	cfg          Config
@@ -92,7 +94,7 @@ func New(d Deps) *Handler {
 	return h
 }
 
-// Store is every storage operation the handlers use; *models.Store implements it.
+// Store is every storage operation the handlers use; *sqlstore.Store implements it.
 type Store interface {
 	Ready(ctx context.Context) error
 
@@ -155,7 +157,7 @@ type Store interface {
 	RevokeFeedToken(ctx context.Context, feedID, tokenID int64) error
 	PreviewBody(ctx context.Context, feed models.Feed, body []byte, contentType string, now time.Time, maxRows int) (models.Preview, error)
 	ExportOpenSLO(ctx context.Context) ([]byte, error)
-	ImportOpenSLO(ctx context.Context, actor string, plan models.OpenSLOPlan) (created, updated int, err error)
+	ImportOpenSLO(ctx context.Context, actor string, plan openslo.Plan) (created, updated int, err error)
 
 	APITokens(ctx context.Context) ([]models.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)

@@ -11,6 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
+	"github.com/sitemetrics/sitemetrics/models/spool"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // ingestAnswer is the webhook's JSON answer (SPEC §4).
@@ -75,11 +78,11 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 		h.metrics.Rows.WithLabelValues("accepted").Add(float64(res.Accepted))
 		h.metrics.Rows.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 		h.metrics.Rows.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
-		c.JSON(res.Status, ingestAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected, DeliveryID: res.DeliveryID})
+		c.JSON(deliveryStatus(res.Outcome, ""), ingestAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected, DeliveryID: res.DeliveryID})
 	case code == models.EINVALID || code == models.ETOOLARGE:
 		h.countDelivery(models.OutcomeRefused)
-		h.failJSON(c, models.StatusFor(err), err)
-	case models.IsUnavailable(err) && h.spool != nil:
+		h.failJSON(c, statusFor(err), err)
+	case sqlstore.IsUnavailable(err) && h.spool != nil:
 		h.spoolDelivery(c, feed, tokenID, body, received, err)
 	default:
 		h.countDelivery("error")
@@ -91,14 +94,14 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 // and answers 202 with what the rows will become.
 func (h *Handler) spoolDelivery(c *gin.Context, feed models.Feed, tokenID int64, body []byte, received time.Time, cause error) {
 	ctx := c.Request.Context()
-	parsed, perr := models.ParseSplunk(body, c.GetHeader("Content-Type"), models.ParseOptions{
+	parsed, perr := splunk.Parse(body, c.GetHeader("Content-Type"), splunk.Options{
 		TimeField: feed.TimeField, SeriesField: feed.SeriesField, ReceivedAt: received, MaxRows: h.cfg.IngestMaxRows})
 	if perr != nil {
 		h.countDelivery(models.OutcomeRefused)
-		h.failJSON(c, models.StatusFor(perr), perr)
+		h.failJSON(c, statusFor(perr), perr)
 		return
 	}
-	err := h.spool.Put(models.Spooled{FeedID: feed.ID, TokenID: tokenID, ReceivedAt: received,
+	err := h.spool.Put(spool.Delivery{FeedID: feed.ID, TokenID: tokenID, ReceivedAt: received,
 		ContentType: c.GetHeader("Content-Type"), Body: body})
 	if err != nil {
 		h.countDelivery("error")
@@ -142,7 +145,7 @@ func (h *Handler) feedForToken(c *gin.Context, token string) (models.Feed, int64
 	case models.ErrorCode(err) == models.ENOTFOUND:
 		h.tokens.drop(token)
 		return models.Feed{}, 0, err
-	case models.IsUnavailable(err) && h.spool != nil && ok:
+	case sqlstore.IsUnavailable(err) && h.spool != nil && ok:
 		return cached.feed, cached.tokenID, nil
 	}
 	return models.Feed{}, 0, models.Errorf(models.EUNAVAILABLE, "storage unavailable: %v", err)

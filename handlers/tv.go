@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 	"github.com/sitemetrics/sitemetrics/views"
 )
 
@@ -32,7 +33,7 @@ func (h *Handler) showTV(c *gin.Context) {
 		switch {
 		case err == nil:
 			h.recent.put("k:"+k, principal{Name: link.Name})
-		case models.IsUnavailable(err):
+		case sqlstore.IsUnavailable(err):
 			p, ok := h.recent.get("k:" + k)
 			if !ok {
 				h.fail(c, err)
@@ -51,7 +52,7 @@ func (h *Handler) showTV(c *gin.Context) {
 	loc, now := h.location(c), h.now()
 	v.Clock = "Updated " + now.In(loc).Format("15:04 MST")
 	reports, err := h.store.Reports(ctx, now)
-	if err != nil && !models.IsUnavailable(err) {
+	if err != nil && !sqlstore.IsUnavailable(err) {
 		h.fail(c, err)
 		return
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/migrations"
-	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // Run with:
@@ -112,7 +112,7 @@ func BenchmarkConcurrentCacheLogins(b *testing.B) {
 
 // breakerOpen returns a harness whose directory is down and whose breaker
 // is open, with sam's credential cached by an online login first.
-func breakerOpen(b *testing.B, store *models.Store, opts ...ldapauth.Option) *harness {
+func breakerOpen(b *testing.B, store *sqlstore.Store, opts ...ldapauth.Option) *harness {
 	healthy := startFaultDirectory(b, plainLDAP, nil)
 	seed := newHarnessOn(b, store, newClock(), faultConfig(healthy.url))
 	if _, o, err := seed.auth.Authenticate(context.Background(), "sam", "sampw"); o != ldapauth.Accepted {

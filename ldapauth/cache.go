@@ -3,7 +3,7 @@ package ldapauth
 import (
 	"context"
 
-	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // cacheLogin checks a login against the cached credential, because the
@@ -68,4 +68,4 @@ func (a *Authenticator) cacheLogin(ctx context.Context, username, password strin
 	return id, Accepted, nil
 }
 
-var _ CredentialStore = (*models.Store)(nil)
+var _ CredentialStore = (*sqlstore.Store)(nil)

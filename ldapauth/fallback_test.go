@@ -3,9 +3,10 @@ package ldapauth_test
 import (
 	"slices"
 
-	"golang.org/x/crypto/argon2"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"

@@ -15,6 +15,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 const (
@@ -100,7 +101,7 @@ type harness struct {
 	t      testing.TB
 	cfg    ldapauth.Config
 	auth   *ldapauth.Authenticator
-	store  *models.Store
+	store  *sqlstore.Store
 	clock  *clock
 	dialer *countingDialer
 	logs   *logBuffer
@@ -117,7 +118,7 @@ func newHarness(t testing.TB, cfg ldapauth.Config, opts ...ldapauth.Option) *har
 // newHarnessOn builds a harness on an existing store and clock: a second
 // Authenticator on the same database is another replica, or the same
 // replica configured against a directory that is down.
-func newHarnessOn(t testing.TB, store *models.Store, clk *clock, cfg ldapauth.Config, opts ...ldapauth.Option) *harness {
+func newHarnessOn(t testing.TB, store *sqlstore.Store, clk *clock, cfg ldapauth.Config, opts ...ldapauth.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, cfg: cfg, store: store, clock: clk, dialer: &countingDialer{}, logs: &logBuffer{}, secrets: map[string]bool{}}
 	if cfg.BindPassword != "" {

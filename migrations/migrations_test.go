@@ -10,6 +10,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 func versions(t *testing.T, dialect string) []string {
@@ -39,7 +40,7 @@ func TestDialectsInStep(t *testing.T) {
 
 // Every GORM model must match the migrated schema: GORM only detects drift, it never migrates.
 func TestModelsMatchSchema(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		m := s.DB().Migrator()
 		for _, model := range models.Schema() {
 			stmt := s.DB().Model(model).Statement
@@ -62,7 +63,7 @@ func TestModelsMatchSchema(t *testing.T) {
 
 // Migrating twice is a no-op, and a database ahead of the binary is refused.
 func TestMigrateIdempotentAndAhead(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		if n, err := s.Migrate(context.Background()); err != nil || n != 0 {
 			t.Fatalf("second migrate: %d %v", n, err)
 		}

@@ -1,13 +1,7 @@
 package models
 
 import (
-	"context"
-	"fmt"
-	"net/url"
-	"strings"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Annotation marks a deploy, an incident or a note on the charts.
@@ -35,98 +29,4 @@ type AnnotationInput struct {
 	SLO         string     `json:"slo"`     // an SLO name, or neither: every chart
 	At          *time.Time `json:"at"`      // default: now
 	EndsAt      *time.Time `json:"ends_at"`
-}
-
-// CreateAnnotation stores an annotation (a deploy from CI, an incident).
-func (s *Store) CreateAnnotation(ctx context.Context, actor string, in AnnotationInput) (Annotation, error) {
-	in.Kind = strings.ToLower(strings.TrimSpace(in.Kind))
-	in.Title = strings.TrimSpace(in.Title)
-	in.Link = strings.TrimSpace(in.Link)
-	switch {
-	case in.Kind != "deploy" && in.Kind != "incident" && in.Kind != "note":
-		return Annotation{}, FieldErrorf("kind", "kind %q is not one of deploy, incident, note", in.Kind)
-	case in.Title == "":
-		return Annotation{}, FieldErrorf("title", "a title is required, e.g. \"checkout v2.4.1\"")
-	case len(in.Title) > 200 || len(in.Description) > 2000:
-		return Annotation{}, FieldErrorf("title", "the title (200) or description (2000 characters) is too long")
-	}
-	if in.Link != "" {
-		if u, err := url.Parse(in.Link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return Annotation{}, FieldErrorf("link", "link %q is not an http(s) URL", in.Link)
-		}
-	}
-	a := Annotation{Kind: in.Kind, Title: in.Title, Description: strings.TrimSpace(in.Description), Link: in.Link,
-		CreatedBy: actor, CreatedAt: s.now(), At: s.now()}
-	if in.At != nil {
-		a.At = in.At.UTC()
-	}
-	if in.EndsAt != nil {
-		if !in.EndsAt.After(a.At) {
-			return Annotation{}, FieldErrorf("ends_at", "it ends before it starts")
-		}
-		e := in.EndsAt.UTC()
-		a.EndsAt = &e
-	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if in.Service != "" && in.SLO != "" {
-			return FieldErrorf("slo", "give a service or an SLO, not both")
-		}
-		if in.Service != "" {
-			var svc Service
-			if err := tx.Where("name = ?", in.Service).First(&svc).Error; err != nil {
-				return FieldErrorf("service", "service %q does not exist", in.Service)
-			}
-			a.ServiceID = &svc.ID
-		}
-		if in.SLO != "" {
-			var slo SLO
-			if err := tx.Where("name = ?", in.SLO).First(&slo).Error; err != nil {
-				return FieldErrorf("slo", "SLO %q does not exist", in.SLO)
-			}
-			a.SLOID = &slo.ID
-		}
-		if err := tx.Create(&a).Error; err != nil {
-			return fmt.Errorf("create annotation: %w", err)
-		}
-		return s.audit(tx, actor, "create", "annotation", a.ID, a.Kind+": "+a.Title, nil, a)
-	})
-	return a, err
-}
-
-// AnnotationsFor lists annotations shown on an SLO's charts in [from, to]:
-// its own, its service's, and global ones.
-func (s *Store) AnnotationsFor(ctx context.Context, d SLODetail, from, to time.Time) ([]Annotation, error) {
-	var out []Annotation
-	err := s.db.WithContext(ctx).Where("at >= ? AND at <= ? AND (slo_id = ? OR service_id = ? OR (slo_id IS NULL AND service_id IS NULL))",
-		from.UTC(), to.UTC(), d.ID, d.ServiceID).Order("at").Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("list annotations: %w", err)
-	}
-	return out, nil
-}
-
-// Annotations lists recent annotations, newest first.
-func (s *Store) Annotations(ctx context.Context, limit int) ([]Annotation, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	var out []Annotation
-	if err := s.db.WithContext(ctx).Order("at DESC").Limit(limit).Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list annotations: %w", err)
-	}
-	return out, nil
-}
-
-// DeleteAnnotation removes an annotation.
-func (s *Store) DeleteAnnotation(ctx context.Context, actor string, id int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var a Annotation
-		if err := tx.First(&a, id).Error; err != nil {
-			return notFound(err, "annotation %d not found", id)
-		}
-		if err := tx.Delete(&Annotation{}, id).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, actor, "delete", "annotation", id, a.Kind+": "+a.Title, a, nil)
-	})
 }

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// The SLO math: pure functions of points, maintenance spans, a target and the time the
-// caller says it is. Nothing here reads a clock, a database or a request. The rules are
-// stated in words in FormulaHelp (budget_help.go); keep the two in step.
-
 // Indicator is how an SLO counts good and bad.
 type Indicator string
 

@@ -1,6 +1,8 @@
 package models
 
-import "time"
+import (
+	"time"
+)
 
 // BudgetPoint is one step of a burn-down chart.
 type BudgetPoint struct {

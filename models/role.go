@@ -1,6 +1,8 @@
 package models
 
-import "strings"
+import (
+	"strings"
+)
 
 // Role is what a signed-in person or an API token may do.
 type Role string

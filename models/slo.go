@@ -102,8 +102,8 @@ func (b Binding) Fields() []string {
 	return out
 }
 
-// sameSource reports whether two bindings derive the same points.
-func (b Binding) sameSource(o Binding) bool {
+// SameSource reports whether two bindings derive the same points.
+func (b Binding) SameSource(o Binding) bool {
 	return b.FeedID == o.FeedID && b.Series == o.Series && b.Indicator == o.Indicator && b.GoodField == o.GoodField &&
 		b.BadField == o.BadField && b.TotalField == o.TotalField && b.ValueField == o.ValueField && b.Op == o.Op && b.Threshold == o.Threshold
 }
@@ -136,8 +136,8 @@ func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool
 	return 0, 0, false
 }
 
-// check refuses a row whose numbers make no sense for this SLO.
-func (b Binding) check(fields map[string]float64) error {
+// Check refuses a row whose numbers make no sense for this SLO.
+func (b Binding) Check(fields map[string]float64) error {
 	if b.Indicator != IndicatorRatio {
 		return nil
 	}
@@ -189,24 +189,24 @@ type SLOInput struct {
 	LatencyFields string `json:"latency_fields"`
 }
 
-// validSLO is an SLOInput checked and parsed; the service and feed are
+// ValidSLO is an SLOInput checked and parsed; the service and feed are
 // resolved by the store.
-type validSLO struct {
-	slo     SLO
-	binding Binding
-	target  float64
-	window  Window
+type ValidSLO struct {
+	SLO     SLO
+	Binding Binding
+	Target  float64
+	Window  Window
 }
 
-// validate checks everything that does not need the database, naming the
+// Validate checks everything that does not need the database, naming the
 // field at fault and how to fix it.
-func (in *SLOInput) validate() (validSLO, error) {
+func (in *SLOInput) Validate() (ValidSLO, error) {
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
 	for _, p := range []*string{&in.Service, &in.Name, &in.DisplayName, &in.Indicator, &in.Target, &in.Window, &in.TimeZone,
 		&in.Feed, &in.Series, &in.GoodField, &in.BadField, &in.TotalField, &in.ValueField, &in.Op, &in.Threshold, &in.LatencyFields} {
 		trim(p)
 	}
-	var v validSLO
+	var v ValidSLO
 	if !slugRE.MatchString(in.Name) {
 		return v, FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout-availability", in.Name)
 	}
@@ -263,21 +263,22 @@ func (in *SLOInput) validate() (validSLO, error) {
 		return v, FieldErrorf("indicator", "indicator %q is not ratio (good/total events) or threshold (a value against a limit)", in.Indicator)
 	}
 	for _, f := range b.Fields() {
-		if err := checkFieldName(f); err != nil {
+		if err := CheckFieldName(f); err != nil {
 			return v, FieldErrorf("total_field", "field %q %v", f, err)
 		}
 	}
-	latency := splitList(in.LatencyFields)
+	latency := SplitList(in.LatencyFields)
 	if len(latency) > 3 {
 		return v, FieldErrorf("latency_fields", "at most three latency fields (p50, p95, p99), e.g. p50_ms,p95_ms,p99_ms")
 	}
-	v.slo = SLO{Name: in.Name, DisplayName: in.DisplayName, Description: in.Description, WindowSpec: w.Spec(),
+	v.SLO = SLO{Name: in.Name, DisplayName: in.DisplayName, Description: in.Description, WindowSpec: w.Spec(),
 		TimeZone: w.TimeZone(), LatencyFields: strings.Join(latency, ",")}
-	v.binding, v.target, v.window = b, target, w
+	v.Binding, v.Target, v.Window = b, target, w
 	return v, nil
 }
 
-func splitList(s string) []string {
+// SplitList splits a list of names written with commas, spaces or semicolons.
+func SplitList(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 		if f != "" {
@@ -358,7 +359,7 @@ func (d SLODetail) ObjectiveFor(end time.Time) Objective {
 }
 
 // Latency are the latency fields to chart (p50, p95, p99 order as given).
-func (d SLODetail) Latency() []string { return splitList(d.LatencyFields) }
+func (d SLODetail) Latency() []string { return SplitList(d.LatencyFields) }
 
 // Input turns an SLO back into the form that would recreate it.
 func (d SLODetail) Input() SLOInput {

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Calendar windows need IANA zones even where the host has no zoneinfo
-	// (a scratch container); Go uses the host's copy first when there is one.
 )
 
 // WindowKind says whether an SLO window rolls with the clock or follows the calendar.

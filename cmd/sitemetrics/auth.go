@@ -8,6 +8,7 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // ldapauthConfig hands the directory and fallback settings to ldapauth.
@@ -30,7 +31,7 @@ func (c *Config) ldapauthConfig() ldapauth.Config {
 
 // bootstrapAdmin creates the local account "admin" on first start, with
 // SITEMETRICS_ADMIN_PASSWORD or a generated password printed once.
-func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *models.Store, passwords *ldapauth.Passwords, demo bool, log *slog.Logger) error {
+func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *sqlstore.Store, passwords *ldapauth.Passwords, demo bool, log *slog.Logger) error {
 	password, generated := cfg.AdminPassword, false
 	if password == "" {
 		plain, _, _ := models.NewSecret("")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // BenchmarkIngest compares the webhook with what the same PostgreSQL can do
@@ -38,7 +39,7 @@ func BenchmarkIngest(b *testing.B) {
 	plain := newFeed(b, env, "--name", "plain", "--series-field", "service")
 	// Each series feeds an availability and a latency SLO, so every row also
 	// writes two SLO points, as in production.
-	store, err := models.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
+	store, err := sqlstore.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // BenchmarkPages: 100 SLOs with 30 days of 5-minute samples on PostgreSQL,
@@ -26,7 +26,7 @@ func BenchmarkPages(b *testing.B) {
 	env["SITEMETRICS_LOG_LEVEL"] = "error"
 	env["SITEMETRICS_ADDR"] = freePort(b)
 	env["SITEMETRICS_BASE_URL"] = "http://" + env["SITEMETRICS_ADDR"]
-	store, err := models.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
+	store, err := sqlstore.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/openslo"
 )
 
 // slo runs "slo import FILE" and "slo export".
@@ -38,7 +38,7 @@ func (e env) slo(ctx context.Context, sub string, args []string) error {
 		}
 		defer f.Close()
 	}
-	plan, err := models.ParseOpenSLO(f)
+	plan, err := openslo.Parse(f)
 	if err != nil {
 		return fmt.Errorf("slo import: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // Config is every setting, after defaults, file, environment and flags.
@@ -262,7 +263,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("SITEMETRICS_BASE_URL %q: use an absolute http:// or https:// URL", c.BaseURL)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if _, _, err := models.DatabaseTarget(c.DatabaseURL, c.DataDir); err != nil {
+	if _, _, err := sqlstore.DatabaseTarget(c.DatabaseURL, c.DataDir); err != nil {
 		return fmt.Errorf("SITEMETRICS_DATABASE_URL: %w", err)
 	}
 	if c.IngestMaxBytes < 1024 {

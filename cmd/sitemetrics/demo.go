@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // The demo: a few services and SLOs on two feeds, a week of history with a
@@ -36,7 +37,7 @@ var demoWeb = []demoSeries{
 
 // demoRun is a seeded demo and its simulator.
 type demoRun struct {
-	store   *models.Store
+	store   *sqlstore.Store
 	log     *slog.Logger
 	baseURL string
 	start   time.Time
@@ -46,7 +47,7 @@ type demoRun struct {
 
 // seedDemo seeds an empty database (or picks up a previous demo's) and
 // returns the simulator, with a fresh token for the live feed.
-func seedDemo(ctx context.Context, store *models.Store, baseURL string, log *slog.Logger) (*demoRun, error) {
+func seedDemo(ctx context.Context, store *sqlstore.Store, baseURL string, log *slog.Logger) (*demoRun, error) {
 	d := &demoRun{store: store, log: log, baseURL: baseURL, start: store.Now().Truncate(time.Minute), rng: rand.New(rand.NewPCG(42, 7))}
 	web, err := store.FeedByName(ctx, "web-slo")
 	if err == nil {

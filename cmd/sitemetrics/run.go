@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/sitemetrics/sitemetrics/handlers"
-	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // Set by the build: go build -ldflags "-X main.version=v1.2.3 -X main.commit=abc123".
@@ -130,8 +130,8 @@ func (e env) logger(cfg *Config) *slog.Logger {
 }
 
 // openStore opens the database and applies pending migrations.
-func (e env) openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*models.Store, error) {
-	store, err := models.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+func (e env) openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*sqlstore.Store, error) {
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (e env) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(cfg)
-	store, err := models.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
 	if err != nil {
 		return err
 	}

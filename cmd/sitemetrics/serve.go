@@ -17,6 +17,8 @@ import (
 	"github.com/sitemetrics/sitemetrics/handlers"
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/spool"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -36,7 +38,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	spool, err := models.OpenSpool(filepath.Join(cfg.DataDir, "spool"))
+	spool, err := spool.Open(filepath.Join(cfg.DataDir, "spool"))
 	if err != nil {
 		return err
 	}
@@ -120,17 +122,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 // replaySpool moves deliveries spooled during a database outage into the
 // database, in arrival order, as soon as it answers again.
-func replaySpool(ctx context.Context, store *models.Store, spool *models.Spool, opt models.IngestOptions, log *slog.Logger) {
+func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, opt models.IngestOptions, log *slog.Logger) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
+	put := func(ctx context.Context, d spool.Delivery) error { return store.StoreSpooled(ctx, d, opt) }
+	unreadable := func(name string, err error) {
+		log.Error("spooled delivery unreadable, moved aside", "file", name, "err", err)
+	}
 	for {
-		if spool.Len() > 0 {
-			n, err := store.Replay(ctx, spool, opt)
+		if sp.Len() > 0 {
+			n, err := sp.Replay(ctx, put, unreadable)
 			if n > 0 {
-				log.Info("spooled deliveries replayed", "count", n, "waiting", spool.Len())
+				log.Info("spooled deliveries replayed", "count", n, "waiting", sp.Len())
 			}
 			if err != nil && ctx.Err() == nil {
-				log.Warn("spool replay paused: database still unavailable", "waiting", spool.Len(), "err", err)
+				log.Warn("spool replay paused: database still unavailable", "waiting", sp.Len(), "err", err)
 			}
 		}
 		select {
@@ -141,7 +147,7 @@ func replaySpool(ctx context.Context, store *models.Store, spool *models.Spool, 
 	}
 }
 
-func pruneDeliveries(ctx context.Context, store *models.Store, keep time.Duration, log *slog.Logger) {
+func pruneDeliveries(ctx context.Context, store *sqlstore.Store, keep time.Duration, log *slog.Logger) {
 	if keep <= 0 {
 		return
 	}

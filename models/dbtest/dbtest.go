@@ -21,7 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for schema set-up
 
 	"github.com/sitemetrics/sitemetrics/migrations"
-	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // Require skips the test when a real component is missing, or fails it when
@@ -80,9 +80,9 @@ func URL(t testing.TB, dialect string) string {
 }
 
 // Open returns a migrated store on a fresh database of the dialect, closed at the end of the test.
-func Open(t testing.TB, dialect string) *models.Store {
+func Open(t testing.TB, dialect string) *sqlstore.Store {
 	t.Helper()
-	s, err := models.Open(context.Background(), URL(t, dialect), "", Logger(t))
+	s, err := sqlstore.Open(context.Background(), URL(t, dialect), "", Logger(t))
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
@@ -94,7 +94,7 @@ func Open(t testing.TB, dialect string) *models.Store {
 }
 
 // Each runs f as a subtest on every dialect.
-func Each(t *testing.T, f func(t *testing.T, s *models.Store)) {
+func Each(t *testing.T, f func(t *testing.T, s *sqlstore.Store)) {
 	t.Helper()
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) { f(t, Open(t, d)) })
@@ -118,9 +118,9 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 // Reopen opens a second store on the same database, with empty caches, as a
 // restarted replica would.
-func Reopen(tb testing.TB, s *models.Store) *models.Store {
+func Reopen(tb testing.TB, s *sqlstore.Store) *sqlstore.Store {
 	tb.Helper()
-	fresh, err := models.Open(context.Background(), s.URL(), "", Logger(tb))
+	fresh, err := sqlstore.Open(context.Background(), s.URL(), "", Logger(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

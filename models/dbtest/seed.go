@@ -8,13 +8,14 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // SeedSLOs fills a PostgreSQL store for benchmarks: n services, each with an
 // availability SLO (99.9%, 30 days) on feed "bench", and days of 5-minute
 // samples per series ending at now, written with set-based SQL in seconds
 // rather than through the webhook. It returns the SLO ids.
-func SeedSLOs(tb testing.TB, s *models.Store, n, days int, now time.Time) []int64 {
+func SeedSLOs(tb testing.TB, s *sqlstore.Store, n, days int, now time.Time) []int64 {
 	tb.Helper()
 	if s.Dialect() != migrations.Postgres {
 		tb.Fatal("SeedSLOs needs PostgreSQL")

@@ -1,6 +1,8 @@
-package models
+package sqlstore
 
-import "sync"
+import (
+	"sync"
+)
 
 // groupCommit lets concurrent callers share one database write: a caller
 // queues its item and either waits or, when fewer than maxWriters writes are

@@ -1,4 +1,4 @@
-package models
+package sqlstore
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
+	"gorm.io/gorm"
 )
 
 // derived is one SLO point computed from one ingested row.
@@ -27,15 +28,15 @@ type derived struct {
 // generations), with the feed's bindings version they were read at.
 type bindingSet struct {
 	version  int64
-	bindings []Binding
-	bySeries map[string][]Binding // built by index
-	numeric  []string             // built by index
+	bindings []models.Binding
+	bySeries map[string][]models.Binding // built by index
+	numeric  []string                    // built by index
 }
 
 // index builds the lookups ingest uses for every row; call it before a set
 // is shared (cached sets are read-only).
 func (set *bindingSet) index() {
-	set.bySeries = map[string][]Binding{}
+	set.bySeries = map[string][]models.Binding{}
 	seen := map[string]bool{}
 	set.numeric = nil
 	for _, b := range set.bindings {
@@ -50,7 +51,7 @@ func (set *bindingSet) index() {
 }
 
 // forSeries are the bindings that read a series.
-func (set *bindingSet) forSeries(series string) []Binding {
+func (set *bindingSet) forSeries(series string) []models.Binding {
 	if set.bySeries == nil {
 		set.index()
 	}
@@ -129,20 +130,20 @@ func (set *bindingSet) numericFields() []string {
 
 // checkRows moves rows whose numbers contradict a binding (more good than
 // total events) to the rejections, with the SLO's reason.
-func (set *bindingSet) checkRows(parsed *SplunkBody) {
+func (set *bindingSet) checkRows(parsed *splunk.Body) {
 	kept := parsed.Rows[:0]
 	for _, r := range parsed.Rows {
 		var bad error
 		for _, b := range set.forSeries(r.Series) {
 			if b.FeedID != 0 {
-				if err := b.check(r.Fields); err != nil {
+				if err := b.Check(r.Fields); err != nil {
 					bad = err
 					break
 				}
 			}
 		}
 		if bad != nil {
-			parsed.Rejected = append(parsed.Rejected, Rejection{Row: r.Index, Reason: bad.Error()})
+			parsed.Rejected = append(parsed.Rejected, models.Rejection{Row: r.Index, Reason: bad.Error()})
 			continue
 		}
 		kept = append(kept, r)
@@ -152,7 +153,7 @@ func (set *bindingSet) checkRows(parsed *SplunkBody) {
 }
 
 // derive computes the points of rows for every binding of their series.
-func (set *bindingSet) derive(rows []Row) []derived {
+func (set *bindingSet) derive(rows []splunk.Row) []derived {
 	var out []derived
 	for _, r := range rows {
 		for _, b := range set.forSeries(r.Series) {
@@ -338,7 +339,7 @@ func (s *Store) wakeDeriver() {
 
 // DeriveAll finishes every pending re-derivation.
 func (s *Store) DeriveAll(ctx context.Context) error {
-	var pending []SLO
+	var pending []models.SLO
 	if err := s.db.WithContext(ctx).Where("pending_generation IS NOT NULL").Find(&pending).Error; err != nil {
 		return fmt.Errorf("find pending derivations: %w", err)
 	}
@@ -356,11 +357,11 @@ const deriveChunk = 2000
 // it the active one: until then the SLO keeps showing the old numbers.
 func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 	db := s.db.WithContext(ctx)
-	var b Binding
+	var b models.Binding
 	if err := db.Where("slo_id = ? AND generation = ?", sloID, gen).First(&b).Error; err != nil {
 		return notFound(err, "binding %d/%d", sloID, gen)
 	}
-	set := bindingSet{bindings: []Binding{b}}
+	set := bindingSet{bindings: []models.Binding{b}}
 	start := time.Now()
 	done, lastID := 0, int64(0)
 	for {
@@ -416,7 +417,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 
 // deriveSamples derives points for up to deriveChunk samples of the binding's
 // series after afterID (or, with missingOnly, for every sample lacking one).
-func (s *Store) deriveSamples(db *gorm.DB, set bindingSet, b Binding, afterID int64, missingOnly bool) (int, int64, error) {
+func (s *Store) deriveSamples(db *gorm.DB, set bindingSet, b models.Binding, afterID int64, missingOnly bool) (int, int64, error) {
 	q := db.Table("samples AS s").Select("s.id, s.ts, s.fields, s.row_hash").
 		Where("s.feed_id = ? AND s.series = ? AND s.id > ?", b.FeedID, b.Series, afterID).Order("s.id")
 	if missingOnly {
@@ -433,11 +434,11 @@ func (s *Store) deriveSamples(db *gorm.DB, set bindingSet, b Binding, afterID in
 	if err := q.Scan(&samples).Error; err != nil {
 		return 0, 0, fmt.Errorf("read samples: %w", err)
 	}
-	rows := make([]Row, 0, len(samples))
+	rows := make([]splunk.Row, 0, len(samples))
 	ids := make(map[string]int64, len(samples))
 	last := afterID
 	for _, smp := range samples {
-		r := Row{Time: smp.TS.UTC(), Series: b.Series, Hash: smp.RowHash}
+		r := splunk.Row{Time: smp.TS.UTC(), Series: b.Series, Hash: smp.RowHash}
 		if err := json.Unmarshal([]byte(smp.Fields), &r.Fields); err != nil {
 			continue
 		}

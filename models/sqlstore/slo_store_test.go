@@ -1,4 +1,4 @@
-package models_test
+package sqlstore_test
 
 import (
 	"fmt"
@@ -9,10 +9,11 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // post sends one native Splunk row per 5 minutes for a series, from start, n times.
-func post(t *testing.T, s *models.Store, f models.Feed, series string, start time.Time, n int, row func(i int) string) {
+func post(t *testing.T, s *sqlstore.Store, f models.Feed, series string, start time.Time, n int, row func(i int) string) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		at := start.Add(time.Duration(i) * 5 * time.Minute)
@@ -27,7 +28,7 @@ func post(t *testing.T, s *models.Store, f models.Feed, series string, start tim
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestSLOLifecycle(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 		s.Now = func() time.Time { return now }
 		f, _ := mustFeed(t, s, "web", "service")

@@ -1,4 +1,4 @@
-package models
+package sqlstore
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/models"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
 // Services lists every service by name.
-func (s *Store) Services(ctx context.Context) ([]Service, error) {
-	var out []Service
+func (s *Store) Services(ctx context.Context) ([]models.Service, error) {
+	var out []models.Service
 	if err := s.db.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
@@ -22,25 +23,25 @@ func (s *Store) Services(ctx context.Context) ([]Service, error) {
 }
 
 // Service loads one service.
-func (s *Store) Service(ctx context.Context, id int64) (Service, error) {
-	var out Service
+func (s *Store) Service(ctx context.Context, id int64) (models.Service, error) {
+	var out models.Service
 	if err := s.db.WithContext(ctx).First(&out, id).Error; err != nil {
-		return Service{}, notFound(err, "service %d not found", id)
+		return models.Service{}, notFound(err, "service %d not found", id)
 	}
 	return out, nil
 }
 
 // CreateService stores a new service.
-func (s *Store) CreateService(ctx context.Context, actor string, in ServiceInput) (Service, error) {
+func (s *Store) CreateService(ctx context.Context, actor string, in models.ServiceInput) (models.Service, error) {
 	if err := in.Validate(); err != nil {
-		return Service{}, err
+		return models.Service{}, err
 	}
 	now := s.now()
-	svc := Service{Name: in.Name, Description: in.Description, Team: in.Team, Tier: in.Tier, CreatedAt: now, UpdatedAt: now}
+	svc := models.Service{Name: in.Name, Description: in.Description, Team: in.Team, Tier: in.Tier, CreatedAt: now, UpdatedAt: now}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&svc).Error; err != nil {
 			if isUnique(err) {
-				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
+				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
 			}
 			return fmt.Errorf("create service: %w", err)
 		}
@@ -50,11 +51,11 @@ func (s *Store) CreateService(ctx context.Context, actor string, in ServiceInput
 }
 
 // UpdateService changes a service.
-func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in ServiceInput) (Service, error) {
+func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in models.ServiceInput) (models.Service, error) {
 	if err := in.Validate(); err != nil {
-		return Service{}, err
+		return models.Service{}, err
 	}
-	var before, after Service
+	var before, after models.Service
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&before, id).Error; err != nil {
 			return notFound(err, "service %d not found", id)
@@ -63,7 +64,7 @@ func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in Se
 		after.Name, after.Description, after.Team, after.Tier, after.UpdatedAt = in.Name, in.Description, in.Team, in.Tier, s.now()
 		if err := tx.Save(&after).Error; err != nil {
 			if isUnique(err) {
-				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
+				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a service named %q already exists", in.Name)}
 			}
 			return fmt.Errorf("update service: %w", err)
 		}
@@ -78,18 +79,18 @@ func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in Se
 // DeleteService removes a service that has no SLOs left.
 func (s *Store) DeleteService(ctx context.Context, actor string, id int64) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var svc Service
+		var svc models.Service
 		if err := tx.First(&svc, id).Error; err != nil {
 			return notFound(err, "service %d not found", id)
 		}
 		var n int64
-		if err := tx.Model(&SLO{}).Where("service_id = ?", id).Count(&n).Error; err != nil {
+		if err := tx.Model(&models.SLO{}).Where("service_id = ?", id).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
-			return Errorf(ECONFLICT, "service %s still has %d SLO(s): delete or move them first", svc.Name, n)
+			return models.Errorf(models.ECONFLICT, "service %s still has %d SLO(s): delete or move them first", svc.Name, n)
 		}
-		if err := tx.Delete(&Service{}, id).Error; err != nil {
+		if err := tx.Delete(&models.Service{}, id).Error; err != nil {
 			return fmt.Errorf("delete service: %w", err)
 		}
 		return s.audit(tx, actor, "delete", "service", id, "service "+svc.Name, svc, nil)
@@ -98,29 +99,29 @@ func (s *Store) DeleteService(ctx context.Context, actor string, id int64) error
 
 // sloSnapshot is what the audit log keeps of an SLO: its settings and target.
 type sloSnapshot struct {
-	SLOInput
+	models.SLOInput
 	TargetFraction float64 `json:"target_fraction"`
 }
 
 // resolve finds the service and feed an input names.
-func (s *Store) resolve(tx *gorm.DB, in SLOInput) (Service, Feed, error) {
-	var svc Service
+func (s *Store) resolve(tx *gorm.DB, in models.SLOInput) (models.Service, models.Feed, error) {
+	var svc models.Service
 	if err := tx.Where("name = ?", in.Service).First(&svc).Error; err != nil {
-		return Service{}, Feed{}, &Error{Code: EINVALID, Field: "service", Message: fmt.Sprintf("service %q does not exist: create it first", in.Service)}
+		return models.Service{}, models.Feed{}, &models.Error{Code: models.EINVALID, Field: "service", Message: fmt.Sprintf("service %q does not exist: create it first", in.Service)}
 	}
-	var feed Feed
+	var feed models.Feed
 	if err := tx.Where("name = ?", in.Feed).First(&feed).Error; err != nil {
-		return Service{}, Feed{}, &Error{Code: EINVALID, Field: "feed", Message: fmt.Sprintf("feed %q does not exist: create it first (sitemetrics feed create)", in.Feed)}
+		return models.Service{}, models.Feed{}, &models.Error{Code: models.EINVALID, Field: "feed", Message: fmt.Sprintf("feed %q does not exist: create it first (sitemetrics feed create)", in.Feed)}
 	}
 	return svc, feed, nil
 }
 
 // CreateSLO stores an SLO and schedules the derivation of its history from
 // the samples already stored. Warnings name fields its feed has never sent.
-func (s *Store) CreateSLO(ctx context.Context, actor string, in SLOInput) (SLODetail, []string, error) {
-	v, err := in.validate()
+func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput) (models.SLODetail, []string, error) {
+	v, err := in.Validate()
 	if err != nil {
-		return SLODetail{}, nil, err
+		return models.SLODetail{}, nil, err
 	}
 	var id int64
 	var warnings []string
@@ -131,22 +132,22 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in SLOInput) (SLODe
 		}
 		now := s.now()
 		pending := 1
-		slo := v.slo
+		slo := v.SLO
 		slo.ServiceID, slo.Generation, slo.PendingGeneration, slo.CreatedAt, slo.UpdatedAt = svc.ID, 0, &pending, now, now
 		if err := tx.Create(&slo).Error; err != nil {
 			if isUnique(err) {
-				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
+				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
 			}
 			return fmt.Errorf("create slo: %w", err)
 		}
 		id = slo.ID
-		b := v.binding
+		b := v.Binding
 		b.SLOID, b.Generation, b.FeedID = slo.ID, 1, feed.ID
 		if err := tx.Create(&b).Error; err != nil {
 			return fmt.Errorf("create binding: %w", err)
 		}
 		// The first target holds from the beginning of time: history is judged by it.
-		t := SLOTarget{SLOID: slo.ID, Target: v.target, EffectiveFrom: time.Unix(0, 0).UTC(), CreatedBy: actor, CreatedAt: now}
+		t := models.SLOTarget{SLOID: slo.ID, Target: v.Target, EffectiveFrom: time.Unix(0, 0).UTC(), CreatedBy: actor, CreatedAt: now}
 		if err := tx.Create(&t).Error; err != nil {
 			return fmt.Errorf("create target: %w", err)
 		}
@@ -163,10 +164,10 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in SLOInput) (SLODe
 		if err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "create", "slo", slo.ID, "SLO "+slo.Name, nil, sloSnapshot{in, v.target})
+		return s.audit(tx, actor, "create", "slo", slo.ID, "SLO "+slo.Name, nil, sloSnapshot{in, v.Target})
 	})
 	if err != nil {
-		return SLODetail{}, nil, err
+		return models.SLODetail{}, nil, err
 	}
 	s.wakeDeriver()
 	d, err := s.SLO(ctx, id)
@@ -176,10 +177,10 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in SLOInput) (SLODe
 // UpdateSLO changes an SLO. A new target takes effect now (the past keeps the
 // old one); a new binding re-derives the history in the background while the
 // old numbers stay visible.
-func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInput) (SLODetail, []string, error) {
-	v, err := in.validate()
+func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models.SLOInput) (models.SLODetail, []string, error) {
+	v, err := in.Validate()
 	if err != nil {
-		return SLODetail{}, nil, err
+		return models.SLODetail{}, nil, err
 	}
 	var warnings []string
 	rederive := false
@@ -194,9 +195,9 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInp
 		}
 		now := s.now()
 		slo := before.SLO
-		slo.ServiceID, slo.Name, slo.DisplayName, slo.Description = svc.ID, v.slo.Name, v.slo.DisplayName, v.slo.Description
-		slo.WindowSpec, slo.TimeZone, slo.LatencyFields, slo.UpdatedAt = v.slo.WindowSpec, v.slo.TimeZone, v.slo.LatencyFields, now
-		b := v.binding
+		slo.ServiceID, slo.Name, slo.DisplayName, slo.Description = svc.ID, v.SLO.Name, v.SLO.DisplayName, v.SLO.Description
+		slo.WindowSpec, slo.TimeZone, slo.LatencyFields, slo.UpdatedAt = v.SLO.WindowSpec, v.SLO.TimeZone, v.SLO.LatencyFields, now
+		b := v.Binding
 		b.SLOID, b.FeedID = id, feed.ID
 		current := before.Binding
 		if slo.PendingGeneration != nil {
@@ -204,7 +205,7 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInp
 				return fmt.Errorf("load pending binding: %w", err)
 			}
 		}
-		if !b.sameSource(current) {
+		if !b.SameSource(current) {
 			next := max(slo.Generation, derefInt(slo.PendingGeneration)) + 1
 			if slo.PendingGeneration != nil {
 				// A newer change supersedes a re-derivation in progress.
@@ -226,15 +227,15 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInp
 			}
 			rederive = true
 		}
-		if err := tx.Model(&SLO{}).Where("id = ?", id).Select("service_id", "name", "display_name", "description", "window_spec",
+		if err := tx.Model(&models.SLO{}).Where("id = ?", id).Select("service_id", "name", "display_name", "description", "window_spec",
 			"time_zone", "latency_fields", "pending_generation", "rederive_done", "updated_at").Updates(&slo).Error; err != nil {
 			if isUnique(err) {
-				return &Error{Code: ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
+				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("an SLO named %q already exists", in.Name)}
 			}
 			return fmt.Errorf("update slo: %w", err)
 		}
-		if old := before.Target(now); old != v.target {
-			t := SLOTarget{SLOID: id, Target: v.target, EffectiveFrom: now, CreatedBy: actor, CreatedAt: now}
+		if old := before.Target(now); old != v.Target {
+			t := models.SLOTarget{SLOID: id, Target: v.Target, EffectiveFrom: now, CreatedBy: actor, CreatedAt: now}
 			if err := tx.Create(&t).Error; err != nil {
 				return fmt.Errorf("create target: %w", err)
 			}
@@ -250,10 +251,10 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in SLOInp
 		if rederive {
 			summary += " (binding changed: history re-derived)"
 		}
-		return s.audit(tx, actor, "update", "slo", id, summary, sloSnapshot{before.Input(), before.Target(now)}, sloSnapshot{in, v.target})
+		return s.audit(tx, actor, "update", "slo", id, summary, sloSnapshot{before.Input(), before.Target(now)}, sloSnapshot{in, v.Target})
 	})
 	if err != nil {
-		return SLODetail{}, nil, err
+		return models.SLODetail{}, nil, err
 	}
 	if rederive {
 		s.wakeDeriver()
@@ -270,7 +271,7 @@ func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 			return err
 		}
 		var feeds []int64
-		if err := tx.Model(&Binding{}).Where("slo_id = ?", id).Distinct().Pluck("feed_id", &feeds).Error; err != nil {
+		if err := tx.Model(&models.Binding{}).Where("slo_id = ?", id).Distinct().Pluck("feed_id", &feeds).Error; err != nil {
 			return err
 		}
 		for _, table := range []string{"slo_points", "slo_bindings", "slo_targets", "slo_state", "maintenance_windows", "annotations"} {
@@ -278,7 +279,7 @@ func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 				return fmt.Errorf("delete slo %d from %s: %w", id, table, err)
 			}
 		}
-		if err := tx.Delete(&SLO{}, id).Error; err != nil {
+		if err := tx.Delete(&models.SLO{}, id).Error; err != nil {
 			return fmt.Errorf("delete slo: %w", err)
 		}
 		if err := bumpBindings(tx, feeds...); err != nil {
@@ -318,7 +319,7 @@ func bumpState(tx *gorm.DB, sloIDs ...int64) error {
 }
 
 // countRederive records how many samples a re-derivation will read, for its progress bar.
-func (s *Store) countRederive(tx *gorm.DB, sloID int64, b Binding) error {
+func (s *Store) countRederive(tx *gorm.DB, sloID int64, b models.Binding) error {
 	var n int64
 	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", b.FeedID, b.Series).Count(&n).Error; err != nil {
 		return fmt.Errorf("count samples: %w", err)
@@ -328,7 +329,7 @@ func (s *Store) countRederive(tx *gorm.DB, sloID int64, b Binding) error {
 
 // unseenFields warns about bound fields that the feed's recent samples of
 // the series do not carry (allowed: the report may not have run yet).
-func (s *Store) unseenFields(tx *gorm.DB, feed Feed, b Binding, latency string) ([]string, error) {
+func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, latency string) ([]string, error) {
 	var rows []string
 	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", feed.ID, b.Series).Order("id DESC").Limit(50).
 		Pluck("fields", &rows).Error; err != nil {
@@ -358,10 +359,18 @@ func (s *Store) unseenFields(tx *gorm.DB, feed Feed, b Binding, latency string) 
 	}
 	sort.Strings(names)
 	var warnings []string
-	for _, f := range append(b.Fields(), splitList(latency)...) {
+	for _, f := range append(b.Fields(), models.SplitList(latency)...) {
 		if !seen[f] {
 			warnings = append(warnings, fmt.Sprintf("Field %q has not been seen in feed %s (series %q); its rows carry: %s.", f, feed.Name, b.Series, strings.Join(limitList(names, 12), ", ")))
 		}
 	}
 	return warnings, nil
+}
+
+// limitList keeps the first max names and says how many more there were.
+func limitList(s []string, max int) []string {
+	if len(s) <= max {
+		return s
+	}
+	return append(append([]string{}, s[:max]...), fmt.Sprintf("… %d more", len(s)-max))
 }

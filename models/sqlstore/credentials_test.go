@@ -1,4 +1,4 @@
-package models_test
+package sqlstore_test
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 func onlineLogin(name string, role models.Role, hash string, at time.Time) models.OnlineLogin {
@@ -16,7 +17,7 @@ func onlineLogin(name string, role models.Role, hash string, at time.Time) model
 	}
 }
 
-func mustLoad(t *testing.T, s *models.Store, name string) models.CachedCredential {
+func mustLoad(t *testing.T, s *sqlstore.Store, name string) models.CachedCredential {
 	t.Helper()
 	c, ok, err := s.LoadCredential(ctx, name)
 	if err != nil || !ok {
@@ -26,7 +27,7 @@ func mustLoad(t *testing.T, s *models.Store, name string) models.CachedCredentia
 }
 
 func TestSaveOnlineLoginWritesUserAndCredential(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 		id, err := s.SaveOnlineLogin(ctx, onlineLogin("sam", models.RoleSRE, "$argon2id$first", t0))
 		if err != nil || id == 0 {
@@ -70,7 +71,7 @@ func TestSaveOnlineLoginWritesUserAndCredential(t *testing.T) {
 }
 
 func TestSaveOnlineLoginRefusesBadInputAndLocalAccounts(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now()
 		if err := s.DB().Exec(`INSERT INTO users (username, source, role, password_hash, created_at, updated_at)
 			VALUES ('admin', 'local', 'admin', 'local-hash', ?, ?)`, now, now).Error; err != nil {
@@ -107,7 +108,7 @@ func TestSaveOnlineLoginRefusesBadInputAndLocalAccounts(t *testing.T) {
 }
 
 func TestSaveOnlineLoginWithoutHashDropsCredential(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now()
 		if _, err := s.SaveOnlineLogin(ctx, onlineLogin("eve", models.RoleViewer, "$argon2id$x", now)); err != nil {
 			t.Fatal(err)
@@ -123,7 +124,7 @@ func TestSaveOnlineLoginWithoutHashDropsCredential(t *testing.T) {
 }
 
 func TestOfflineFailuresLockAndSuccessResets(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 		for _, name := range []string{"olga", "sam"} {
 			if _, err := s.SaveOnlineLogin(ctx, onlineLogin(name, models.RoleSRE, "$argon2id$x", t0)); err != nil {
@@ -185,7 +186,7 @@ func TestOfflineFailuresLockAndSuccessResets(t *testing.T) {
 }
 
 func TestDeleteCredential(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now()
 		for _, name := range []string{"paul", "eve"} {
 			if _, err := s.SaveOnlineLogin(ctx, onlineLogin(name, models.RoleViewer, "$argon2id$x", now)); err != nil {

@@ -1,4 +1,6 @@
-package models
+// Package spool keeps webhook deliveries durably on local disk while the
+// database is unreachable, and replays them in arrival order when it returns.
+package spool
 
 import (
 	"context"
@@ -20,8 +22,8 @@ type Spool struct {
 	seq uint64
 }
 
-// Spooled is one delivery waiting for the database.
-type Spooled struct {
+// Delivery is one webhook delivery waiting for the database.
+type Delivery struct {
 	FeedID      int64     `json:"feed_id"`
 	TokenID     int64     `json:"token_id"`
 	ReceivedAt  time.Time `json:"received_at"`
@@ -29,8 +31,8 @@ type Spooled struct {
 	Body        []byte    `json:"body"`
 }
 
-// OpenSpool creates the spool directory if needed.
-func OpenSpool(dir string) (*Spool, error) {
+// Open creates the spool directory if needed.
+func Open(dir string) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create spool directory: %w", err)
 	}
@@ -39,7 +41,7 @@ func OpenSpool(dir string) (*Spool, error) {
 
 // Put writes a delivery and fsyncs it (and its directory) before returning,
 // so that a 2xx given after Put survives a crash.
-func (sp *Spool) Put(d Spooled) error {
+func (sp *Spool) Put(d Delivery) error {
 	sp.mu.Lock()
 	sp.seq++
 	name := fmt.Sprintf("%020d-%06d.json", d.ReceivedAt.UnixNano(), sp.seq%1000000)
@@ -100,38 +102,35 @@ func (sp *Spool) pending() ([]string, error) {
 	return names, nil
 }
 
-// Replay stores spooled deliveries in order, removing each once committed.
-// It stops at the first failure (the database went away again) and leaves
-// the rest for the next try. Redelivered rows are duplicates, not doubles.
-func (s *Store) Replay(ctx context.Context, sp *Spool, opt IngestOptions) (int, error) {
+// Replay hands each spooled delivery, oldest first, to store and removes it
+// once store returns nil. It stops at the first error and leaves the rest for
+// the next call. A file that cannot be decoded is moved aside (renamed
+// *.unreadable), neither lost nor retried forever, and reported through
+// unreadable.
+func (sp *Spool) Replay(ctx context.Context, store func(context.Context, Delivery) error, unreadable func(name string, err error)) (int, error) {
 	names, err := sp.pending()
 	if err != nil {
 		return 0, err
 	}
 	done := 0
 	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
 		path := filepath.Join(sp.dir, name)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return done, err
 		}
-		var d Spooled
+		var d Delivery
 		if err := json.Unmarshal(b, &d); err != nil {
-			// A file we cannot read back is moved aside, not lost and not retried forever.
-			_ = os.Rename(path, path+".unreadable")
-			s.log.Error("spooled delivery unreadable, moved aside", "file", name, "err", err)
+			if rerr := os.Rename(path, path+".unreadable"); rerr != nil {
+				return done, fmt.Errorf("move aside unreadable spool file %s: %w", name, rerr)
+			}
+			unreadable(name, err)
 			continue
 		}
-		feed, err := s.Feed(ctx, d.FeedID)
-		if err != nil && ErrorCode(err) == ENOTFOUND {
-			s.log.Warn("spooled delivery for a deleted feed dropped", "feed_id", d.FeedID, "file", name)
-			_ = os.Remove(path)
-			continue
-		}
-		if err != nil {
-			return done, err
-		}
-		if _, err := s.IngestBody(ctx, feed, d.TokenID, d.Body, d.ContentType, d.ReceivedAt, opt); err != nil && ErrorCode(err) == EINTERNAL {
+		if err := store(ctx, d); err != nil {
 			return done, err
 		}
 		if err := os.Remove(path); err != nil {

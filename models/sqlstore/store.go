@@ -1,6 +1,4 @@
-// Package models holds Sitemetrics' domain types, the store that keeps them
-// (all GORM and SQL live here), and the SLO math as pure functions.
-package models
+package sqlstore
 
 import (
 	"context"
@@ -14,11 +12,11 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-
-	"github.com/sitemetrics/sitemetrics/migrations"
 )
 
 // Store is the one door to the database.
@@ -46,13 +44,13 @@ func DatabaseTarget(databaseURL, dataDir string) (dialect, dsn string, err error
 	case strings.HasPrefix(databaseURL, "sqlite://"):
 		path := strings.TrimPrefix(databaseURL, "sqlite://")
 		if path == "" {
-			return "", "", Errorf(EINVALID, "sqlite:// needs a file path, e.g. sqlite:///var/lib/sitemetrics/sitemetrics.db")
+			return "", "", models.Errorf(models.EINVALID, "sqlite:// needs a file path, e.g. sqlite:///var/lib/sitemetrics/sitemetrics.db")
 		}
 		return migrations.SQLite, path, nil
 	case databaseURL == "":
 		return migrations.SQLite, filepath.Join(dataDir, "sitemetrics.db"), nil
 	default:
-		return "", "", Errorf(EINVALID, "must start with postgres:// or sqlite://")
+		return "", "", models.Errorf(models.EINVALID, "must start with postgres:// or sqlite://")
 	}
 }
 
@@ -100,7 +98,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
 		_ = sqlDB.Close()
-		return nil, Errorf(EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}
 	s.commits = newIngestCommitter(s)
@@ -147,14 +145,14 @@ func (s *Store) Ready(ctx context.Context) error {
 		return err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		return Errorf(EUNAVAILABLE, "database unreachable: %v", err)
+		return models.Errorf(models.EUNAVAILABLE, "database unreachable: %v", err)
 	}
 	pending, err := migrations.Pending(ctx, sqlDB, s.dialect, s.log)
 	if err != nil {
-		return Errorf(EUNAVAILABLE, "%v", err)
+		return models.Errorf(models.EUNAVAILABLE, "%v", err)
 	}
 	if pending {
-		return Errorf(EUNAVAILABLE, "database migrations pending")
+		return models.Errorf(models.EUNAVAILABLE, "database migrations pending")
 	}
 	return nil
 }
@@ -173,7 +171,7 @@ func (s *Store) now() time.Time { return s.Now().UTC() }
 // notFound maps GORM's not-found to our code, leaving other errors wrapped.
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Errorf(ENOTFOUND, format, args...)
+		return models.Errorf(models.ENOTFOUND, format, args...)
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
@@ -187,7 +185,7 @@ func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if ErrorCode(err) == EUNAVAILABLE {
+	if models.ErrorCode(err) == models.EUNAVAILABLE {
 		return true
 	}
 	msg := err.Error()

@@ -1,4 +1,4 @@
-package models_test
+package sqlstore_test
 
 import (
 	"context"
@@ -11,20 +11,21 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 var ctx = context.Background()
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "splunk", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "splunk", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func mustFeed(t *testing.T, s *models.Store, name, series string) (models.Feed, string) {
+func mustFeed(t *testing.T, s *sqlstore.Store, name, series string) (models.Feed, string) {
 	t.Helper()
 	f, err := s.CreateFeed(ctx, models.FeedInput{Name: name, Interval: "5m", SeriesField: series})
 	if err != nil {
@@ -38,7 +39,7 @@ func mustFeed(t *testing.T, s *models.Store, name, series string) (models.Feed, 
 }
 
 func TestFeeds(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		f, tok := mustFeed(t, s, "web", "service")
 		if f.IntervalSeconds != 300 || f.TimeField != "_time" || f.SeriesField != "service" {
 			t.Fatalf("feed %+v", f)
@@ -89,13 +90,13 @@ func TestFeeds(t *testing.T) {
 }
 
 func TestIngestIdempotentAndReadBack(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		f, _ := mustFeed(t, s, "web", "service")
 		opt := models.IngestOptions{MaxRows: 5000, MaxRawBytes: 1 << 20}
 		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 		res, err := s.IngestBody(ctx, f, 0, readFixture(t, "per_result_1.json"), "application/json", now, opt)
-		if err != nil || res.Accepted != 1 || res.Duplicates != 0 || res.Status != 200 {
+		if err != nil || res.Accepted != 1 || res.Duplicates != 0 || res.Outcome != models.OutcomeAccepted {
 			t.Fatalf("first delivery: %+v %v", res, err)
 		}
 		res, err = s.IngestBody(ctx, f, 0, readFixture(t, "per_result_2.json"), "application/json", now, opt)
@@ -152,7 +153,7 @@ func TestIngestIdempotentAndReadBack(t *testing.T) {
 		if strings.Join(outcomes, ",") != "refused,partial,duplicate,accepted,accepted" {
 			t.Fatalf("outcomes %v", outcomes)
 		}
-		if ds[0].Status != 400 || string(ds[0].Body) != "{nope" || !strings.Contains(ds[0].Error, "malformed JSON") {
+		if ds[0].Code != models.EINVALID || string(ds[0].Body) != "{nope" || !strings.Contains(ds[0].Error, "malformed JSON") {
 			t.Fatalf("refused delivery %+v", ds[0])
 		}
 		if r := ds[1].RejectionList(); len(r) != 1 || r[0].Row != 1 || !strings.Contains(r[0].Reason, "NaN") {
@@ -165,7 +166,7 @@ func TestIngestIdempotentAndReadBack(t *testing.T) {
 }
 
 func TestIngestBatchAtomicAndChunked(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		f, _ := mustFeed(t, s, "bulk", "")
 		var b strings.Builder
 		b.WriteString(`{"results":[`)
@@ -193,7 +194,7 @@ func TestIngestBatchAtomicAndChunked(t *testing.T) {
 }
 
 func TestAPITokens(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		plain, tok, err := s.CreateAPIToken(ctx, "ci", models.RoleSRE, "cli")
 		if err != nil || !strings.HasPrefix(plain, "sma_") {
 			t.Fatal(plain, err)
@@ -215,7 +216,7 @@ func TestAPITokens(t *testing.T) {
 }
 
 func TestPruneDeliveriesKeepsSamples(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		f, _ := mustFeed(t, s, "web", "service")
 		old := time.Now().Add(-40 * 24 * time.Hour)
 		if _, err := s.IngestBody(ctx, f, 0, readFixture(t, "native_slo_report.json"), "", old, models.IngestOptions{}); err != nil {
@@ -237,7 +238,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // The feeds list: newest sample over every series, last delivery, the last
 // day's deliveries and rejected rows, and when each token was last presented.
 func TestFeedSummary(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 		s.Now = func() time.Time { return now }
 		f, tok := mustFeed(t, s, "web", "service")

@@ -1,8 +1,7 @@
-package models
+package openslo
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sitemetrics/sitemetrics/models"
 	"go.yaml.in/yaml/v3"
 )
-
-// OpenSLO v1 in and out: kinds Service, SLI and SLO, with a metric source of
-// type "sitemetrics" that names a feed, a series and a field.
 
 const (
 	openSLOVersion       = "openslo/v1"
@@ -22,15 +19,15 @@ const (
 	sitemetricsSourceKey = "sitemetrics"
 )
 
-// OpenSLOPlan is what an OpenSLO file would change, checked but not applied.
-type OpenSLOPlan struct {
-	Services []ServiceInput
-	SLOs     []SLOInput
+// Plan is what an OpenSLO file would change, checked but not applied.
+type Plan struct {
+	Services []models.ServiceInput
+	SLOs     []models.SLOInput
 }
 
-// ParseOpenSLO reads every document of an OpenSLO v1 file. Anything it
+// Parse reads every document of an OpenSLO v1 file. Anything it
 // does not support is an error naming the document and the field.
-func ParseOpenSLO(r io.Reader) (OpenSLOPlan, error) {
+func Parse(r io.Reader) (Plan, error) {
 	dec := yaml.NewDecoder(r)
 	var docs []map[string]any
 	for i := 1; ; i++ {
@@ -40,16 +37,16 @@ func ParseOpenSLO(r io.Reader) (OpenSLOPlan, error) {
 			break
 		}
 		if err != nil {
-			return OpenSLOPlan{}, Errorf(EINVALID, "document %d: the YAML does not parse: %v", i, err)
+			return Plan{}, models.Errorf(models.EINVALID, "document %d: the YAML does not parse: %v", i, err)
 		}
 		if doc != nil {
 			docs = append(docs, doc)
 		}
 	}
 	if len(docs) == 0 {
-		return OpenSLOPlan{}, Errorf(EINVALID, "no OpenSLO documents in the file")
+		return Plan{}, models.Errorf(models.EINVALID, "no OpenSLO documents in the file")
 	}
-	var plan OpenSLOPlan
+	var plan Plan
 	slis := map[string]map[string]any{}
 	seen := map[string]bool{}
 	var slos []map[string]any
@@ -58,13 +55,13 @@ func ParseOpenSLO(r io.Reader) (OpenSLOPlan, error) {
 		name := nested(doc, "metadata", "name")
 		where := fmt.Sprintf("document %d (%s %q)", i+1, kind, name)
 		if v, _ := doc["apiVersion"].(string); v != openSLOVersion {
-			return plan, Errorf(EINVALID, "%s: apiVersion is %q; only %s is supported", where, v, openSLOVersion)
+			return plan, models.Errorf(models.EINVALID, "%s: apiVersion is %q; only %s is supported", where, v, openSLOVersion)
 		}
 		if name == "" {
-			return plan, Errorf(EINVALID, "%s: metadata.name is required", where)
+			return plan, models.Errorf(models.EINVALID, "%s: metadata.name is required", where)
 		}
 		if seen[kind+"/"+name] {
-			return plan, Errorf(EINVALID, "%s: two %s documents are named %q", where, kind, name)
+			return plan, models.Errorf(models.EINVALID, "%s: two %s documents are named %q", where, kind, name)
 		}
 		seen[kind+"/"+name] = true
 		if err := onlyKeys(doc, where, "", "apiVersion", "kind", "metadata", "spec"); err != nil {
@@ -79,14 +76,14 @@ func ParseOpenSLO(r io.Reader) (OpenSLOPlan, error) {
 			if err := onlyKeys(spec, where, "spec.", "description"); err != nil {
 				return plan, err
 			}
-			plan.Services = append(plan.Services, ServiceInput{Name: name, Description: str(spec["description"]),
+			plan.Services = append(plan.Services, models.ServiceInput{Name: name, Description: str(spec["description"]),
 				Team: label(doc, "team"), Tier: label(doc, "tier")})
 		case "SLI":
 			slis[name] = doc
 		case "SLO":
 			slos = append(slos, doc)
 		default:
-			return plan, Errorf(EINVALID, "%s: kind %q is not supported (use Service, SLI or SLO)", where, kind)
+			return plan, models.Errorf(models.EINVALID, "%s: kind %q is not supported (use Service, SLI or SLO)", where, kind)
 		}
 	}
 	for _, doc := range slos {
@@ -99,14 +96,14 @@ func ParseOpenSLO(r io.Reader) (OpenSLOPlan, error) {
 	return plan, nil
 }
 
-func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInput, error) {
+func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (models.SLOInput, error) {
 	name := nested(doc, "metadata", "name")
 	where := fmt.Sprintf("SLO %q", name)
 	spec := asMap(doc["spec"])
 	if err := onlyKeys(spec, where, "spec.", "service", "description", "indicator", "indicatorRef", "timeWindow", "budgetingMethod", "objectives"); err != nil {
-		return SLOInput{}, err
+		return models.SLOInput{}, err
 	}
-	in := SLOInput{Name: name, DisplayName: nested(doc, "metadata", "displayName"), Description: str(spec["description"]),
+	in := models.SLOInput{Name: name, DisplayName: nested(doc, "metadata", "displayName"), Description: str(spec["description"]),
 		Service: str(spec["service"])}
 	if a := asMap(asMap(doc["metadata"])["annotations"]); a != nil {
 		in.LatencyFields = str(a[latencyAnnotation])
@@ -114,11 +111,11 @@ func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInpu
 	indicator := asMap(spec["indicator"])
 	if ref := str(spec["indicatorRef"]); ref != "" {
 		if indicator = slis[ref]; indicator == nil {
-			return in, Errorf(EINVALID, "%s: spec.indicatorRef %q names no SLI document in the file", where, ref)
+			return in, models.Errorf(models.EINVALID, "%s: spec.indicatorRef %q names no SLI document in the file", where, ref)
 		}
 	}
 	if indicator == nil {
-		return in, Errorf(EINVALID, "%s: spec.indicator (or spec.indicatorRef) is required", where)
+		return in, models.Errorf(models.EINVALID, "%s: spec.indicator (or spec.indicatorRef) is required", where)
 	}
 	ispec := asMap(indicator["spec"])
 	if err := onlyKeys(ispec, where, "spec.indicator.spec.", "ratioMetric", "thresholdMetric"); err != nil {
@@ -127,9 +124,9 @@ func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInpu
 	method := str(spec["budgetingMethod"])
 	switch {
 	case ispec["ratioMetric"] != nil:
-		in.Indicator = string(IndicatorRatio)
+		in.Indicator = string(models.IndicatorRatio)
 		if method != "" && method != "Occurrences" {
-			return in, Errorf(EINVALID, "%s: budgetingMethod %q with a ratioMetric: only Occurrences is supported", where, method)
+			return in, models.Errorf(models.EINVALID, "%s: budgetingMethod %q with a ratioMetric: only Occurrences is supported", where, method)
 		}
 		rm := asMap(ispec["ratioMetric"])
 		if err := onlyKeys(rm, where, "ratioMetric.", "counter", "good", "bad", "total"); err != nil {
@@ -149,26 +146,26 @@ func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInpu
 				return in, err
 			}
 			if feed != "" && (f != feed || s != series) {
-				return in, Errorf(EINVALID, "%s: ratioMetric.good/bad and total must read the same feed and series", where)
+				return in, models.Errorf(models.EINVALID, "%s: ratioMetric.good/bad and total must read the same feed and series", where)
 			}
 			feed, series = f, s
 		}
 		in.Feed, in.Series = feed, series
 	case ispec["thresholdMetric"] != nil:
-		in.Indicator = string(IndicatorThreshold)
+		in.Indicator = string(models.IndicatorThreshold)
 		if method != "" && method != "Timeslices" {
-			return in, Errorf(EINVALID, "%s: budgetingMethod %q with a thresholdMetric: only Timeslices is supported", where, method)
+			return in, models.Errorf(models.EINVALID, "%s: budgetingMethod %q with a thresholdMetric: only Timeslices is supported", where, method)
 		}
 		var err error
 		if in.Feed, in.Series, in.ValueField, err = metricSource(ispec["thresholdMetric"], where, "thresholdMetric"); err != nil {
 			return in, err
 		}
 	default:
-		return in, Errorf(EINVALID, "%s: the indicator needs a ratioMetric or a thresholdMetric", where)
+		return in, models.Errorf(models.EINVALID, "%s: the indicator needs a ratioMetric or a thresholdMetric", where)
 	}
 	windows, _ := spec["timeWindow"].([]any)
 	if len(windows) != 1 {
-		return in, Errorf(EINVALID, "%s: spec.timeWindow needs exactly one window", where)
+		return in, models.Errorf(models.EINVALID, "%s: spec.timeWindow needs exactly one window", where)
 	}
 	tw := asMap(windows[0])
 	if err := onlyKeys(tw, where, "timeWindow.", "duration", "isRolling", "calendar"); err != nil {
@@ -187,12 +184,12 @@ func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInpu
 		case "1Q":
 			in.Window = "quarter"
 		default:
-			return in, Errorf(EINVALID, "%s: calendar window %q: only 1M (month) and 1Q (quarter) are supported", where, in.Window)
+			return in, models.Errorf(models.EINVALID, "%s: calendar window %q: only 1M (month) and 1Q (quarter) are supported", where, in.Window)
 		}
 	}
 	objectives, _ := spec["objectives"].([]any)
 	if len(objectives) != 1 {
-		return in, Errorf(EINVALID, "%s: spec.objectives needs exactly one objective", where)
+		return in, models.Errorf(models.EINVALID, "%s: spec.objectives needs exactly one objective", where)
 	}
 	o := asMap(objectives[0])
 	if err := onlyKeys(o, where, "objectives[0].", "displayName", "target", "targetPercent", "op", "value"); err != nil {
@@ -204,19 +201,19 @@ func sloFromOpenSLO(doc map[string]any, slis map[string]map[string]any) (SLOInpu
 	case o["target"] != nil:
 		f, err := strconv.ParseFloat(fmt.Sprint(o["target"]), 64)
 		if err != nil {
-			return in, &Error{Code: EINVALID, Field: "target", Message: fmt.Sprintf("%s: objectives[0].target %v is not a number", where, o["target"])}
+			return in, &models.Error{Code: models.EINVALID, Field: "target", Message: fmt.Sprintf("%s: objectives[0].target %v is not a number", where, o["target"])}
 		}
 		in.Target = strconv.FormatFloat(f*100, 'f', -1, 64)
 	default:
-		return in, Errorf(EINVALID, "%s: objectives[0] needs a target (e.g. 0.999)", where)
+		return in, models.Errorf(models.EINVALID, "%s: objectives[0] needs a target (e.g. 0.999)", where)
 	}
-	if in.Indicator == string(IndicatorThreshold) {
+	if in.Indicator == string(models.IndicatorThreshold) {
 		in.Op, in.Threshold = str(o["op"]), fmt.Sprint(o["value"])
 	}
-	if _, err := in.validate(); err != nil {
-		var e *Error
+	if _, err := in.Validate(); err != nil {
+		var e *models.Error
 		if errors.As(err, &e) {
-			return in, &Error{Code: EINVALID, Field: e.Field, Message: where + ": " + e.Message}
+			return in, &models.Error{Code: models.EINVALID, Field: e.Field, Message: where + ": " + e.Message}
 		}
 		return in, err
 	}
@@ -234,7 +231,7 @@ func metricSource(v any, where, path string) (feed, series, field string, err er
 		return "", "", "", err
 	}
 	if t := str(ms["type"]); t != sitemetricsSourceKey {
-		return "", "", "", Errorf(EINVALID, "%s: %s.metricSource.type is %q; only %q (a Sitemetrics feed) is supported", where, path, t, sitemetricsSourceKey)
+		return "", "", "", models.Errorf(models.EINVALID, "%s: %s.metricSource.type is %q; only %q (a Sitemetrics feed) is supported", where, path, t, sitemetricsSourceKey)
 	}
 	spec := asMap(ms["spec"])
 	if err := onlyKeys(spec, where, path+".metricSource.spec.", "feed", "series", "field"); err != nil {
@@ -258,7 +255,7 @@ func onlyKeys(m map[string]any, where, prefix string, allowed ...string) error {
 		return nil
 	}
 	sort.Strings(bad)
-	return Errorf(EINVALID, "%s: not supported by Sitemetrics: %s", where, strings.Join(bad, ", "))
+	return models.Errorf(models.EINVALID, "%s: not supported by Sitemetrics: %s", where, strings.Join(bad, ", "))
 }
 
 func asMap(v any) map[string]any {
@@ -285,76 +282,57 @@ func label(doc map[string]any, key string) string {
 	return ""
 }
 
-// ImportOpenSLO checks the whole plan first (services and feeds exist or are
-// in the file, every SLO valid), then creates or updates by name.
-func (s *Store) ImportOpenSLO(ctx context.Context, actor string, plan OpenSLOPlan) (created, updated int, err error) {
-	services, err := s.Services(ctx)
-	if err != nil {
-		return 0, 0, err
+func openSLODoc(d models.SLODetail) map[string]any {
+	b := d.Binding
+	source := func(field string) map[string]any {
+		return map[string]any{"metricSource": map[string]any{"type": sitemetricsSourceKey,
+			"spec": map[string]any{"feed": d.Feed.Name, "series": b.Series, "field": field}}}
 	}
-	feeds, err := s.Feeds(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	haveService, haveFeed := map[string]int64{}, map[string]bool{}
-	for _, x := range services {
-		haveService[x.Name] = x.ID
-	}
-	for _, f := range feeds {
-		haveFeed[f.Name] = true
-	}
-	inFile := map[string]bool{}
-	for i := range plan.Services {
-		if err := plan.Services[i].Validate(); err != nil {
-			return 0, 0, err
-		}
-		inFile[plan.Services[i].Name] = true
-	}
-	for _, in := range plan.SLOs {
-		if _, ok := haveService[in.Service]; !ok && !inFile[in.Service] {
-			return 0, 0, &Error{Code: EINVALID, Field: "service", Message: fmt.Sprintf("SLO %q: service %q is neither in the file nor defined", in.Name, in.Service)}
-		}
-		if !haveFeed[in.Feed] {
-			return 0, 0, &Error{Code: EINVALID, Field: "feed", Message: fmt.Sprintf("SLO %q: feed %q does not exist: create it first (sitemetrics feed create)", in.Name, in.Feed)}
-		}
-	}
-	for _, in := range plan.Services {
-		if id, ok := haveService[in.Name]; ok {
-			_, err = s.UpdateService(ctx, actor, id, in)
+	ispec := map[string]any{}
+	objective := map[string]any{"displayName": d.Title(), "target": d.Targets[len(d.Targets)-1].Target}
+	method := "Occurrences"
+	if b.Indicator == models.IndicatorThreshold {
+		ispec["thresholdMetric"] = source(b.ValueField)
+		objective["op"], objective["value"] = b.Op, b.Threshold
+		method = "Timeslices"
+	} else {
+		rm := map[string]any{"counter": true, "total": source(b.TotalField)}
+		if b.GoodField != "" {
+			rm["good"] = source(b.GoodField)
 		} else {
-			_, err = s.CreateService(ctx, actor, in)
+			rm["bad"] = source(b.BadField)
 		}
-		if err != nil {
-			return created, updated, fmt.Errorf("service %s: %w", in.Name, err)
-		}
+		ispec["ratioMetric"] = rm
 	}
-	for _, in := range plan.SLOs {
-		existing, err := s.SLOByName(ctx, in.Name)
-		switch {
-		case err == nil:
-			_, _, err = s.UpdateSLO(ctx, actor, existing.ID, in)
-			updated++
-		case ErrorCode(err) == ENOTFOUND:
-			_, _, err = s.CreateSLO(ctx, actor, in)
-			created++
-		}
-		if err != nil {
-			return created, updated, fmt.Errorf("SLO %s: %w", in.Name, err)
-		}
+	w := d.Window()
+	window := map[string]any{"duration": w.Spec(), "isRolling": true}
+	if w.Calendar() {
+		window = map[string]any{"duration": map[bool]string{true: "1M", false: "1Q"}[w.Kind() == models.WindowMonth], "isRolling": false,
+			"calendar": map[string]any{"startTime": "2020-01-01 00:00:00", "timeZone": w.TimeZone()}}
 	}
-	return created, updated, nil
+	meta := map[string]any{"name": d.Name}
+	if d.DisplayName != "" {
+		meta["displayName"] = d.DisplayName
+	}
+	if d.LatencyFields != "" {
+		meta["annotations"] = map[string]any{latencyAnnotation: d.LatencyFields}
+	}
+	spec := map[string]any{"service": d.Service.Name, "budgetingMethod": method, "timeWindow": []any{window},
+		"objectives": []any{objective}, "indicator": map[string]any{"metadata": map[string]any{"name": d.Name + "-sli"}, "spec": ispec}}
+	if d.Description != "" {
+		spec["description"] = d.Description
+	}
+	return map[string]any{"apiVersion": openSLOVersion, "kind": "SLO", "metadata": meta, "spec": spec}
 }
 
-// ExportOpenSLO writes every service and SLO as OpenSLO v1 documents.
-func (s *Store) ExportOpenSLO(ctx context.Context) ([]byte, error) {
-	services, err := s.Services(ctx)
-	if err != nil {
-		return nil, err
-	}
-	slos, err := s.SLOs(ctx)
-	if err != nil {
-		return nil, err
-	}
+// str is v if it is a string, else "".
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// Export writes services and SLOs as OpenSLO v1 documents, one YAML stream.
+func Export(services []models.Service, slos []models.SLODetail) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -384,47 +362,4 @@ func (s *Store) ExportOpenSLO(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func openSLODoc(d SLODetail) map[string]any {
-	b := d.Binding
-	source := func(field string) map[string]any {
-		return map[string]any{"metricSource": map[string]any{"type": sitemetricsSourceKey,
-			"spec": map[string]any{"feed": d.Feed.Name, "series": b.Series, "field": field}}}
-	}
-	ispec := map[string]any{}
-	objective := map[string]any{"displayName": d.Title(), "target": d.Targets[len(d.Targets)-1].Target}
-	method := "Occurrences"
-	if b.Indicator == IndicatorThreshold {
-		ispec["thresholdMetric"] = source(b.ValueField)
-		objective["op"], objective["value"] = b.Op, b.Threshold
-		method = "Timeslices"
-	} else {
-		rm := map[string]any{"counter": true, "total": source(b.TotalField)}
-		if b.GoodField != "" {
-			rm["good"] = source(b.GoodField)
-		} else {
-			rm["bad"] = source(b.BadField)
-		}
-		ispec["ratioMetric"] = rm
-	}
-	w := d.Window()
-	window := map[string]any{"duration": w.Spec(), "isRolling": true}
-	if w.Calendar() {
-		window = map[string]any{"duration": map[bool]string{true: "1M", false: "1Q"}[w.Kind() == WindowMonth], "isRolling": false,
-			"calendar": map[string]any{"startTime": "2020-01-01 00:00:00", "timeZone": w.TimeZone()}}
-	}
-	meta := map[string]any{"name": d.Name}
-	if d.DisplayName != "" {
-		meta["displayName"] = d.DisplayName
-	}
-	if d.LatencyFields != "" {
-		meta["annotations"] = map[string]any{latencyAnnotation: d.LatencyFields}
-	}
-	spec := map[string]any{"service": d.Service.Name, "budgetingMethod": method, "timeWindow": []any{window},
-		"objectives": []any{objective}, "indicator": map[string]any{"metadata": map[string]any{"name": d.Name + "-sli"}, "spec": ispec}}
-	if d.Description != "" {
-		spec["description"] = d.Description
-	}
-	return map[string]any{"apiVersion": openSLOVersion, "kind": "SLO", "metadata": meta, "spec": spec}
 }

@@ -1,19 +1,22 @@
-package models
+package sqlstore
 
 import (
 	"context"
 	"time"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
 )
 
 // WriteTogether parses each body for its feed and writes them all as one
 // group-commit batch on PostgreSQL, as deliveries arriving at once are, then
 // returns each delivery (with its id and counts) and its error.
-func WriteTogether(s *Store, feeds []Feed, bodies []string) ([]Delivery, []error) {
+func WriteTogether(s *Store, feeds []models.Feed, bodies []string) ([]models.Delivery, []error) {
 	ctx := context.Background()
 	batch := make([]*pendingDelivery, len(bodies))
 	for i, body := range bodies {
 		set, _ := loadBindings(s.db.WithContext(ctx), feeds[i].ID)
-		parsed, err := ParseSplunk([]byte(body), "application/json", ParseOptions{TimeField: feeds[i].TimeField,
+		parsed, err := splunk.Parse([]byte(body), "application/json", splunk.Options{TimeField: feeds[i].TimeField,
 			SeriesField: feeds[i].SeriesField, ReceivedAt: time.Now(), MaxRows: 1000})
 		if err != nil {
 			panic(err)
@@ -23,7 +26,7 @@ func WriteTogether(s *Store, feeds []Feed, bodies []string) ([]Delivery, []error
 		batch[i] = &pendingDelivery{ctx: ctx, d: &d, rows: parsed.Rows, set: set, points: set.derive(parsed.Rows), err: errNotWritten}
 	}
 	s.writeDeliveries(batch)
-	ds, errs := make([]Delivery, len(batch)), make([]error, len(batch))
+	ds, errs := make([]models.Delivery, len(batch)), make([]error, len(batch))
 	for i, p := range batch {
 		ds[i], errs[i] = *p.d, p.err
 	}

@@ -1,4 +1,4 @@
-package models
+package splunk
 
 import (
 	"bytes"
@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 var received = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "splunk", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "splunk", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +70,9 @@ func TestParseSplunkFixtures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseSplunk(fixture(t, tc.file), tc.ctype, ParseOptions{SeriesField: tc.series, ReceivedAt: received})
+			got, err := Parse(fixture(t, tc.file), tc.ctype, Options{SeriesField: tc.series, ReceivedAt: received})
 			if err != nil {
-				t.Fatalf("ParseSplunk: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if len(got.Rejected) != 0 {
 				t.Fatalf("rejected rows: %+v", got.Rejected)
@@ -108,9 +110,9 @@ func TestParseSplunkFixtures(t *testing.T) {
 }
 
 func TestParseSplunkPerResultRowsDiffer(t *testing.T) {
-	a, _ := ParseSplunk(fixture(t, "per_result_1.json"), "", ParseOptions{SeriesField: "service", ReceivedAt: received})
-	b, _ := ParseSplunk(fixture(t, "per_result_2.json"), "", ParseOptions{SeriesField: "service", ReceivedAt: received})
-	again, _ := ParseSplunk(fixture(t, "per_result_1.json"), "", ParseOptions{SeriesField: "service", ReceivedAt: received.Add(time.Hour)})
+	a, _ := Parse(fixture(t, "per_result_1.json"), "", Options{SeriesField: "service", ReceivedAt: received})
+	b, _ := Parse(fixture(t, "per_result_2.json"), "", Options{SeriesField: "service", ReceivedAt: received})
+	again, _ := Parse(fixture(t, "per_result_1.json"), "", Options{SeriesField: "service", ReceivedAt: received.Add(time.Hour)})
 	if bytes.Equal(a.Rows[0].Hash, b.Rows[0].Hash) {
 		t.Error("two rows of one sid share a hash: per-result deliveries would be lost as duplicates")
 	}
@@ -123,27 +125,27 @@ func TestParseSplunkBodyErrors(t *testing.T) {
 	tests := []struct {
 		name, body, ctype, code, msg string
 	}{
-		{"empty", "  \n", "application/json", EINVALID, "empty body"},
-		{"malformed JSON", `{"result": {"count": "8"`, "application/json", EINVALID, "malformed JSON"},
-		{"not an object", `[{"count": "8"}]`, "application/json", EINVALID, "JSON array, not an object"},
-		{"a string", `"hello"`, "application/json", EINVALID, "JSON string, not an object"},
-		{"unknown shape", `{"sid": "x", "data": {"count": "8"}}`, "application/json", EINVALID, `unrecognised body`},
-		{"result null", `{"sid": "x", "result": null}`, "application/json", EINVALID, `"result" is null`},
-		{"result empty", `{"result": {}}`, "application/json", EINVALID, `"result" is empty`},
-		{"results not an array", `{"results": {"a": "1"}}`, "application/json", EINVALID, `"results" is object`},
-		{"results empty", `{"results": []}`, "application/json", EINVALID, `"results" is empty`},
-		{"packed lengths differ", `{"result": {"_time": ["1700000000","1700000060"], "good": ["1"]}}`, "", EINVALID, "different lengths"},
-		{"invalid UTF-8", "{\"result\": {\"count\": \"8\xff\"}}", "application/json", EINVALID, "not valid UTF-8"},
-		{"too many rows", `{"results": [` + strings.Repeat(`{"a":"1"},`, 10000) + `{"a":"1"}]}`, "", ETOOLARGE, "too many rows: 10001"},
+		{"empty", "  \n", "application/json", models.EINVALID, "empty body"},
+		{"malformed JSON", `{"result": {"count": "8"`, "application/json", models.EINVALID, "malformed JSON"},
+		{"not an object", `[{"count": "8"}]`, "application/json", models.EINVALID, "JSON array, not an object"},
+		{"a string", `"hello"`, "application/json", models.EINVALID, "JSON string, not an object"},
+		{"unknown shape", `{"sid": "x", "data": {"count": "8"}}`, "application/json", models.EINVALID, `unrecognised body`},
+		{"result null", `{"sid": "x", "result": null}`, "application/json", models.EINVALID, `"result" is null`},
+		{"result empty", `{"result": {}}`, "application/json", models.EINVALID, `"result" is empty`},
+		{"results not an array", `{"results": {"a": "1"}}`, "application/json", models.EINVALID, `"results" is object`},
+		{"results empty", `{"results": []}`, "application/json", models.EINVALID, `"results" is empty`},
+		{"packed lengths differ", `{"result": {"_time": ["1700000000","1700000060"], "good": ["1"]}}`, "", models.EINVALID, "different lengths"},
+		{"invalid UTF-8", "{\"result\": {\"count\": \"8\xff\"}}", "application/json", models.EINVALID, "not valid UTF-8"},
+		{"too many rows", `{"results": [` + strings.Repeat(`{"a":"1"},`, 10000) + `{"a":"1"}]}`, "", models.ETOOLARGE, "too many rows: 10001"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseSplunk([]byte(tc.body), tc.ctype, ParseOptions{ReceivedAt: received})
+			_, err := Parse([]byte(tc.body), tc.ctype, Options{ReceivedAt: received})
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("got %s %q, want %s containing %q", ErrorCode(err), err, tc.code, tc.msg)
+			if models.ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %s %q, want %s containing %q", models.ErrorCode(err), err, tc.code, tc.msg)
 			}
 		})
 	}
@@ -173,7 +175,7 @@ func TestParseSplunkRowRejections(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `{"results": [` + tc.row + `, {"total": "5"}]}`
-			got, err := ParseSplunk([]byte(body), "", ParseOptions{ReceivedAt: received, NumericFields: tc.numeric})
+			got, err := Parse([]byte(body), "", Options{ReceivedAt: received, NumericFields: tc.numeric})
 			if err != nil {
 				t.Fatalf("body refused: %v", err)
 			}
@@ -188,8 +190,8 @@ func TestParseSplunkRowRejections(t *testing.T) {
 }
 
 func TestParseSplunkSeries(t *testing.T) {
-	opt := ParseOptions{SeriesField: "service", ReceivedAt: received}
-	got, err := ParseSplunk([]byte(`{"results": [{"total": "1"}, {"service": ["a","b"], "total": "1"}, {"service": 42, "total": "1"}]}`), "", opt)
+	opt := Options{SeriesField: "service", ReceivedAt: received}
+	got, err := Parse([]byte(`{"results": [{"total": "1"}, {"service": ["a","b"], "total": "1"}, {"service": 42, "total": "1"}]}`), "", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +225,10 @@ func TestSIDTime(t *testing.T) {
 	}
 }
 
-// FuzzParseSplunk: whatever the body, the parser must not panic, and every
+// FuzzParse: whatever the body, the parser must not panic, and every
 // row it accepts must be finite, non-negative and timed.
-func FuzzParseSplunk(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "splunk", "*"))
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "splunk", "*"))
 	for _, p := range files {
 		b, _ := os.ReadFile(p)
 		f.Add(b, "application/json")
@@ -234,10 +236,10 @@ func FuzzParseSplunk(f *testing.F) {
 	}
 	f.Add([]byte(`{"result":{"_time":["1","2"],"a":["1","2"]}}`), "")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
-		got, err := ParseSplunk(body, ctype, ParseOptions{SeriesField: "service", ReceivedAt: received, MaxRows: 100})
+		got, err := Parse(body, ctype, Options{SeriesField: "service", ReceivedAt: received, MaxRows: 100})
 		if err != nil {
-			if ErrorCode(err) != EINVALID && ErrorCode(err) != ETOOLARGE {
-				t.Fatalf("unexpected error code %s: %v", ErrorCode(err), err)
+			if models.ErrorCode(err) != models.EINVALID && models.ErrorCode(err) != models.ETOOLARGE {
+				t.Fatalf("unexpected error code %s: %v", models.ErrorCode(err), err)
 			}
 			return
 		}

@@ -1,4 +1,4 @@
-package models_test
+package sqlstore_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
+	"github.com/sitemetrics/sitemetrics/models/openslo"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 const specExample = `apiVersion: openslo/v1
@@ -48,9 +50,9 @@ spec:
 `
 
 func TestOpenSLORoundTrip(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		mustFeed(t, s, "web", "service")
-		plan, err := models.ParseOpenSLO(strings.NewReader(specExample))
+		plan, err := openslo.Parse(strings.NewReader(specExample))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +69,7 @@ func TestOpenSLORoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan2, err := models.ParseOpenSLO(bytes.NewReader(out))
+		plan2, err := openslo.Parse(bytes.NewReader(out))
 		if err != nil {
 			t.Fatalf("re-read export: %v\n%s", err, out)
 		}
@@ -95,7 +97,7 @@ func TestOpenSLOBadInput(t *testing.T) {
 		{"empty", "", "no OpenSLO documents"},
 	}
 	for _, tc := range tests {
-		_, err := models.ParseOpenSLO(strings.NewReader(tc.doc))
+		_, err := openslo.Parse(strings.NewReader(tc.doc))
 		if err == nil || models.ErrorCode(err) != models.EINVALID || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}

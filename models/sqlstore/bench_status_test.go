@@ -1,4 +1,4 @@
-package models_test
+package sqlstore_test
 
 import (
 	"testing"

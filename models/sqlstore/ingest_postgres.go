@@ -1,4 +1,4 @@
-package models
+package sqlstore
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
 	"gorm.io/gorm"
 )
 
 // pendingDelivery is a delivery waiting for its share of a group commit.
 type pendingDelivery struct {
 	ctx     context.Context
-	d       *Delivery
-	rows    []Row
+	d       *models.Delivery
+	rows    []splunk.Row
 	set     bindingSet
 	points  []derived
 	version int64 // the feed's bindings version when the delivery committed
@@ -45,7 +47,7 @@ func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
 // ingestPostgres stores a delivery, its new samples and their SLO points.
 // Small deliveries posted at the same time are written together (see
 // groupCommit); each returns only after the commit that stored it.
-func (s *Store) ingestPostgres(ctx context.Context, d *Delivery, rows []Row, set bindingSet) error {
+func (s *Store) ingestPostgres(ctx context.Context, d *models.Delivery, rows []splunk.Row, set bindingSet) error {
 	p := &pendingDelivery{ctx: ctx, d: d, rows: rows, set: set, points: set.derive(rows), err: errNotWritten}
 	if len(rows) > aloneRows {
 		s.writeDeliveries([]*pendingDelivery{p})
@@ -125,7 +127,7 @@ func (s *Store) insertDeliveries(ctx context.Context, batch []*pendingDelivery) 
 		p := batch[k-1]
 		valid := p.d.RowsTotal - p.d.Rejected
 		p.d.ID, p.d.Accepted, p.d.Duplicates, p.version, p.err = id, accepted, valid-accepted, version, nil
-		p.d.settle()
+		p.d.Settle()
 	}
 	if err := res.Err(); err != nil {
 		return fmt.Errorf("ingest delivery: %w", err)
@@ -137,10 +139,10 @@ func (s *Store) insertDeliveries(ctx context.Context, batch []*pendingDelivery) 
 // a delivery's place in the batch, from 1.
 const insertDeliveriesSQL = `WITH dv AS MATERIALIZED (
 	SELECT dv.*, nextval('deliveries_id_seq') AS id
-	FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+	FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::text[], $11::bytea[], $12::int[], $13::bool[], $14::int[], $15::int[], $16::int[], $17::text[],
 		$18::text[], $19::bigint[])
-	WITH ORDINALITY AS dv (feed_id, token_id, received_at, status, outcome, shape, content_type, sid, search_name,
+	WITH ORDINALITY AS dv (feed_id, token_id, received_at, code, outcome, shape, content_type, sid, search_name,
 		results_link, body, body_bytes, body_truncated, rows_total, valid, rejected, error, rejections, bindings_version, k)),
 rv AS (SELECT * FROM unnest($20::int[], $21::text[], $22::timestamptz[], $23::text[], $24::bytea[]) AS rv (k, series, ts, fields, row_hash)),
 s AS (INSERT INTO samples (feed_id, series, ts, fields, delivery_id, sid, row_hash)
@@ -154,36 +156,36 @@ p AS (INSERT INTO slo_points (slo_id, generation, sample_id, ts, good, total)
 		JOIN feeds f ON f.id = dv.feed_id AND f.bindings_version = dv.bindings_version
 	ON CONFLICT DO NOTHING),
 n AS (SELECT dv.k, count(s.id)::int AS accepted FROM dv LEFT JOIN s ON s.delivery_id = dv.id GROUP BY dv.k),
-ins AS (INSERT INTO deliveries (id, feed_id, token_id, received_at, status, outcome, shape, content_type, sid,
+ins AS (INSERT INTO deliveries (id, feed_id, token_id, received_at, code, outcome, shape, content_type, sid,
 		search_name, results_link, body, body_bytes, body_truncated, rows_total, accepted, duplicates, rejected, error, rejections)
-	SELECT dv.id, dv.feed_id, dv.token_id, dv.received_at, dv.status,
-		CASE WHEN n.accepted = 0 AND dv.valid > 0 AND dv.outcome = '` + OutcomeAccepted + `' THEN '` + OutcomeDuplicate + `' ELSE dv.outcome END,
+	SELECT dv.id, dv.feed_id, dv.token_id, dv.received_at, dv.code,
+		CASE WHEN n.accepted = 0 AND dv.valid > 0 AND dv.outcome = '` + models.OutcomeAccepted + `' THEN '` + models.OutcomeDuplicate + `' ELSE dv.outcome END,
 		dv.shape, dv.content_type, dv.sid, dv.search_name, dv.results_link, dv.body, dv.body_bytes, dv.body_truncated,
 		dv.rows_total, n.accepted, dv.valid - n.accepted, dv.rejected, dv.error, dv.rejections
 	FROM dv JOIN n ON n.k = dv.k)
 SELECT dv.k, dv.id, n.accepted, f.bindings_version FROM dv JOIN n ON n.k = dv.k JOIN feeds f ON f.id = dv.feed_id`
 
 // deliveryArrays are a batch's deliveries, a column each. The outcome and
-// status are those if every row is new; a delivery of duplicates only is
+// code are those if every row is new; a delivery of duplicates only is
 // told apart in SQL.
 type deliveryArrays struct {
-	feed, bindings                                                                []int64
-	token                                                                         []*int64
-	received                                                                      []time.Time
-	status, bodyBytes, rowsTotal, valid, rejected                                 []int32
-	outcome, shape, contentType, sid, searchName, resultsLink, errText, rejection []string
-	body                                                                          [][]byte
-	truncated                                                                     []bool
+	feed, bindings                                                                      []int64
+	token                                                                               []*int64
+	received                                                                            []time.Time
+	bodyBytes, rowsTotal, valid, rejected                                               []int32
+	code, outcome, shape, contentType, sid, searchName, resultsLink, errText, rejection []string
+	body                                                                                [][]byte
+	truncated                                                                           []bool
 }
 
 func (a *deliveryArrays) add(p *pendingDelivery) {
 	d := p.d
 	d.Accepted, d.Duplicates = d.RowsTotal-d.Rejected, 0
-	d.settle()
+	d.Settle()
 	a.feed = append(a.feed, d.FeedID)
 	a.token = append(a.token, d.TokenID)
 	a.received = append(a.received, d.ReceivedAt)
-	a.status = append(a.status, int32(d.Status))
+	a.code = append(a.code, d.Code)
 	a.outcome = append(a.outcome, d.Outcome)
 	a.shape = append(a.shape, d.Shape)
 	a.contentType = append(a.contentType, d.ContentType)
@@ -206,7 +208,7 @@ func (a *deliveryArrays) add(p *pendingDelivery) {
 }
 
 func (a *deliveryArrays) args() []any {
-	return []any{a.feed, a.token, a.received, a.status, a.outcome, a.shape, a.contentType, a.sid, a.searchName,
+	return []any{a.feed, a.token, a.received, a.code, a.outcome, a.shape, a.contentType, a.sid, a.searchName,
 		a.resultsLink, a.body, a.bodyBytes, a.truncated, a.rowsTotal, a.valid, a.rejected, a.errText, a.rejection, a.bindings}
 }
 
@@ -218,7 +220,7 @@ type rowArrays struct {
 	hash           [][]byte
 }
 
-func (a *rowArrays) add(k int, rows []Row) {
+func (a *rowArrays) add(k int, rows []splunk.Row) {
 	for _, r := range rows {
 		a.k = append(a.k, int32(k))
 		a.series = append(a.series, r.Series)
@@ -257,7 +259,7 @@ func (a *pointArrays) args() []any {
 
 // deriveStale derives the points of a delivery's samples with freshly loaded
 // bindings, after ingest found this replica's copy out of date.
-func (s *Store) deriveStale(ctx context.Context, d *Delivery) error {
+func (s *Store) deriveStale(ctx context.Context, d *models.Delivery) error {
 	var latest map[int64]time.Time
 	defer func() { s.touched(ctx, latest) }()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -276,10 +278,10 @@ func (s *Store) deriveStale(ctx context.Context, d *Delivery) error {
 		if err := tx.Raw("SELECT id, series, ts, fields, row_hash FROM samples WHERE delivery_id = ?", d.ID).Scan(&samples).Error; err != nil {
 			return fmt.Errorf("read delivery samples: %w", err)
 		}
-		rows := make([]Row, 0, len(samples))
+		rows := make([]splunk.Row, 0, len(samples))
 		ids := make(map[string]int64, len(samples))
 		for _, smp := range samples {
-			r := Row{Series: smp.Series, Time: smp.TS.UTC(), Hash: smp.RowHash}
+			r := splunk.Row{Series: smp.Series, Time: smp.TS.UTC(), Hash: smp.RowHash}
 			if json.Unmarshal([]byte(smp.Fields), &r.Fields) == nil {
 				rows = append(rows, r)
 				ids[string(smp.RowHash)] = smp.ID

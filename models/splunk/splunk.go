@@ -1,4 +1,4 @@
-package models
+package splunk
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // Body shapes a Splunk delivery can take (SPEC §4).
@@ -43,24 +44,18 @@ type Row struct {
 	Hash []byte
 }
 
-// Rejection names a row that was not accepted, and why.
-type Rejection struct {
-	Row    int    `json:"row"`
-	Reason string `json:"reason"`
-}
-
-// SplunkBody is a parsed delivery.
-type SplunkBody struct {
+// Body is a parsed delivery.
+type Body struct {
 	Shape       string
 	SID         string
 	SearchName  string
 	ResultsLink string
 	Rows        []Row
-	Rejected    []Rejection
+	Rejected    []models.Rejection
 }
 
-// ParseOptions carry what the feed says about its rows.
-type ParseOptions struct {
+// Options carry what the feed says about its rows.
+type Options struct {
 	TimeField   string // default "_time"
 	SeriesField string // "" = every row is the same series ""
 	// NumericFields must be numbers when present: the fields SLOs read.
@@ -71,7 +66,6 @@ type ParseOptions struct {
 
 // Limits on what one row may carry.
 const (
-	maxFieldName   = 128
 	maxFieldsInRow = 500
 	maxSeriesLen   = 200
 	defaultMaxRows = 5000
@@ -84,10 +78,10 @@ var (
 	minRowTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// ParseSplunk reads a webhook body in any of the five shapes. A body-level
+// Parse reads a webhook body in any of the five shapes. A body-level
 // problem (not JSON, no rows, too many rows) is an *Error; row-level problems
 // become Rejections and the other rows are still returned.
-func ParseSplunk(body []byte, contentType string, opt ParseOptions) (SplunkBody, error) {
+func Parse(body []byte, contentType string, opt Options) (Body, error) {
 	if opt.TimeField == "" {
 		opt.TimeField = "_time"
 	}
@@ -99,45 +93,45 @@ func ParseSplunk(body []byte, contentType string, opt ParseOptions) (SplunkBody,
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return SplunkBody{}, Errorf(EINVALID, "empty body: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows")
+		return Body{}, models.Errorf(models.EINVALID, "empty body: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows")
 	}
 	if !utf8.Valid(body) {
-		return SplunkBody{}, Errorf(EINVALID, "body is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(body))
+		return Body{}, models.Errorf(models.EINVALID, "body is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(body))
 	}
 	ndjson := strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "application/x-ndjson") ||
 		strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "application/jsonl")
 	first, rest, err := decodeFirst(trimmed)
 	switch {
 	case err != nil && !ndjson:
-		return SplunkBody{}, Errorf(EINVALID, "malformed JSON: %v", err)
+		return Body{}, models.Errorf(models.EINVALID, "malformed JSON: %v", err)
 	case err != nil || len(rest) > 0 || ndjson:
 		return parseNDJSON(trimmed, opt)
 	}
 	obj, ok := first.(map[string]any)
 	if !ok {
-		return SplunkBody{}, Errorf(EINVALID, "body is a JSON %s, not an object: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows", jsonKind(first))
+		return Body{}, models.Errorf(models.EINVALID, "body is a JSON %s, not an object: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows", jsonKind(first))
 	}
-	out := SplunkBody{SID: str(obj["sid"]), SearchName: str(obj["search_name"]), ResultsLink: str(obj["results_link"])}
+	out := Body{SID: str(obj["sid"]), SearchName: str(obj["search_name"]), ResultsLink: str(obj["results_link"])}
 	p := rowParser{opt: opt, sid: out.SID}
 	switch {
 	case hasKey(obj, "result"):
 		res, ok := obj["result"].(map[string]any)
 		if !ok {
-			return SplunkBody{}, Errorf(EINVALID, "\"result\" is %s, not an object of fields: no rows to read", jsonKind(obj["result"]))
+			return Body{}, models.Errorf(models.EINVALID, "\"result\" is %s, not an object of fields: no rows to read", jsonKind(obj["result"]))
 		}
 		if len(res) == 0 {
-			return SplunkBody{}, Errorf(EINVALID, "\"result\" is empty: no rows to read")
+			return Body{}, models.Errorf(models.EINVALID, "\"result\" is empty: no rows to read")
 		}
 		rows, packed, err := unpack(res, opt.TimeField)
 		if err != nil {
-			return SplunkBody{}, err
+			return Body{}, err
 		}
 		out.Shape = ShapeNative
 		if packed {
 			out.Shape = ShapePacked
 		}
 		if len(rows) > opt.MaxRows {
-			return SplunkBody{}, tooManyRows(len(rows), opt.MaxRows)
+			return Body{}, tooManyRows(len(rows), opt.MaxRows)
 		}
 		for i, r := range rows {
 			p.add(&out, i, r)
@@ -145,35 +139,35 @@ func ParseSplunk(body []byte, contentType string, opt ParseOptions) (SplunkBody,
 	case hasKey(obj, "results"):
 		list, ok := obj["results"].([]any)
 		if !ok {
-			return SplunkBody{}, Errorf(EINVALID, "\"results\" is %s, not an array of rows", jsonKind(obj["results"]))
+			return Body{}, models.Errorf(models.EINVALID, "\"results\" is %s, not an array of rows", jsonKind(obj["results"]))
 		}
 		rows, err := batchRows(list)
 		if err != nil {
-			return SplunkBody{}, err
+			return Body{}, err
 		}
 		if len(rows) == 0 {
-			return SplunkBody{}, Errorf(EINVALID, "\"results\" is empty: no rows to read")
+			return Body{}, models.Errorf(models.EINVALID, "\"results\" is empty: no rows to read")
 		}
 		if len(rows) > opt.MaxRows {
-			return SplunkBody{}, tooManyRows(len(rows), opt.MaxRows)
+			return Body{}, tooManyRows(len(rows), opt.MaxRows)
 		}
 		out.Shape = ShapeBatch
 		for i, r := range rows {
 			if r == nil {
-				out.Rejected = append(out.Rejected, Rejection{Row: i, Reason: "row is not a JSON object"})
+				out.Rejected = append(out.Rejected, models.Rejection{Row: i, Reason: "row is not a JSON object"})
 				continue
 			}
 			p.add(&out, i, r)
 		}
 	default:
-		return SplunkBody{}, Errorf(EINVALID, "unrecognised body: an object without \"result\" or \"results\" (keys: %s); "+
+		return Body{}, models.Errorf(models.EINVALID, "unrecognised body: an object without \"result\" or \"results\" (keys: %s); "+
 			"send Splunk's webhook JSON, a {\"results\": [...]} batch, or NDJSON rows with Content-Type application/x-ndjson", keyList(obj, 8))
 	}
 	return out, nil
 }
 
 func tooManyRows(n, max int) error {
-	return Errorf(ETOOLARGE, "too many rows: %d in one delivery, the limit is %d; split the report or raise SITEMETRICS_INGEST_MAX_ROWS", n, max)
+	return models.Errorf(models.ETOOLARGE, "too many rows: %d in one delivery, the limit is %d; split the report or raise SITEMETRICS_INGEST_MAX_ROWS", n, max)
 }
 
 // decodeFirst decodes one JSON value and returns what follows it.
@@ -198,8 +192,8 @@ func describeJSONError(err error, offset int64) error {
 	return err
 }
 
-func parseNDJSON(b []byte, opt ParseOptions) (SplunkBody, error) {
-	out := SplunkBody{Shape: ShapeNDJSON}
+func parseNDJSON(b []byte, opt Options) (Body, error) {
+	out := Body{Shape: ShapeNDJSON}
 	p := rowParser{opt: opt}
 	lines := bytes.Split(b, []byte("\n"))
 	n := 0
@@ -209,7 +203,7 @@ func parseNDJSON(b []byte, opt ParseOptions) (SplunkBody, error) {
 		}
 	}
 	if n > opt.MaxRows {
-		return SplunkBody{}, tooManyRows(n, opt.MaxRows)
+		return Body{}, tooManyRows(n, opt.MaxRows)
 	}
 	idx := 0
 	for lineNo, l := range lines {
@@ -220,14 +214,14 @@ func parseNDJSON(b []byte, opt ParseOptions) (SplunkBody, error) {
 		v, rest, err := decodeFirst(l)
 		switch {
 		case err != nil:
-			out.Rejected = append(out.Rejected, Rejection{Row: idx, Reason: fmt.Sprintf("line %d: malformed JSON: %v", lineNo+1, err)})
+			out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: malformed JSON: %v", lineNo+1, err)})
 		case len(rest) > 0:
-			out.Rejected = append(out.Rejected, Rejection{Row: idx, Reason: fmt.Sprintf("line %d: more than one JSON value on the line", lineNo+1)})
+			out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: more than one JSON value on the line", lineNo+1)})
 		default:
 			if obj, ok := v.(map[string]any); ok {
 				p.add(&out, idx, obj)
 			} else {
-				out.Rejected = append(out.Rejected, Rejection{Row: idx, Reason: fmt.Sprintf("line %d: a JSON %s, not a row object", lineNo+1, jsonKind(v))})
+				out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: a JSON %s, not a row object", lineNo+1, jsonKind(v))})
 			}
 		}
 		idx++
@@ -246,7 +240,7 @@ func batchRows(list []any) ([]map[string]any, error) {
 		for i, h := range header {
 			s, ok := h.(string)
 			if !ok {
-				return nil, Errorf(EINVALID, "\"results\" starts with an array that is not a header of field names (element %d is %s)", i, jsonKind(h))
+				return nil, models.Errorf(models.EINVALID, "\"results\" starts with an array that is not a header of field names (element %d is %s)", i, jsonKind(h))
 			}
 			names[i] = s
 		}
@@ -290,11 +284,11 @@ func unpack(res map[string]any, timeField string) ([]map[string]any, bool, error
 	n := len(res[arrays[0]].([]any))
 	for _, k := range arrays[1:] {
 		if m := len(res[k].([]any)); m != n {
-			return nil, false, Errorf(EINVALID, "packed fields have different lengths: %q has %d values, %q has %d", arrays[0], n, k, m)
+			return nil, false, models.Errorf(models.EINVALID, "packed fields have different lengths: %q has %d values, %q has %d", arrays[0], n, k, m)
 		}
 	}
 	if n == 0 {
-		return nil, false, Errorf(EINVALID, "packed fields are empty: no rows to read")
+		return nil, false, models.Errorf(models.EINVALID, "packed fields are empty: no rows to read")
 	}
 	rows := make([]map[string]any, n)
 	for i := range rows {
@@ -311,14 +305,14 @@ func unpack(res map[string]any, timeField string) ([]map[string]any, bool, error
 }
 
 type rowParser struct {
-	opt ParseOptions
+	opt Options
 	sid string
 }
 
-func (p rowParser) add(out *SplunkBody, idx int, raw map[string]any) {
+func (p rowParser) add(out *Body, idx int, raw map[string]any) {
 	row, err := p.row(idx, raw)
 	if err != nil {
-		out.Rejected = append(out.Rejected, Rejection{Row: idx, Reason: err.Error()})
+		out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: err.Error()})
 		return
 	}
 	out.Rows = append(out.Rows, row)
@@ -330,8 +324,8 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 	}
 	names := make([]string, 0, len(raw))
 	for k := range raw {
-		if err := checkFieldName(k); err != nil {
-			return Row{}, fmt.Errorf("field name %q: %v", truncate(k, 40), err)
+		if err := models.CheckFieldName(k); err != nil {
+			return Row{}, fmt.Errorf("field name %q: %v", models.Truncate(k, 40), err)
 		}
 		names = append(names, k)
 	}
@@ -421,7 +415,7 @@ func parseRowTime(v any) (time.Time, error) {
 	if numberRE.MatchString(s) {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsInf(f, 0) || f > 1e11 {
-			return time.Time{}, fmt.Errorf("%q is out of range for epoch seconds", truncate(s, 40))
+			return time.Time{}, fmt.Errorf("%q is out of range for epoch seconds", models.Truncate(s, 40))
 		}
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), nil
@@ -431,7 +425,7 @@ func parseRowTime(v any) (time.Time, error) {
 			return t.UTC().Truncate(time.Microsecond), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q does not parse: expected epoch seconds (e.g. 1700000000.5) or RFC 3339 (e.g. 2026-01-02T15:04:05Z)", truncate(s, 40))
+	return time.Time{}, fmt.Errorf("%q does not parse: expected epoch seconds (e.g. 1700000000.5) or RFC 3339 (e.g. 2026-01-02T15:04:05Z)", models.Truncate(s, 40))
 }
 
 // parseNumber reads a JSON number or a numeric string. Non-finite and
@@ -455,25 +449,9 @@ func parseNumber(v any) (float64, bool, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false, fmt.Errorf("%q is out of range", truncate(s, 40))
+		return 0, false, fmt.Errorf("%q is out of range", models.Truncate(s, 40))
 	}
 	return f, true, nil
-}
-
-// checkFieldName refuses names Splunk would never produce and views could not show.
-func checkFieldName(k string) error {
-	if k == "" {
-		return errors.New("is empty")
-	}
-	if len(k) > maxFieldName {
-		return fmt.Errorf("is %d bytes long, the limit is %d", len(k), maxFieldName)
-	}
-	for _, r := range k {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return fmt.Errorf("contains the control character %U", r)
-		}
-	}
-	return nil
 }
 
 // rowHash is the idempotency key: the sid plus the row's canonical JSON
@@ -536,7 +514,7 @@ func jsonKind(v any) string {
 
 func describeValue(v any) string {
 	if s, ok := v.(string); ok {
-		return strconv.Quote(truncate(s, 40))
+		return strconv.Quote(models.Truncate(s, 40))
 	}
 	if _, ok := v.([]any); ok {
 		return "multivalue (an array)"
@@ -547,7 +525,7 @@ func describeValue(v any) string {
 func keyList(m map[string]any, max int) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, strconv.Quote(truncate(k, 30)))
+		keys = append(keys, strconv.Quote(models.Truncate(k, 30)))
 	}
 	sort.Strings(keys)
 	if len(keys) == 0 {
@@ -561,16 +539,6 @@ func limitList(s []string, max int) []string {
 		return s
 	}
 	return append(append([]string{}, s[:max]...), fmt.Sprintf("… %d more", len(s)-max))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 func contains(list []string, s string) bool {

@@ -1,4 +1,4 @@
-package models
+package sqlstore
 
 import (
 	"sync"

@@ -1,0 +1,83 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+// UserByName loads a user by canonical name.
+func (s *Store) UserByName(ctx context.Context, username string) (models.User, error) {
+	var u models.User
+	if err := s.db.WithContext(ctx).Where("username = ?", models.NormalizeUsername(username)).First(&u).Error; err != nil {
+		return models.User{}, notFound(err, "user %q not found", username)
+	}
+	return u, nil
+}
+
+// UserByID loads a user.
+func (s *Store) UserByID(ctx context.Context, id int64) (models.User, error) {
+	var u models.User
+	if err := s.db.WithContext(ctx).First(&u, id).Error; err != nil {
+		return models.User{}, notFound(err, "user %d not found", id)
+	}
+	return u, nil
+}
+
+// Users lists everyone, with how many live sessions each has.
+func (s *Store) Users(ctx context.Context) ([]models.UserSummary, error) {
+	var users []models.User
+	if err := s.db.WithContext(ctx).Order("username").Find(&users).Error; err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var counts []struct {
+		UserID int64
+		N      int
+	}
+	if err := s.db.WithContext(ctx).Raw("SELECT user_id, COUNT(*) AS n FROM sessions WHERE expires_at > ? GROUP BY user_id", s.now()).
+		Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	n := map[int64]int{}
+	for _, c := range counts {
+		n[c.UserID] = c.N
+	}
+	out := make([]models.UserSummary, len(users))
+	for i, u := range users {
+		out[i] = models.UserSummary{User: u, Sessions: n[u.ID]}
+	}
+	return out, nil
+}
+
+// EnsureLocalAdmin creates the bootstrap local account "admin" with the given
+// password hash when it does not exist yet, and reports whether it did.
+func (s *Store) EnsureLocalAdmin(ctx context.Context, passwordHash string, mustChange bool) (bool, error) {
+	now := s.now()
+	u := models.User{Username: "admin", DisplayName: "Administrator", Source: models.SourceLocal, Role: models.RoleAdmin,
+		PasswordHash: passwordHash, MustChangePassword: mustChange, CreatedAt: now, UpdatedAt: now}
+	res := s.db.WithContext(ctx).Where("username = ?", "admin").FirstOrCreate(&u)
+	if res.Error != nil {
+		return false, fmt.Errorf("bootstrap admin: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// SetLocalPassword replaces a local account's password hash.
+func (s *Store) SetLocalPassword(ctx context.Context, userID int64, passwordHash string) error {
+	res := s.db.WithContext(ctx).Model(&models.User{}).Where("id = ? AND source = ?", userID, models.SourceLocal).
+		Updates(map[string]any{"password_hash": passwordHash, "must_change_password": false, "updated_at": s.now()})
+	if res.Error != nil {
+		return fmt.Errorf("set password: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return models.Errorf(models.ENOTFOUND, "local account %d not found", userID)
+	}
+	return nil
+}
+
+// RecordLocalLogin notes a successful local sign-in.
+func (s *Store) RecordLocalLogin(ctx context.Context, userID int64) error {
+	return s.db.WithContext(ctx).Model(&models.User{}).Where("id = ?", userID).
+		Update("last_online_login_at", s.now()).Error
+}
