@@ -24,7 +24,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// CredentialStore keeps users and their cached credentials; *sqlstore.Store
+// CredentialStore keeps users and their cached credentials; the SQL store
 // implements it. Names are canonical (lowercased).
 type CredentialStore interface {
 	// LoadCredential returns the cached credential, or false when there is none.

@@ -2,8 +2,6 @@ package ldapauth
 
 import (
 	"context"
-
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // cacheLogin checks a login against the cached credential, because the
@@ -67,5 +65,3 @@ func (a *Authenticator) cacheLogin(ctx context.Context, username, password strin
 		"directory", at.reason, "role", id.Role, "last_online_at", cred.LastOnlineAt)
 	return id, Accepted, nil
 }
-
-var _ CredentialStore = (*sqlstore.Store)(nil)

@@ -282,3 +282,6 @@ func containsLine(logs string, parts ...string) bool {
 	}
 	return false
 }
+
+// The real store is what production signs in against.
+var _ ldapauth.CredentialStore = (*sqlstore.Store)(nil)
