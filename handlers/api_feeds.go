@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,12 +120,14 @@ func (h *Handler) listSamplesAPI(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	after, err := intQuery(c, "after", 0)
-	if err != nil {
-		h.fail(c, err)
-		return
+	if raw := c.Query("after"); raw != "" {
+		var sec, series int64
+		if _, err := fmt.Sscanf(raw, "%d.%d", &sec, &series); err != nil {
+			h.fail(c, models.FieldErrorf("after", "after %q is not a cursor: pass the next_after of the previous page", raw))
+			return
+		}
+		q.After = &models.SampleCursor{Time: time.Unix(sec, 0).UTC(), SeriesID: series}
 	}
-	q.AfterID = int64(after)
 	list, err := h.store.Samples(c.Request.Context(), id, q)
 	if err != nil {
 		h.fail(c, err)
@@ -132,7 +135,8 @@ func (h *Handler) listSamplesAPI(c *gin.Context) {
 	}
 	resp := gin.H{"samples": list}
 	if len(list) == q.Limit && len(list) > 0 {
-		resp["next_after"] = list[len(list)-1].ID
+		last := list[len(list)-1]
+		resp["next_after"] = fmt.Sprintf("%d.%d", last.Time.Unix(), last.SeriesID)
 	}
 	c.JSON(http.StatusOK, resp)
 }

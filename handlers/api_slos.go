@@ -47,14 +47,17 @@ type statusJSON struct {
 	HasData          bool             `json:"has_data"`
 	SLI              *float64         `json:"sli"`
 	AllowedBad       float64          `json:"allowed_bad"`
-	BudgetRemaining  float64          `json:"budget_remaining"`
-	BudgetConsumed   float64          `json:"budget_consumed"`
+	BudgetRemaining  *float64         `json:"budget_remaining"`
+	BudgetConsumed   *float64         `json:"budget_consumed"`
 	FastestBurnRate  float64          `json:"fastest_burn_rate"`
 	BurnRate         float64          `json:"burn_rate"`
 	ExhaustsAt       *time.Time       `json:"exhausts_at"`
 	TimeToExhaustion *float64         `json:"time_to_exhaustion_seconds"`
 	LastDataAt       *time.Time       `json:"last_data_at"`
 	EvaluatedAt      time.Time        `json:"evaluated_at"`
+	DataTime         time.Time        `json:"data_time"`
+	Excluded         int              `json:"excluded_rows"`
+	Version          int64            `json:"version"`
 	Tiers            []tierJSON       `json:"burn_rate_tiers"`
 }
 
@@ -76,12 +79,13 @@ func toSLOJSON(r models.SLOReport) sloJSON {
 		LatencyFields: r.LatencyFields, Target: e.Target, TargetPercent: models.FormatPercent(e.Target), Targets: r.Targets,
 		Rederiving: r.Rederiving}
 	st := statusJSON{Status: e.Status, Stale: e.Stale, LowTraffic: e.LowTraffic, PeriodStart: e.PeriodStart, PeriodEnd: e.PeriodEnd,
-		Good: e.Good, Total: e.Total, Bad: e.Bad, HasData: e.HasData, AllowedBad: e.AllowedBad, BudgetRemaining: e.Remaining,
-		BudgetConsumed: e.Consumed, FastestBurnRate: e.FastestBurnRate, BurnRate: e.BurnRate, ExhaustsAt: e.ExhaustsAt,
-		LastDataAt: r.LastDataAt, EvaluatedAt: r.At}
+		Good: e.Good, Total: e.Total, Bad: e.Bad, HasData: e.HasData, AllowedBad: e.AllowedBad,
+		FastestBurnRate: e.FastestBurnRate, BurnRate: e.BurnRate, ExhaustsAt: e.ExhaustsAt,
+		LastDataAt: r.LastDataAt, EvaluatedAt: r.At, DataTime: e.End, Excluded: e.Excluded, Version: r.Version}
 	if e.HasData {
-		sli := e.SLI
-		st.SLI = &sli
+		// Without data there is no budget to speak of: null, never 1.
+		sli, rem, con := e.SLI, e.Remaining, e.Consumed
+		st.SLI, st.BudgetRemaining, st.BudgetConsumed = &sli, &rem, &con
 	}
 	if e.TimeToExhaustion != nil {
 		s := e.TimeToExhaustion.Seconds()

@@ -55,7 +55,6 @@ type Handler struct {
 	passwords    PasswordHasher
 	policy       AuthPolicy
 	dummyHash    string
-	tv           lastTV
 	recent       recentAuth
 	sparklines   sparklineCache
 	chartCache   chartCache
@@ -126,8 +125,7 @@ type Store interface {
 
 	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
 	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)
-	Points(ctx context.Context, d models.SLODetail, now time.Time) ([]models.Point, []models.Maintenance, error)
-	Latency(ctx context.Context, d models.SLODetail, from, now time.Time) ([]models.LatencyPoint, error)
+	Charts(ctx context.Context, r models.SLOReport, from, to time.Time) (models.ChartData, error)
 	AnnotationsFor(ctx context.Context, d models.SLODetail, from, to time.Time) ([]models.Annotation, error)
 
 	Services(ctx context.Context) ([]models.Service, error)

@@ -16,13 +16,18 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
-// ingestAnswer is the webhook's JSON answer (SPEC §4).
+// ingestAnswer is the webhook's JSON answer: rows new to their bucket (accepted),
+// replacing a different stored row (replaced), equal to it (duplicates), rejected with
+// their reasons; and rows whose time fell back to receipt or lies outside every window.
 type ingestAnswer struct {
-	Accepted   int                `json:"accepted"`
-	Duplicates int                `json:"duplicates"`
-	Rejected   []models.Rejection `json:"rejected"`
-	DeliveryID int64              `json:"delivery_id,omitempty"`
-	Spooled    bool               `json:"spooled,omitempty"`
+	Accepted        int                `json:"accepted"`
+	Replaced        int                `json:"replaced"`
+	Duplicates      int                `json:"duplicates"`
+	Rejected        []models.Rejection `json:"rejected"`
+	TimeFromReceipt int                `json:"time_from_receipt"`
+	OutsideWindow   int                `json:"outside_window"`
+	DeliveryID      int64              `json:"delivery_id,omitempty"`
+	Spooled         bool               `json:"spooled,omitempty"`
 }
 
 // ingestSplunk receives a Splunk webhook. A 2xx means the rows are committed
@@ -78,7 +83,8 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 		h.metrics.Rows.WithLabelValues("accepted").Add(float64(res.Accepted))
 		h.metrics.Rows.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 		h.metrics.Rows.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
-		c.JSON(deliveryStatus(res.Outcome, ""), ingestAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected, DeliveryID: res.DeliveryID})
+		c.JSON(deliveryStatus(res.Outcome, ""), ingestAnswer{Accepted: res.Accepted, Replaced: res.Replaced, Duplicates: res.Duplicates,
+			Rejected: res.Rejected, TimeFromReceipt: res.FromReceipt, OutsideWindow: res.OutsideWindow, DeliveryID: res.DeliveryID})
 	case code == models.EINVALID || code == models.ETOOLARGE:
 		h.countDelivery(models.OutcomeRefused)
 		h.failJSON(c, statusFor(err), err)

@@ -39,14 +39,11 @@ func (h *Handler) showOverview(c *gin.Context) {
 	sortWorstFirst(reports)
 	groups := map[string]*views.OverviewGroup{}
 	var order []string
+	v.Meeting, v.Total, v.Unjudged = models.Meeting(reports)
 	for _, r := range reports {
 		if r.Service.Team != "" {
 			teams[r.Service.Team] = true
 		}
-		if r.Eval.Status != models.StatusBreached && r.Eval.Status != models.StatusNoData {
-			v.Meeting++
-		}
-		v.Total++
 		if (v.Team != "" && r.Service.Team != v.Team) || (v.Status != "" && string(r.Eval.Status) != v.Status) {
 			continue
 		}

@@ -194,7 +194,7 @@ func (h *Handler) sloCharts(c *gin.Context, v *views.SLODetailView, r models.SLO
 
 func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, now time.Time, loc *time.Location) (templ.Component, error) {
 	ctx := c.Request.Context()
-	points, maint, err := h.store.Points(ctx, r.SLODetail, now)
+	data, err := h.store.Charts(ctx, r, tr.from, tr.to)
 	if err != nil {
 		return nil, err
 	}
@@ -202,15 +202,9 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 	if err != nil {
 		return nil, err
 	}
-	obj := r.Objective(now)
-	to := tr.to
-	if to.After(now) {
-		to = now
-	}
-	step := max(r.Feed.Interval(), to.Sub(tr.from)/480).Truncate(time.Second)
-	series := models.BudgetSeries(obj, points, spansFrom(maint), tr.from, to, step)
+	obj := r.Objective(r.Eval.End)
 	var cmaint []charts.Span
-	for _, m := range maint {
+	for _, m := range data.Maintenance {
 		if m.EndsAt.After(tr.from) && m.StartsAt.Before(tr.to) {
 			cmaint = append(cmaint, charts.Span{Start: m.StartsAt, End: m.EndsAt, Label: "Maintenance: " + m.Reason})
 		}
@@ -219,17 +213,17 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 	for _, a := range anns {
 		cann = append(cann, charts.Annotation{T: a.At, Kind: a.Kind, Label: a.Title})
 	}
-	budget := make([]charts.Point, len(series))
-	sli := make([]charts.Point, 0, len(series))
-	for i, b := range series {
+	budget := make([]charts.Point, len(data.Budget))
+	sli := make([]charts.Point, 0, len(data.Budget))
+	for i, b := range data.Budget {
 		budget[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
 		if b.HasData {
 			sli = append(sli, charts.Point{T: b.At, V: b.SLI})
 		}
 	}
 	e := r.Eval
-	in := charts.BurnDownInput{ID: "burndown", Title: "Error budget left — " + tr.label, Summary: budgetSummary(r, now, loc),
-		Location: loc, Start: tr.from, End: tr.to, Now: now, Points: budget, Ideal: obj.Window.Calendar() && tr.key == "window",
+	in := charts.BurnDownInput{ID: "burndown", Title: "Error budget left — " + tr.label, Summary: budgetSummary(r, loc),
+		Location: loc, Start: tr.from, End: tr.to, Now: e.End, Points: budget, Ideal: obj.Window.Calendar() && tr.key == "window",
 		Maintenance: cmaint, Annotations: cann}
 	if e.ExhaustsAt != nil {
 		in.Exhaustion = *e.ExhaustsAt
@@ -240,14 +234,10 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 		sliSummary = fmt.Sprintf("SLI %s against a target of %s.", sliPct(e.SLI, e.Target), targetPct(e.Target))
 	}
 	sliChart := charts.NewSLI(charts.SLIInput{ID: "sli", Title: "SLI over the window — " + tr.label, Summary: sliSummary,
-		Location: loc, Start: tr.from, End: tr.to, Now: now, Points: sli, Target: e.Target, Maintenance: cmaint, Annotations: cann})
+		Location: loc, Start: tr.from, End: tr.to, Now: e.End, Points: sli, Target: e.Target, Maintenance: cmaint, Annotations: cann})
 	var latency *charts.Latency
 	if fields := r.Latency(); len(fields) > 0 {
-		lat, err := h.store.Latency(ctx, r.SLODetail, tr.from, now)
-		if err != nil {
-			return nil, err
-		}
-		latency = latencyChart(r, fields, lat, tr, now, loc, cmaint, cann)
+		latency = latencyChart(r, fields, data, tr, loc, cmaint, cann)
 	}
 	return views.SLOCharts(burnDown, sliChart, latency), nil
 }
@@ -283,15 +273,15 @@ func spansFrom(m []models.Maintenance) []models.Span {
 }
 
 // budgetSummary states the burn-down's conclusion for the chart's <desc>.
-func budgetSummary(r models.SLOReport, now time.Time, loc *time.Location) string {
+func budgetSummary(r models.SLOReport, loc *time.Location) string {
 	e := r.Eval
 	switch {
 	case !e.HasData:
-		return "No data yet: the whole budget is left."
+		return "No data in this window yet."
 	case e.Remaining <= 0:
 		return fmt.Sprintf("Budget overspent: %s left (%s of it used).", pct(e.Remaining), pct(e.Consumed))
 	case e.ExhaustsAt != nil:
-		return fmt.Sprintf("Budget %s left; at the current burn rate it runs out %s.", pct(e.Remaining), e.ExhaustsAt.In(loc).Format("Mon 2 Jan 15:04"))
+		return fmt.Sprintf("Budget %s left; at the current burn rate it runs out %s.", pct(e.Remaining), when(e.ExhaustsAt, loc))
 	default:
 		return fmt.Sprintf("Budget %s left, on track to last the window.", pct(e.Remaining))
 	}
@@ -299,7 +289,7 @@ func budgetSummary(r models.SLOReport, now time.Time, loc *time.Location) string
 
 // latencyChart maps the SLO's latency fields onto p50/p95/p99 by their names
 // (or in the order given).
-func latencyChart(r models.SLOReport, fields []string, lat []models.LatencyPoint, tr timeRange, now time.Time, loc *time.Location,
+func latencyChart(r models.SLOReport, fields []string, data models.ChartData, tr timeRange, loc *time.Location,
 	maint []charts.Span, anns []charts.Annotation) *charts.Latency {
 	slots := [3][]charts.Point{}
 	slotOf := make([]int, len(fields))
@@ -320,14 +310,14 @@ func latencyChart(r models.SLOReport, fields []string, lat []models.LatencyPoint
 			}
 		}
 	}
-	for _, lp := range lat {
+	for _, lp := range data.Latency {
 		for i := range fields {
 			if lp.Has[i] && slotOf[i] >= 0 {
 				slots[slotOf[i]] = append(slots[slotOf[i]], charts.Point{T: lp.At, V: lp.Values[i]})
 			}
 		}
 	}
-	in := charts.LatencyInput{ID: "latency", Title: "Latency — " + tr.label, Location: loc, Start: tr.from, End: tr.to, Now: now,
+	in := charts.LatencyInput{ID: "latency", Title: "Latency — " + tr.label, Location: loc, Start: tr.from, End: tr.to, Now: r.Eval.End,
 		P50: slots[0], P95: slots[1], P99: slots[2], Maintenance: maint, Annotations: anns}
 	b := r.Binding
 	if b.Indicator == models.IndicatorThreshold {
@@ -338,31 +328,34 @@ func latencyChart(r models.SLOReport, fields []string, lat []models.LatencyPoint
 			}
 		}
 	}
-	in.Summary = latencySummary(slots, in.Threshold, in.ThresholdOf)
+	in.Summary = latencySummary(r, data.LatencyStats)
 	c := charts.NewLatency(in)
 	return &c
 }
 
-func latencySummary(slots [3][]charts.Point, threshold float64, of string) string {
-	names := []string{"p50", "p95", "p99"}
-	for i := 2; i >= 0; i-- {
-		if n := len(slots[i]); n > 0 {
-			last := slots[i][n-1].V
-			s := fmt.Sprintf("Latest %s %s ms.", names[i], strconv.FormatFloat(last, 'f', 0, 64))
-			if threshold > 0 {
-				over := 0
-				idx := map[string]int{"p50": 0, "p95": 1, "p99": 2}[of]
-				for _, p := range slots[idx] {
-					if p.V > threshold {
-						over++
-					}
-				}
-				s += fmt.Sprintf(" %s was above the %s ms threshold in %d of %d samples.", of, strconv.FormatFloat(threshold, 'f', -1, 64), over, len(slots[idx]))
-			}
-			return s
+// latencySummary states the newest value and, for the field the SLO judges, how many
+// samples missed the threshold, counted over every sample of the range (the chart
+// draws a thinned series, the sentence must agree with the SLI).
+func latencySummary(r models.SLOReport, stats []models.LatencyStat) string {
+	var newest *models.LatencyStat
+	for i := range stats {
+		st := &stats[i]
+		if st.Samples > 0 && (newest == nil || strings.Contains(st.Field, "99")) {
+			newest = st
 		}
 	}
-	return "No latency data in this range."
+	if newest == nil {
+		return "No latency data in this range."
+	}
+	s := fmt.Sprintf("Latest %s %s ms.", newest.Field, strconv.FormatFloat(newest.Latest, 'f', 1, 64))
+	b := r.Binding
+	for _, st := range stats {
+		if b.Indicator == models.IndicatorThreshold && st.Field == b.ValueField {
+			s += fmt.Sprintf(" %s missed the %s %s ms threshold in %s of %s samples.", st.Field, opWord(b.Op),
+				strconv.FormatFloat(b.Threshold, 'f', -1, 64), humanCount(float64(st.Over)), humanCount(float64(st.Samples)))
+		}
+	}
+	return s
 }
 
 // recentSamples lists the last rows Splunk sent for the SLO's series.

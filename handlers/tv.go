@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,16 +11,6 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 	"github.com/sitemetrics/sitemetrics/views"
 )
-
-// lastTV keeps the last wall-screen tiles this replica showed, so that a
-// database outage turns into a banner over the last known numbers, not a
-// blank screen.
-type lastTV struct {
-	mu    sync.Mutex
-	tiles []views.TVTile
-	meet  [2]int
-	at    time.Time
-}
 
 // showTV opens with a session or with a kiosk link (?k=…).
 func (h *Handler) showTV(c *gin.Context) {
@@ -52,24 +40,15 @@ func (h *Handler) showTV(c *gin.Context) {
 	loc, now := h.location(c), h.now()
 	v.Clock = "Updated " + now.In(loc).Format("15:04 MST")
 	reports, err := h.store.Reports(ctx, now)
-	if err != nil && !sqlstore.IsUnavailable(err) {
+	if err != nil && models.ErrorCode(err) != models.EUNAVAILABLE {
 		h.fail(c, err)
 		return
 	}
 	if err != nil {
-		h.tv.mu.Lock()
-		v.Tiles, v.Meeting, v.Total = h.tv.tiles, h.tv.meet[0], h.tv.meet[1]
-		at := h.tv.at
-		h.tv.mu.Unlock()
+		// The read model still holds the last numbers: show them under a banner.
 		v.BannerKind = "error"
-		v.Banner = "Sitemetrics cannot reach its database: no new numbers."
-		if !at.IsZero() {
-			v.Banner += " Showing those of " + at.In(loc).Format("15:04") + "."
-		}
+		v.Banner = "Sitemetrics cannot reach its database: no new numbers. Showing the last ones known."
 		h.log.WarnContext(ctx, "tv: database unavailable", "err", err)
-		c.Header("Cache-Control", "no-store")
-		h.render(c, http.StatusOK, views.TVPage(v))
-		return
 	}
 	sortWorstFirst(reports)
 	stale := 0
@@ -83,18 +62,12 @@ func (h *Handler) showTV(c *gin.Context) {
 		if e.Stale {
 			stale++
 		}
-		if e.Status != models.StatusBreached && e.Status != models.StatusNoData {
-			v.Meeting++
-		}
-		v.Total++
 		v.Tiles = append(v.Tiles, t)
 	}
-	if stale > 0 {
+	v.Meeting, v.Total, _ = models.Meeting(reports)
+	if stale > 0 && v.Banner == "" {
 		v.BannerKind = "warn"
 		v.Banner = fmt.Sprintf("%d SLO(s) have stale data: their Splunk feed stopped reporting.", stale)
 	}
-	h.tv.mu.Lock()
-	h.tv.tiles, h.tv.meet, h.tv.at = v.Tiles, [2]int{v.Meeting, v.Total}, now
-	h.tv.mu.Unlock()
 	h.render(c, http.StatusOK, views.TVPage(v))
 }

@@ -14,11 +14,11 @@ type BudgetPoint struct {
 
 // BudgetSeries is the budget remaining over time, for burn-down charts: one point at from,
 // from + step, … and a last one at to exactly, so the chart ends at the value Evaluate(…, to)
-// shows. At each instant t the budget is computed as Evaluate would at t: for a calendar
-// window over [start of t's period, t] (it starts each period at 100% and only falls, except
-// that a ratio budget grows back as good traffic adds to the allowance); for a rolling
-// window over [t − N days, t] (it rises as old errors age out), so pass points from
-// from − N days on. Maintenance is excluded as in Evaluate.
+// shows. At each instant t the budget is computed as Evaluate would with windows ending at
+// t: for a calendar window over [start of the period before t, t) (it starts each period
+// at 100% and only falls, except that a ratio budget grows back as good traffic adds to
+// the allowance); for a rolling window over [t − N days, t) (it rises as old errors age
+// out), so pass points from from − N days on. Maintenance is excluded as in Evaluate.
 //
 // It runs in O(points + steps): prefix sums, and two cursors that only move forward because
 // both ends of the range only move forward with t. Charts want ≤ 500 steps; pick step to fit.
@@ -30,20 +30,20 @@ func BudgetSeries(obj Objective, points []Point, maint []Span, from, to time.Tim
 	pts := sortedByAt(points)
 	led := newLedger(pts, maint)
 	out := make([]BudgetPoint, 0, int(to.Sub(from)/step)+2)
-	lo, hi := 0, 0 // pts[:lo] are before the range start, pts[:hi] are at or before t
+	lo, hi := 0, 0 // pts[:lo] are before the range start, pts[:hi] are before t
 	for k := 0; ; k++ {
 		t := from.Add(time.Duration(k) * step)
 		if t.After(to) {
 			t = to
 		}
-		start, _ := obj.Window.Period(t)
-		for hi < len(pts) && !pts[hi].At.After(t) {
+		start, _ := obj.period(t)
+		for hi < len(pts) && pts[hi].At.Before(t) {
 			hi++
 		}
 		for lo < len(pts) && pts[lo].At.Before(start) {
 			lo++
 		}
-		b := budgetOf(obj.Indicator, obj.Target, obj.Interval, led.sum(lo, hi), obj.Window.Length(t))
+		b := budgetOf(obj.Indicator, obj.Target, obj.Interval, led.sum(lo, hi), obj.Window.Length(t.Add(-time.Nanosecond)))
 		out = append(out, BudgetPoint{At: t, Remaining: b.remaining, SLI: b.sli, HasData: b.hasData})
 		if !t.Before(to) {
 			return out
@@ -124,9 +124,29 @@ func Attainment(obj Objective, points []Point, maint []Span, monthStart, monthEn
 
 	s := led.sum(lo, hi)
 	b := budgetOf(obj.Indicator, target, obj.Interval, s, length)
-	a.Good, a.Total, a.Bad = s.total-s.bad, s.total, s.bad
+	a.Good, a.Total, a.Bad = s.Total-s.Bad, s.Total, s.Bad
 	a.HasData, a.SLI = b.hasData, b.sli
 	a.BudgetUsed = 1 - b.remaining
+	a.Met = a.HasData && a.BudgetUsed <= 1
+	return a
+}
+
+// BudgetAt is the budget point of a window that ends at at and has the sums s: what a
+// burn-down or a sparkline shows there, with the same formulas as Evaluate.
+func (o Objective) BudgetAt(at time.Time, s Sums) BudgetPoint {
+	b := budgetOf(o.Indicator, o.Target, o.Interval, s, o.Window.Length(at.Add(-time.Nanosecond)))
+	return BudgetPoint{At: at, Remaining: b.remaining, SLI: b.sli, HasData: b.hasData}
+}
+
+// Period is the window period a window ending at end belongs to (see Evaluate).
+func (o Objective) Period(end time.Time) (start, periodEnd time.Time) { return o.period(end) }
+
+// AttainmentOf judges a closed range from its sums, as Attainment does from points,
+// without the time in breach (which needs the points).
+func (o Objective) AttainmentOf(s Sums, start, end time.Time, target float64) MonthAttainment {
+	b := budgetOf(o.Indicator, target, o.Interval, s, end.Sub(start))
+	a := MonthAttainment{Start: start, End: end, Target: target, Good: s.Total - s.Bad, Total: s.Total, Bad: s.Bad,
+		HasData: b.hasData, SLI: b.sli, BudgetUsed: 1 - b.remaining}
 	a.Met = a.HasData && a.BudgetUsed <= 1
 	return a
 }

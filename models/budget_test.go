@@ -380,13 +380,13 @@ func TestEvaluate(t *testing.T) {
 			// Rows arrive with total 0: nothing to judge, nothing spent; (1 − 0.999) × 0 < 1.
 			name: "zero traffic", obj: ratio(0.999, rolling30, 5*time.Minute),
 			points: []Point{{At: now.Add(-time.Hour)}, {At: now.Add(-30 * time.Minute)}}, now: now, last: fresh,
-			status: StatusHealthy, remaining: 1, sli: 0, lowTraffic: true,
+			status: StatusNoData, remaining: 1, sli: 0, lowTraffic: true,
 		},
 		{
 			// The only point is 10 days old, outside a 7-day window, and so is the last data.
 			name: "window with no samples, feed stopped", obj: ratio(0.999, mustSLOWindow(t, "7d", ""), 5*time.Minute),
 			points: []Point{{At: now.Add(-240 * time.Hour), Good: 5, Total: 10}}, now: now, last: now.Add(-240 * time.Hour),
-			status: StatusStale, remaining: 1, stale: true, lowTraffic: true,
+			status: StatusNoData, remaining: 1, stale: true, lowTraffic: true,
 		},
 		{
 			name: "never received anything", obj: ratio(0.999, rolling30, 5*time.Minute), now: now,
@@ -395,11 +395,13 @@ func TestEvaluate(t *testing.T) {
 		{
 			// Last data 10m ago with a 5m feed: exactly 2 × interval is not yet late.
 			name: "late by exactly twice the interval is not stale", obj: ratio(0.999, rolling30, 5*time.Minute), now: now, last: now.Add(-10 * time.Minute),
-			status: StatusHealthy, remaining: 1, lowTraffic: true,
+			points: []Point{{At: now.Add(-time.Hour), Good: 10, Total: 10}},
+			status: StatusHealthy, remaining: 1, sli: 1, hasData: true, lowTraffic: true,
 		},
 		{
 			name: "late by more than twice the interval is stale", obj: ratio(0.999, rolling30, 5*time.Minute), now: now, last: now.Add(-10*time.Minute - time.Second),
-			status: StatusStale, remaining: 1, stale: true, lowTraffic: true,
+			points: []Point{{At: now.Add(-time.Hour), Good: 10, Total: 10}},
+			status: StatusStale, remaining: 1, sli: 1, hasData: true, stale: true, lowTraffic: true,
 		},
 		{
 			// Without maintenance: bad 2000 of 102 000; allowed 0.001 × 102 000 = 102;
@@ -465,12 +467,12 @@ func TestEvaluate(t *testing.T) {
 			status: StatusBreached, remaining: 1 - 1/0.014, sli: 13.0 / 14, hasData: true, lowTraffic: true,
 		},
 		{
-			// 30 s into April, last row was for 23:59 and arrived 20 s ago: a fresh period is
-			// healthy with 100% left, not "no data".
-			name: "new month, no points yet", obj: ratio(0.999, monthUTC, time.Minute),
+			// 30 s into April, the newest bucket is 23:59–00:00: windows end at data time, so
+			// the SLO still shows March, with its 23:59 row, until April's first bucket.
+			name: "new month before its first bucket", obj: ratio(0.999, monthUTC, time.Minute),
 			points: []Point{{At: mustUTC(t, "2026-03-31T23:59:00Z"), Good: 100, Total: 100}},
-			now:    apr1.Add(30 * time.Second), last: apr1.Add(10 * time.Second),
-			status: StatusHealthy, remaining: 1, lowTraffic: true,
+			now:    apr1.Add(30 * time.Second), last: apr1,
+			status: StatusHealthy, remaining: 1, sli: 1, hasData: true, lowTraffic: true,
 		},
 		{
 			// A row for 31 March arriving on 2 April lands in March, not in April's figures.
@@ -505,7 +507,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := slices.Clone(tc.points)
-			e := Evaluate(tc.obj, tc.points, tc.maint, tc.now, tc.last)
+			e := evalAt(tc.obj, tc.points, tc.maint, tc.now, tc.last)
 			if e.Status != tc.status || !near(e.Remaining, tc.remaining, 1e-6) || !near(e.SLI, tc.sli, 1e-6) ||
 				e.HasData != tc.hasData || e.Stale != tc.stale || e.LowTraffic != tc.lowTraffic {
 				t.Errorf("got status %q remaining %.6f SLI %.6f hasData %v stale %v lowTraffic %v\nwant status %q remaining %.6f SLI %.6f hasData %v stale %v lowTraffic %v",
@@ -522,7 +524,7 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	t.Run("Nobl9 figures in full", func(t *testing.T) {
-		e := Evaluate(ratio(0.95, rolling30, 5*time.Minute), nobl9, nil, now, fresh)
+		e := evalAt(ratio(0.95, rolling30, 5*time.Minute), nobl9, nil, now, fresh)
 		// good 111, total 118, bad 7, allowed 5.9, consumed 7/5.9 = 1.186441 (118.6%).
 		if e.Good != 111 || e.Total != 118 || e.Bad != 7 || !near(e.AllowedBad, 5.9, 1e-9) || !near(e.Consumed, 1.186441, 1e-6) {
 			t.Errorf("good %v total %v bad %v allowed %v consumed %v", e.Good, e.Total, e.Bad, e.AllowedBad, e.Consumed)
@@ -549,7 +551,7 @@ func TestEvaluateCalendarMonthAcrossDST(t *testing.T) {
 		pts = append(pts, Point{At: mustUTC(t, "2026-03-02T00:00:00Z").Add(time.Duration(k) * 6 * time.Hour), Good: good, Total: 1})
 	}
 	now := mustUTC(t, "2026-03-30T12:00:00Z") // after the DST change on the 29th
-	e := Evaluate(obj, pts, nil, now, now.Add(-time.Minute))
+	e := evalAt(obj, pts, nil, now, now.Add(-time.Minute))
 	if e.Length != 743*time.Hour || e.AllowedBadTime != 7*time.Hour+25*time.Minute+48*time.Second || e.BadTime != 15*time.Minute {
 		t.Errorf("length %s, allowed bad time %s, bad time %s", e.Length, e.AllowedBadTime, e.BadTime)
 	}
@@ -563,7 +565,7 @@ func TestEvaluateCalendarMonthAcrossDST(t *testing.T) {
 	// A time-slice budget is a share of the whole month: one bad 5-minute slice in the first
 	// hour of a month spends 300/26748 = 1.12% of it (unlike a ratio budget, where one bad
 	// event among few spends it all).
-	first := Evaluate(obj, []Point{{At: mustUTC(t, "2026-02-28T23:00:00Z"), Good: 0, Total: 1}}, nil, mustUTC(t, "2026-02-28T23:10:00Z"), mustUTC(t, "2026-02-28T23:06:00Z"))
+	first := evalAt(obj, []Point{{At: mustUTC(t, "2026-02-28T23:00:00Z"), Good: 0, Total: 1}}, nil, mustUTC(t, "2026-02-28T23:10:00Z"), mustUTC(t, "2026-02-28T23:06:00Z"))
 	if !near(first.Remaining, 1-300.0/26748, 1e-12) || !first.LowTraffic {
 		t.Errorf("first slice: remaining %v low traffic %v", first.Remaining, first.LowTraffic)
 	}
@@ -710,7 +712,7 @@ func TestTierFiring(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := Evaluate(obj, tc.points, nil, now, now.Add(-time.Minute))
+			e := evalAt(obj, tc.points, nil, now, now.Add(-time.Minute))
 			for i, ts := range e.Tiers {
 				if ts.Firing != tc.firing[i] || !near(ts.LongRate, tc.long[i], 1e-9) || !near(ts.ShortRate, tc.short[i], 1e-9) || !ts.LongHasData || !ts.ShortHasData {
 					t.Errorf("%s: firing %v long %.4f short %.4f; want %v %.4f %.4f", ts.Name, ts.Firing, ts.LongRate, ts.ShortRate, tc.firing[i], tc.long[i], tc.short[i])
@@ -726,14 +728,15 @@ func TestTierFiring(t *testing.T) {
 		})
 	}
 
-	t.Run("a point at now counts in the period, not in burn rates", func(t *testing.T) {
-		// Period [now−30d, now]: 1000 good at now−30m, 1000 bad at now → bad 1000 of 2000,
-		// allowed 2, remaining 1 − 1000/2 = −499. Lookbacks are [now − L, now): the page-quick
-		// long hour sees only the good row (rate 0), the 5-minute short window nothing.
+	t.Run("a point at the window end is outside every window", func(t *testing.T) {
+		// Windows end at now, exclusive: 1000 good at now−30m count, 1000 bad at now do not
+		// (a bucket starting at the end belongs to the next window). The period holds good
+		// events only; the page-quick long hour sees the good row (rate 0), the 5-minute
+		// short window nothing.
 		pts := []Point{{At: now.Add(-30 * time.Minute), Good: 1000, Total: 1000}, {At: now, Good: 0, Total: 1000}}
-		e := Evaluate(obj, pts, nil, now, now)
+		e := evalAt(obj, pts, nil, now, now)
 		q := e.Tiers[0]
-		if !near(e.Remaining, -499, 1e-9) || q.LongRate != 0 || !q.LongHasData || q.ShortHasData {
+		if e.Remaining != 1 || e.Total != 1000 || q.LongRate != 0 || !q.LongHasData || q.ShortHasData {
 			t.Errorf("remaining %v, page quick %+v", e.Remaining, q)
 		}
 	})
@@ -741,7 +744,7 @@ func TestTierFiring(t *testing.T) {
 	t.Run("an empty short window never fires", func(t *testing.T) {
 		// Points stop at now−10m: [now−5m, now) is empty. Long 1h holds 11 points at 20×.
 		pts := pointsEvery(now.Add(-30*24*time.Hour), now.Add(-5*time.Minute), 5*time.Minute, 1000, recent(time.Hour, 20))
-		e := Evaluate(obj, pts, nil, now, now.Add(-6*time.Minute))
+		e := evalAt(obj, pts, nil, now, now.Add(-6*time.Minute))
 		q := e.Tiers[0]
 		if q.Firing || q.ShortHasData || !q.LongHasData || !near(q.LongRate, 20, 1e-9) {
 			t.Errorf("page quick: %+v", q)
@@ -763,26 +766,26 @@ func TestEvaluateTimeToExhaustion(t *testing.T) {
 			return 0
 		}
 	}
-	e := Evaluate(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(3.5)), nil, now, now)
+	e := evalAt(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(3.5)), nil, now, now)
 	want := time.Duration((1 - 1008.0/8640) * 720 / 3.5 * float64(h))
 	if e.TimeToExhaustion == nil || (*e.TimeToExhaustion-want).Abs() > time.Second || !e.ExhaustsAt.Equal(now.Add(*e.TimeToExhaustion)) {
 		t.Fatalf("tte %v, want %s", e.TimeToExhaustion, want)
 	}
 
-	// At 0.5× the budget still has an end (0.983333 × 720 h / 0.5 = 1416 h = 59 days, since
-	// bad = 288 × 0.5 = 144 of 8640) but a rolling window at < 1× is not at risk.
-	e = Evaluate(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(0.5)), nil, now, now)
-	if e.TimeToExhaustion == nil || (*e.TimeToExhaustion-1416*h).Abs() > time.Second || e.Status != StatusHealthy {
+	// At 0.5× the projection (0.983333 × 720 h / 0.5 = 1416 h = 59 days, since bad = 288 ×
+	// 0.5 = 144 of 8640) falls beyond one window: not shown, and not at risk.
+	e = evalAt(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(0.5)), nil, now, now)
+	if e.TimeToExhaustion != nil || e.ExhaustsAt != nil || e.Status != StatusHealthy {
 		t.Errorf("0.5×: tte %v status %s", e.TimeToExhaustion, e.Status)
 	}
 
 	// Not burning: no bad event in the last day → rate 0 → no projection.
-	e = Evaluate(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(0)), nil, now, now)
+	e = evalAt(rollObj, pointsEvery(now.Add(-30*24*h), now, 5*time.Minute, 1000, lastDay(0)), nil, now, now)
 	if e.TimeToExhaustion != nil || e.ExhaustsAt != nil || !e.BurnRateHasData {
 		t.Errorf("not burning: tte %v", e.TimeToExhaustion)
 	}
 	// Already exhausted: no projection either.
-	e = Evaluate(rollObj, []Point{{At: now.Add(-h), Good: 0, Total: 10}}, nil, now, now)
+	e = evalAt(rollObj, []Point{{At: now.Add(-h), Good: 0, Total: 10}}, nil, now, now)
 	if e.TimeToExhaustion != nil || e.Status != StatusBreached {
 		t.Errorf("exhausted: tte %v status %s", e.TimeToExhaustion, e.Status)
 	}
@@ -802,8 +805,8 @@ func TestEvaluateTimeToExhaustion(t *testing.T) {
 		// tte = 0.833333 × 720 h / 1.5 = 400 h → 26 April 16:00, before 1 May: at risk.
 		{"exhaustion before the month ends", mustUTC(t, "2026-04-10T00:00:00Z"), 1 - 432.0/2592, 400 * h, StatusAtRisk},
 		// On 25 April: 6912 points, allowed 6912: remaining 0.9375; tte = 0.9375 × 720 h / 1.5
-		// = 450 h → 13 May 18:00, after the month: healthy.
-		{"exhaustion after the month ends", mustUTC(t, "2026-04-25T00:00:00Z"), 1 - 432.0/6912, 450 * h, StatusHealthy},
+		// = 450 h → 13 May 18:00, after the month: not shown, healthy.
+		{"exhaustion after the month ends", mustUTC(t, "2026-04-25T00:00:00Z"), 1 - 432.0/6912, 0, StatusHealthy},
 	}
 	for _, tc := range calendar {
 		t.Run(tc.name, func(t *testing.T) {
@@ -813,8 +816,12 @@ func TestEvaluateTimeToExhaustion(t *testing.T) {
 				}
 				return 0
 			}
-			e := Evaluate(calObj, pointsEvery(apr1, tc.now, 5*time.Minute, 1000, day), nil, tc.now, tc.now)
-			if !near(e.Remaining, tc.remain, 1e-9) || e.TimeToExhaustion == nil || (*e.TimeToExhaustion-tc.tte).Abs() > time.Second || e.Status != tc.status {
+			e := evalAt(calObj, pointsEvery(apr1, tc.now, 5*time.Minute, 1000, day), nil, tc.now, tc.now)
+			gotTTE := time.Duration(0)
+			if e.TimeToExhaustion != nil {
+				gotTTE = *e.TimeToExhaustion
+			}
+			if !near(e.Remaining, tc.remain, 1e-9) || (gotTTE-tc.tte).Abs() > time.Second || e.Status != tc.status {
 				t.Errorf("remaining %v tte %v status %s; want %v %s %s", e.Remaining, e.TimeToExhaustion, e.Status, tc.remain, tc.tte, tc.status)
 			}
 		})
@@ -834,16 +841,18 @@ func TestBudgetSeries(t *testing.T) {
 		from, to := mustUTC(t, "2026-03-31T22:00:00Z"), mustUTC(t, "2026-04-01T01:30:00Z")
 		got := BudgetSeries(obj, pts, nil, from, to, 30*time.Minute)
 		// March: bad 2 of 10, allowed 1 → 1 − 2 = −1 until the month ends.
-		// 00:00: April has nothing yet → 1, no data. 00:30: 0 bad of 10 → 1.
-		// 01:00: bad 5 of 20, allowed 2 → 1 − 5/2 = −1.5, SLI 15/20.
+		// 00:30: April [00:00, 00:30) has nothing yet → 1, no data. 01:00: 0 bad of 10 → 1.
+		// 01:30: bad 5 of 20, allowed 2 → 1 − 5/2 = −1.5, SLI 15/20.
+		// Windows end at t, exclusive: at 22:00 the 22:00 row is not in yet. At midnight the
+		// window is still March (the period just before t), all of it.
 		want := []BudgetPoint{
-			{At: from, Remaining: -1, SLI: 0.8, HasData: true},
+			{At: from, Remaining: 1},
 			{At: from.Add(30 * time.Minute), Remaining: -1, SLI: 0.8, HasData: true},
 			{At: from.Add(60 * time.Minute), Remaining: -1, SLI: 0.8, HasData: true},
 			{At: from.Add(90 * time.Minute), Remaining: -1, SLI: 0.8, HasData: true},
-			{At: from.Add(120 * time.Minute), Remaining: 1},
-			{At: from.Add(150 * time.Minute), Remaining: 1, SLI: 1, HasData: true},
-			{At: from.Add(180 * time.Minute), Remaining: -1.5, SLI: 0.75, HasData: true},
+			{At: from.Add(120 * time.Minute), Remaining: -1, SLI: 0.8, HasData: true},
+			{At: from.Add(150 * time.Minute), Remaining: 1},
+			{At: from.Add(180 * time.Minute), Remaining: 1, SLI: 1, HasData: true},
 			{At: to, Remaining: -1.5, SLI: 0.75, HasData: true},
 		}
 		checkSeries(t, got, want)
@@ -855,13 +864,14 @@ func TestBudgetSeries(t *testing.T) {
 		d0 := mustUTC(t, "2026-04-01T00:00:00Z")
 		d1 := d0.Add(24 * time.Hour)
 		pts := []Point{{At: d0, Good: 5, Total: 10}, {At: d0.Add(12 * time.Hour), Good: 10, Total: 10}, {At: d1.Add(6 * time.Hour), Good: 9, Total: 10}}
-		// d1 00:00 over [d0 00:00, d1 00:00]: bad 5 of 20, allowed 2 → −1.5.
-		// d1 06:00 over [d0 06:00, d1 06:00]: bad 1 of 20 → 1 − 1/2 = 0.5; d1 12:00 the same.
-		// The last point is at `to` (d1 14:00) although steps are 6 h: over [d0 14:00, d1 14:00]
+		// d1 00:00 over [d0 00:00, d1 00:00): bad 5 of 20, allowed 2 → −1.5.
+		// d1 06:00 over [d0 06:00, d1 06:00): only the clean d0 12:00 row → 1.
+		// d1 12:00 over [d0 12:00, d1 12:00): bad 1 of 20 → 1 − 1/2 = 0.5.
+		// The last point is at `to` (d1 14:00) although steps are 6 h: over [d0 14:00, d1 14:00)
 		// the clean d0 12:00 row has aged out too, leaving bad 1 of 10, allowed 1 → 0.
 		want := []BudgetPoint{
 			{At: d1, Remaining: -1.5, SLI: 0.75, HasData: true},
-			{At: d1.Add(6 * time.Hour), Remaining: 0.5, SLI: 0.95, HasData: true},
+			{At: d1.Add(6 * time.Hour), Remaining: 1, SLI: 1, HasData: true},
 			{At: d1.Add(12 * time.Hour), Remaining: 0.5, SLI: 0.95, HasData: true},
 			{At: d1.Add(14 * time.Hour), Remaining: 0, SLI: 0.9, HasData: true},
 		}
@@ -877,7 +887,7 @@ func TestBudgetSeries(t *testing.T) {
 			i := 0
 			pts := pointsEvery(now.Add(-60*24*time.Hour), now, 5*time.Minute, 1000, func(time.Time) float64 { i++; return float64(i % 7 / 6) })
 			s := BudgetSeries(obj, pts, maint, now.Add(-30*24*time.Hour), now, 7*time.Hour)
-			e := Evaluate(obj, pts, maint, now, now)
+			e := evalAt(obj, pts, maint, now, now)
 			last := s[len(s)-1]
 			// Two implementations (prefix sums vs one backward pass) must agree.
 			if !last.At.Equal(now) || !near(last.Remaining, e.Remaining, 1e-12) || !near(last.SLI, e.SLI, 1e-12) || !last.HasData {
@@ -1024,7 +1034,7 @@ func BenchmarkEvaluate30d5m(b *testing.B) {
 	maint := []Span{{Start: now.Add(-50 * time.Hour), End: now.Add(-48 * time.Hour)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		Evaluate(obj, pts, maint, now, now)
+		evalAt(obj, pts, maint, now, now)
 	}
 }
 
@@ -1047,4 +1057,14 @@ func BenchmarkBudgetSeries100k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// evalAt evaluates with windows ending at now, the newest data having ended at last (zero:
+// none ever), as DataTimeOf places them for a feed whose newest bucket ended at last.
+func evalAt(obj Objective, points []Point, maint []Span, now, last time.Time) Evaluation {
+	dt := DataTime{End: now, Last: last, Stale: !last.IsZero() && now.Sub(last) > 2*obj.Interval}
+	if !last.IsZero() && !dt.Stale && last.Before(now) && now.Sub(last) < obj.Interval {
+		dt.End = last // the newest bucket ended less than an interval ago: windows end there
+	}
+	return Evaluate(obj, points, maint, dt, now)
 }

@@ -12,8 +12,11 @@ type SLOReport struct {
 	Sparkline   []BudgetPoint `json:"-"`
 	Maintenance []Maintenance `json:"-"`
 	LastDataAt  *time.Time    `json:"last_data_at"`
-	// At is the moment the numbers are for.
+	// At is when the numbers were computed; Eval.End is the data time they are for.
 	At time.Time `json:"evaluated_at"`
+	// Version is the data version the numbers were computed for: caches of anything drawn
+	// from them key on it.
+	Version int64 `json:"version"`
 }
 
 // LatencyPoint is one sample's latency percentiles, in the fields' unit.
@@ -21,4 +24,27 @@ type LatencyPoint struct {
 	At     time.Time
 	Values []float64 // per latency field; NaN when the sample lacks it
 	Has    []bool
+}
+
+// ChartData is what an SLO's detail charts draw over a range ending at its data time.
+type ChartData struct {
+	// Budget is the remaining budget (and SLI) over the range, as Evaluate would say at
+	// each point; its last point is the SLO's current numbers.
+	Budget      []BudgetPoint
+	Maintenance []Maintenance
+	// Latency is the latency fields' values, thinned for drawing (peaks kept).
+	Latency []LatencyPoint
+	// LatencyStats are counted over every sample of the range, not the thinned ones.
+	LatencyStats []LatencyStat
+}
+
+// LatencyStat sums up one latency field over a chart's range.
+type LatencyStat struct {
+	Field   string
+	Samples int
+	// Over counts samples above the SLO's threshold (for the field the SLO judges).
+	Over   int
+	Latest float64
+	// LatestAt is the newest sample's time; zero when the range has none.
+	LatestAt time.Time
 }

@@ -8,14 +8,28 @@ import (
 
 // Feed is one Splunk report (or a family of them) pushing rows by webhook.
 type Feed struct {
-	ID              int64     `gorm:"primaryKey" json:"id"`
-	Name            string    `json:"name"`
-	IntervalSeconds int       `json:"interval_seconds"`
-	TimeField       string    `json:"time_field"`
-	SeriesField     string    `json:"series_field"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              int64  `gorm:"primaryKey" json:"id"`
+	Name            string `json:"name"`
+	IntervalSeconds int    `json:"interval_seconds"`
+	TimeField       string `json:"time_field"`
+	SeriesField     string `json:"series_field"`
+	// SamplePolicy is what a row for a bucket already stored does: PolicyReplace (the
+	// default) or PolicyAdd.
+	SamplePolicy string    `json:"sample_policy"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
+
+// Sample policies: what a row does to a bucket that is already stored.
+const (
+	// PolicyReplace: the later row replaces the stored one, whatever its sid, so a
+	// re-run search, a corrected resend or a backfill never counts a bucket twice.
+	PolicyReplace = "replace"
+	// PolicyAdd: the row's numbers are added to the stored ones, for searches that emit
+	// partial counts within a bucket. A row already added (same sid and content) is a
+	// duplicate.
+	PolicyAdd = "add"
+)
 
 // Interval is how often the feed is expected to deliver.
 func (f Feed) Interval() time.Duration { return time.Duration(f.IntervalSeconds) * time.Second }
@@ -38,6 +52,8 @@ type FeedInput struct {
 	Interval    string // Go duration, e.g. "5m"
 	TimeField   string
 	SeriesField string
+	// SamplePolicy is PolicyReplace (the default when empty) or PolicyAdd.
+	SamplePolicy string
 }
 
 var feedNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -69,7 +85,15 @@ func (in *FeedInput) Validate() (Feed, error) {
 			return Feed{}, FieldErrorf(field, "%s: %v", field, err)
 		}
 	}
-	return Feed{Name: in.Name, IntervalSeconds: int(interval / time.Second), TimeField: timeField, SeriesField: series}, nil
+	policy := strings.TrimSpace(in.SamplePolicy)
+	switch policy {
+	case "":
+		policy = PolicyReplace
+	case PolicyReplace, PolicyAdd:
+	default:
+		return Feed{}, FieldErrorf("sample_policy", "sample policy %q: use replace (a later row for a bucket replaces the stored one) or add (rows for a bucket are summed)", policy)
+	}
+	return Feed{Name: in.Name, IntervalSeconds: int(interval / time.Second), TimeField: timeField, SeriesField: series, SamplePolicy: policy}, nil
 }
 
 // FeedSummary is a feed with what its list page and API show.

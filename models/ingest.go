@@ -34,8 +34,13 @@ type Delivery struct {
 	BodyTruncated bool   `json:"body_truncated"`
 	RowsTotal     int    `json:"rows"`
 	Accepted      int    `json:"accepted"`
+	Replaced      int    `json:"replaced"`
 	Duplicates    int    `json:"duplicates"`
 	Rejected      int    `json:"rejected"`
+	// FromReceipt counts rows whose time fell back to the receipt time (no time field,
+	// no time in the sid); OutsideWindow counts rows stamped far from their receipt.
+	FromReceipt   int    `json:"time_from_receipt"`
+	OutsideWindow int    `json:"outside_window"`
 	Error         string `json:"error"`
 	Rejections    string `json:"-"`
 }
@@ -52,21 +57,25 @@ func (d Delivery) RejectionList() []Rejection {
 
 // IngestResult is what the webhook answers.
 type IngestResult struct {
-	DeliveryID int64       `json:"delivery_id"`
-	Accepted   int         `json:"accepted"`
-	Duplicates int         `json:"duplicates"`
-	Rejected   []Rejection `json:"rejected"`
-	Outcome    string      `json:"-"`
+	DeliveryID    int64       `json:"delivery_id"`
+	Accepted      int         `json:"accepted"`
+	Replaced      int         `json:"replaced"`
+	Duplicates    int         `json:"duplicates"`
+	Rejected      []Rejection `json:"rejected"`
+	FromReceipt   int         `json:"time_from_receipt"`
+	OutsideWindow int         `json:"outside_window"`
+	Outcome       string      `json:"-"`
 }
 
 // Settle sets the outcome from the row counts.
 func (d *Delivery) Settle() {
+	stored := d.Accepted + d.Replaced
 	switch {
-	case d.Rejected > 0 && d.Accepted+d.Duplicates == 0:
+	case d.Rejected > 0 && stored+d.Duplicates == 0:
 		d.Outcome = OutcomeRejected
 	case d.Rejected > 0:
 		d.Outcome = OutcomePartial
-	case d.Accepted == 0 && d.Duplicates > 0:
+	case stored == 0 && d.Duplicates > 0:
 		d.Outcome = OutcomeDuplicate
 	default:
 		d.Outcome = OutcomeAccepted
@@ -80,9 +89,10 @@ type DeliveryQuery struct {
 	Outcome  string // "" = any
 }
 
-// Sample is a stored row as the API returns it.
+// Sample is a stored bucket of one series, as the API returns it. Time is the bucket's
+// start: the row's time floored to the feed's interval.
 type Sample struct {
-	ID          int64              `json:"id"`
+	SeriesID    int64              `json:"-"`
 	Time        time.Time          `json:"time"`
 	Series      string             `json:"series"`
 	Fields      map[string]float64 `json:"fields"`
@@ -95,9 +105,16 @@ type Sample struct {
 type SampleQuery struct {
 	Series   *string
 	From, To time.Time // To is exclusive; zero = unbounded
-	AfterID  int64     // paging cursor: samples with (ts, id) after this sample's
-	Limit    int
-	Newest   bool // the latest Limit samples, newest first
+	// After pages on: samples after this one in (time, series) order.
+	After  *SampleCursor
+	Limit  int
+	Newest bool // the latest Limit samples, newest first
+}
+
+// SampleCursor is where a page of samples ended.
+type SampleCursor struct {
+	Time     time.Time
+	SeriesID int64
 }
 
 // IngestOptions bound what one delivery may carry.
@@ -106,8 +123,17 @@ type IngestOptions struct {
 	MaxRawBytes int // how much of a refused body the delivery log keeps
 }
 
+// KeepAtMost cuts the kept raw body to n bytes, marking it truncated.
 func (d *Delivery) KeepAtMost(n int) {
 	if n > 0 && len(d.Body) > n {
 		d.Body, d.BodyTruncated = d.Body[:n], true
 	}
+}
+
+// OutsideWindow reports whether a row's time is so far from its receipt that no SLO
+// window can hold it: older than the longest window (a leap year) and a quarter more, or
+// more than a day ahead. Such rows are stored (nothing accepted is lost) but counted, so
+// a wrong time field or an epoch in the wrong unit shows on the feed's page.
+func OutsideWindow(t, received time.Time) bool {
+	return t.Before(received.AddDate(0, 0, -(MaxWindowDays+92))) || t.After(received.Add(24*time.Hour))
 }

@@ -7,4 +7,6 @@ type MonthReport struct {
 	Month     MonthAttainment
 	Incidents []Annotation
 	History   []MonthAttainment // oldest first, ending with the chosen month
+	// Status is the SLO's status now, as every page shows it.
+	Status SLOStatus
 }

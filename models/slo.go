@@ -136,10 +136,25 @@ func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool
 	return 0, 0, false
 }
 
-// Check refuses a row whose numbers make no sense for this SLO.
+// MaxValue is the largest number a bound field may carry: far beyond any real count
+// or latency, and small enough that a window's sums can never overflow.
+const MaxValue = 1e15
+
+// Check refuses a row whose numbers make no sense for this SLO: counts that are negative,
+// above MaxValue, or more good (or bad) than total; a threshold value beyond ±MaxValue.
+// Ingest rejects such rows for a bound series; derivation from stored samples applies the
+// same check and counts the rows it excludes.
 func (b Binding) Check(fields map[string]float64) error {
 	if b.Indicator != IndicatorRatio {
+		if v, ok := fields[b.ValueField]; ok && math.Abs(v) > MaxValue {
+			return fmt.Errorf("%s (%g) is beyond ±%g", b.ValueField, v, MaxValue)
+		}
 		return nil
+	}
+	for _, f := range []string{b.GoodField, b.BadField, b.TotalField} {
+		if v, ok := fields[f]; ok && f != "" && (v < 0 || v > MaxValue) {
+			return fmt.Errorf("%s (%g) is not a count between 0 and %g", f, v, MaxValue)
+		}
 	}
 	t, ok := fields[b.TotalField]
 	if !ok {

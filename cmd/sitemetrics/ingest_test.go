@@ -8,6 +8,7 @@ import (
 
 type answer struct {
 	Accepted   int  `json:"accepted"`
+	Replaced   int  `json:"replaced"`
 	Duplicates int  `json:"duplicates"`
 	Spooled    bool `json:"spooled"`
 	Rejected   []struct {
@@ -40,32 +41,39 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 		a := startApp(t, env)
 
 		posts := []struct {
-			file, ctype        string
-			accepted, rejected int
+			file, ctype                  string
+			accepted, replaced, rejected int
 		}{
-			{"native_slo_report.json", "application/json", 1, 0},
-			{"per_result_1.json", "application/json", 1, 0},
-			{"per_result_2.json", "application/json", 1, 0},
-			{"packed_stats_list.json", "application/json", 3, 0},
-			{"batch_results.json", "text/plain", 3, 0}, // a wrong Content-Type does not matter
-			{"batch_csv_rows.json", "application/json", 2, 0},
-			{"rows.ndjson", "application/x-ndjson", 3, 0},
-			{"native_doc_example.json", "application/json", 0, 1}, // no service field: rejected, with a reason
+			{"native_slo_report.json", "application/json", 1, 0, 0},
+			{"per_result_1.json", "application/json", 1, 0, 0},
+			// The same service and 5-minute bucket from another host: it replaces the first
+			// (a feed whose rows are parts of a bucket uses the 'add' policy instead).
+			{"per_result_2.json", "application/json", 0, 1, 0},
+			// Three rows a minute apart: the second replaces the first in their 5-minute bucket.
+			{"packed_stats_list.json", "application/json", 2, 1, 0},
+			{"batch_results.json", "text/plain", 3, 0, 0}, // a wrong Content-Type does not matter
+			{"batch_csv_rows.json", "application/json", 2, 0, 0},
+			{"rows.ndjson", "application/x-ndjson", 3, 0, 0},
+			{"native_doc_example.json", "application/json", 0, 0, 1}, // no service field: rejected, with a reason
 		}
 		for _, p := range posts {
 			r := do(t, "POST", hook, fixture(t, p.file), "Content-Type", p.ctype, "User-Agent", "Splunk/6B1C1F6A")
 			var got answer
 			r.json(t, &got)
-			if got.Accepted != p.accepted || len(got.Rejected) != p.rejected {
+			if got.Accepted != p.accepted || got.Replaced != p.replaced || len(got.Rejected) != p.rejected {
 				t.Fatalf("%s: %d %s", p.file, r.Status, r.Body)
 			}
 		}
-		// Redelivery of everything: all duplicates, nothing stored twice.
+		// Redelivery of everything: no bucket is new, nothing is stored twice (rows that
+		// share a bucket with another row replace it again in turn).
 		for _, p := range posts[:7] {
 			var got answer
 			do(t, "POST", hook, fixture(t, p.file), "Content-Type", p.ctype).json(t, &got)
-			mustf(t, got.Accepted == 0 && got.Duplicates == p.accepted, "%s redelivered: %+v", p.file, got)
+			mustf(t, got.Accepted == 0 && got.Duplicates+got.Replaced == p.accepted+p.replaced, "%s redelivered: %+v", p.file, got)
 		}
+		var again answer
+		do(t, "POST", hook, fixture(t, "per_result_2.json"), "Content-Type", "application/json").json(t, &again)
+		mustf(t, again.Duplicates == 1, "the stored row, resent: %+v", again)
 		// The Authorization header form reaches the same feed.
 		token := hook[strings.LastIndex(hook, "/")+1:]
 		r := do(t, "POST", a.URL+"/hooks/splunk", []byte(`{"result":{"service":"checkout","_time":"1700009000","total":"10","good":"10"}}`),
@@ -88,7 +96,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 		mustf(t, len(feeds.Feeds) == 1 && feeds.Feeds[0].Name == "web", "feeds %+v", feeds)
 		web := feeds.Feeds[0]
 		mustf(t, len(web.Tokens) == 1 && web.Tokens[0].LastUsedAt != nil && web.LastSampleAt != nil &&
-			web.Deliveries24h == len(posts)+7+1 && web.Rejected24h == 1, "feed activity %+v", web)
+			web.Deliveries24h == len(posts)+7+1+1 && web.Rejected24h == 1, "feed activity %+v", web)
 
 		var page samplesPage
 		apiGet(t, a, viewer, "/api/v1/feeds/1/samples?series=checkout&from=1700000000&to=2023-11-14T22:26:00Z", &page)
@@ -102,7 +110,8 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 			strings.HasSuffix(first.SID, "_at_1700000100_42") && strings.Contains(first.ResultsLink, "@go?sid="), "sample %+v", first)
 
 		apiGet(t, a, viewer, "/api/v1/feeds/1/samples?series=search", &page)
-		mustf(t, len(page.Samples) == 6, "search samples %d", len(page.Samples))
+		// Six search rows, two of them (packed, a minute apart) in one 5-minute bucket.
+		mustf(t, len(page.Samples) == 5, "search samples %d", len(page.Samples))
 
 		var deliveries struct {
 			Deliveries []struct {
@@ -117,8 +126,8 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 			} `json:"deliveries"`
 		}
 		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
-		mustf(t, len(deliveries.Deliveries) == 16, "deliveries %d", len(deliveries.Deliveries))
-		rej := deliveries.Deliveries[8]
+		mustf(t, len(deliveries.Deliveries) == 17, "deliveries %d", len(deliveries.Deliveries))
+		rej := deliveries.Deliveries[9] // newest first: the 8th of the 17
 		mustf(t, rej.Outcome == "rejected" && rej.Status == 422 && strings.Contains(rej.Body, `"sourcetype": "mongod"`) &&
 			len(rej.Rejections) == 1 && strings.Contains(rej.Rejections[0].Reason, `series field "service" is missing`), "rejected delivery %+v", rej)
 	})

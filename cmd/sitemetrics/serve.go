@@ -19,6 +19,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/spool"
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
+	"golang.org/x/sync/errgroup"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -57,12 +58,17 @@ func (e env) serve(ctx context.Context, args []string) error {
 			CacheMaxAgeText: humanDuration(cfg.Auth.CacheMaxAge),
 		},
 	}
+	// Background work runs under its own context, cancelled only after the HTTP server
+	// has finished the requests in flight, and is waited for before the store closes.
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	var bg errgroup.Group
 	if len(cfg.LDAP.URLs) > 0 {
 		auth, err := ldapauth.New(cfg.ldapauthConfig(), store, log)
 		if err != nil {
 			return fmt.Errorf("configuration: LDAP: %w", err)
 		}
-		go auth.Run(ctx)
+		bg.Go(func() error { auth.Run(runCtx); return nil })
 		deps.Auth = auth
 		deps.RoleMappings = cfg.ldapauthConfig().RoleMappings
 		log.Info("signing in against the directory", "urls", cfg.LDAP.URLs, "cache_max_age", cfg.Auth.CacheMaxAge)
@@ -91,18 +97,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
-	go replaySpool(ctx, store, spool, opt, log)
-	go pruneDeliveries(ctx, store, cfg.Retention, log)
-	go store.RunDeriver(ctx)
-	go store.RunStateFlusher(ctx)
+	bg.Go(func() error { replaySpool(runCtx, store, spool, opt, log); return nil })
+	bg.Go(func() error { pruneDeliveries(runCtx, store, cfg.Retention, log); return nil })
+	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
+	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
 
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", appVersion())
 	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", appVersion(), cfg.BaseURL)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(ln) }() // ends with Shutdown, which shutdown waits for
 	if sim != nil {
-		go sim.simulate(ctx)
+		bg.Go(func() error { sim.simulate(runCtx); return nil })
 		fmt.Fprintf(e.stdout, "\nDemo: a simulated Splunk posts to the feed web-slo every minute; checkout has an incident in progress.\n"+
 			"Open %s and sign in as admin (the password is printed above at first start, or set SITEMETRICS_ADMIN_PASSWORD).\n", cfg.BaseURL)
 	}
@@ -112,9 +118,25 @@ func (e env) serve(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	return shutdown(srv, cancelRun, &bg, log)
+}
+
+// shutdown stops in order: the HTTP server finishes the requests in flight (so every
+// delivery it acknowledged is committed), then background work is told to stop and
+// waited for, bounded, before the caller closes the store.
+func shutdown(srv *http.Server, cancelRun context.CancelFunc, bg *errgroup.Group, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Shutdown(sctx)
+	cancelRun()
+	done := make(chan struct{})
+	go func() { _ = bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		log.Error("background work did not stop within 10 s; closing the database under it")
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -42,26 +42,35 @@ func SeedSLOs(tb testing.TB, s *sqlstore.Store, n, days int, now time.Time) []in
 	end := now.Truncate(5 * time.Minute)
 	db := s.DB().WithContext(ctx)
 	// A day-shaped load with a few bad patches, different per service.
-	err = db.Exec(`INSERT INTO samples (feed_id, series, ts, fields, sid, row_hash)
-		SELECT ?, 'svc' || lpad(sv::text, 3, '0'), ?::timestamptz - (sl * interval '5 minutes'),
-			json_build_object('total', 1000, 'good', 1000 - CASE WHEN (sl + sv * 37) % 500 < 3 THEN 40 ELSE (sl % 3) END,
-				'p50_ms', 80 + sv % 20, 'p95_ms', 200 + (sl * 7 + sv) % 150, 'p99_ms', 400 + (sl * 13 + sv) % 300)::text,
-			'', decode(md5(sv::text || '/' || sl::text), 'hex')
-		FROM generate_series(0, ? - 1) AS sv, generate_series(0, ? - 1) AS sl`, feed.ID, end, n, slots).Error
-	if err != nil {
-		tb.Fatal(err)
+	type step struct {
+		sql  string
+		args []any
 	}
-	err = db.Exec(`INSERT INTO slo_points (slo_id, generation, sample_id, ts, good, total)
-		SELECT b.slo_id, 1, s.id, s.ts, (s.fields::json ->> 'good')::float8, (s.fields::json ->> 'total')::float8
-		FROM samples s JOIN slo_bindings b ON b.feed_id = s.feed_id AND b.series = s.series WHERE s.feed_id = ?`, feed.ID).Error
-	if err != nil {
-		tb.Fatal(err)
+	steps := []step{
+		{`INSERT INTO series (feed_id, key) SELECT ?, 'svc' || lpad(sv::text, 3, '0') FROM generate_series(0, ? - 1) AS sv
+			ON CONFLICT DO NOTHING`, []any{feed.ID, n}},
+		{`INSERT INTO samples (series_id, bucket, fields)
+			SELECT sr.id, ? - sl * 300,
+				json_build_object('total', 1000, 'good', 1000 - CASE WHEN (sl + sv * 37) % 500 < 3 THEN 40 ELSE (sl % 3) END,
+					'p50_ms', 80 + sv % 20, 'p95_ms', 200 + (sl * 7 + sv) % 150, 'p99_ms', 400 + (sl * 13 + sv) % 300)::text
+			FROM series sr CROSS JOIN LATERAL (SELECT substr(sr.key, 4)::int AS sv) k, generate_series(0, ? - 1) AS sl
+			WHERE sr.feed_id = ?`, []any{end.Unix(), slots, feed.ID}},
+		{`UPDATE series SET last_bucket = ? WHERE feed_id = ?`, []any{end.Unix(), feed.ID}},
 	}
-	if err := db.Exec(`UPDATE slos SET generation = 1, pending_generation = NULL`).Error; err != nil {
-		tb.Fatal(err)
+	for _, r := range []struct{ table, col, unit string }{{"slo_hours", "hour", "3600"}, {"slo_days", "day", "86400"}} {
+		steps = append(steps, step{`INSERT INTO ` + r.table + ` (slo_id, generation, ` + r.col + `, bad, total, excluded)
+			SELECT b.slo_id, 1, floor(s.bucket / ` + r.unit + `.0)::bigint * ` + r.unit + `,
+				sum((s.fields::json ->> 'total')::float8 - (s.fields::json ->> 'good')::float8), sum((s.fields::json ->> 'total')::float8), 0
+			FROM samples s JOIN series sr ON sr.id = s.series_id JOIN slo_bindings b ON b.feed_id = sr.feed_id AND b.series = sr.key
+			WHERE sr.feed_id = ? GROUP BY 1, 3`, []any{feed.ID}})
 	}
-	if err := db.Exec(`UPDATE slo_state SET version = version + 1, last_point_at = ?`, end).Error; err != nil {
-		tb.Fatal(err)
+	steps = append(steps, step{`UPDATE slo_bindings SET generation = 1`, nil},
+		step{`UPDATE slos SET generation = 1, pending_generation = NULL`, nil},
+		step{`UPDATE slo_state SET version = nextval('slo_version_seq')`, nil})
+	for _, st := range steps {
+		if err := db.Exec(st.sql, st.args...).Error; err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := db.Exec(`ANALYZE`).Error; err != nil {
 		tb.Fatal(err)

@@ -23,7 +23,7 @@ func WriteTogether(s *Store, feeds []models.Feed, bodies []string) ([]models.Del
 		}
 		d := NewDelivery(parsed)
 		d.FeedID, d.ReceivedAt, d.Body, d.BodyBytes = feeds[i].ID, time.Now().UTC(), []byte(body), len(body)
-		batch[i] = &pendingDelivery{ctx: ctx, d: &d, rows: parsed.Rows, set: set, points: set.derive(parsed.Rows), err: errNotWritten}
+		batch[i] = &pendingDelivery{ctx: ctx, d: &d, rows: parsed.Rows, feed: feeds[i], set: set}
 	}
 	s.writeDeliveries(batch)
 	ds, errs := make([]models.Delivery, len(batch)), make([]error, len(batch))

@@ -33,33 +33,63 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in models.FeedInput) (
 	if err != nil {
 		return models.Feed{}, err
 	}
-	res := s.db.WithContext(ctx).Model(&models.Feed{}).Where("id = ?", id).Updates(map[string]any{
-		"name": f.Name, "interval_seconds": f.IntervalSeconds, "time_field": f.TimeField,
-		"series_field": f.SeriesField, "updated_at": s.now(),
-	})
-	if res.Error != nil {
-		if isUnique(res.Error) {
-			return models.Feed{}, &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a feed named %q already exists", f.Name)}
+	var slos []int64
+	rederive := false
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before models.Feed
+		if err := tx.First(&before, id).Error; err != nil {
+			return notFound(err, "feed %d not found", id)
 		}
-		return models.Feed{}, fmt.Errorf("update feed %d: %w", id, res.Error)
+		if err := tx.Model(&models.Feed{}).Where("id = ?", id).Updates(map[string]any{
+			"name": f.Name, "interval_seconds": f.IntervalSeconds, "time_field": f.TimeField,
+			"series_field": f.SeriesField, "sample_policy": f.SamplePolicy, "updated_at": s.now(),
+		}).Error; err != nil {
+			if isUnique(err) {
+				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a feed named %q already exists", f.Name)}
+			}
+			return fmt.Errorf("update feed %d: %w", id, err)
+		}
+		if err := tx.Raw("SELECT DISTINCT slo_id FROM slo_bindings WHERE feed_id = ?", id).Scan(&slos).Error; err != nil {
+			return fmt.Errorf("list SLOs of feed %d: %w", id, err)
+		}
+		// A new interval buckets the history differently, a new policy sums it
+		// differently from now on: the SLOs' histories are derived again, explicitly.
+		if before.IntervalSeconds != f.IntervalSeconds || before.SamplePolicy != f.SamplePolicy {
+			rederive = true
+			for _, slo := range slos {
+				if err := s.rederiveLater(tx, slo); err != nil {
+					return err
+				}
+			}
+			if err := bumpBindings(tx, id); err != nil {
+				return err
+			}
+		}
+		// The feed's interval and fields are part of its SLOs' numbers.
+		return s.bumpState(tx, slos...)
+	})
+	if err != nil {
+		return models.Feed{}, err
 	}
-	if res.RowsAffected == 0 {
-		return models.Feed{}, models.Errorf(models.ENOTFOUND, "feed %d not found", id)
+	if rederive {
+		s.bindings.drop(id)
+		s.wakeDeriver()
 	}
-	// The feed's interval and fields are part of its SLOs' numbers.
-	if err := s.db.WithContext(ctx).Exec(`UPDATE slo_state SET version = version + 1
-		WHERE slo_id IN (SELECT slo_id FROM slo_bindings WHERE feed_id = ?)`, id).Error; err != nil {
-		return models.Feed{}, fmt.Errorf("mark SLOs of feed %d changed: %w", id, err)
-	}
+	s.touched(slos)
 	return s.Feed(ctx, id)
 }
 
 // DeleteFeed removes a feed with its tokens, deliveries and samples.
 func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Samples have no foreign key to cascade on PostgreSQL (migration 5).
-		if err := tx.Exec("DELETE FROM samples WHERE feed_id = ?", id).Error; err != nil {
-			return fmt.Errorf("delete samples of feed %d: %w", id, err)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Samples have no foreign key to cascade on (it would cost every insert).
+		for _, q := range []string{
+			"DELETE FROM samples WHERE series_id IN (SELECT id FROM series WHERE feed_id = ?)",
+			"DELETE FROM sample_parts WHERE series_id IN (SELECT id FROM series WHERE feed_id = ?)",
+		} {
+			if err := tx.Exec(q, id).Error; err != nil {
+				return fmt.Errorf("delete samples of feed %d: %w", id, err)
+			}
 		}
 		res := tx.Delete(&models.Feed{}, id)
 		if res.Error != nil {
@@ -70,6 +100,11 @@ func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.series.forget(id)
+		s.bindings.drop(id)
+	}
+	return err
 }
 
 // Feed loads one feed.
@@ -141,21 +176,17 @@ func (s *Store) Feeds(ctx context.Context) ([]models.FeedSummary, error) {
 	return out, nil
 }
 
-// lastSampleAt is the time of a feed's newest sample. The samples index is
-// by feed, series and time, so it skips from series to series (two index
-// probes each) rather than reading every sample of the feed.
+// lastSampleAt is the start of a feed's newest bucket, from its series' data times.
 func lastSampleAt(db *gorm.DB, feedID int64) (*time.Time, error) {
-	var last *string
-	err := db.Raw(`WITH RECURSIVE sr (series) AS (
-			SELECT (SELECT MIN(series) FROM samples WHERE feed_id = ?)
-			UNION ALL
-			SELECT (SELECT MIN(series) FROM samples WHERE feed_id = ? AND series > sr.series) FROM sr WHERE sr.series IS NOT NULL)
-		SELECT CAST(MAX((SELECT MAX(ts) FROM samples WHERE feed_id = ? AND series = sr.series)) AS TEXT) FROM sr WHERE sr.series IS NOT NULL`,
-		feedID, feedID, feedID).Row().Scan(&last)
-	if err != nil {
+	var last *int64
+	if err := db.Raw("SELECT MAX(last_bucket) FROM series WHERE feed_id = ?", feedID).Row().Scan(&last); err != nil {
 		return nil, fmt.Errorf("last sample of feed %d: %w", feedID, err)
 	}
-	return parseDBTime(last), nil
+	if last == nil {
+		return nil, nil
+	}
+	t := time.Unix(*last, 0).UTC()
+	return &t, nil
 }
 
 // parseDBTime reads an aggregate timestamp that came back as text; the two

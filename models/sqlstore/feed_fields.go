@@ -17,10 +17,10 @@ func (s *Store) FeedShapes(ctx context.Context) (map[int64]models.FeedShape, err
 		Series string
 		Fields string
 	}
-	// The last few thousand samples are enough to show what feeds send,
-	// without reading a table that grows forever.
-	err := s.db.WithContext(ctx).Raw(`SELECT feed_id, series, fields FROM samples WHERE id IN (
-		SELECT MAX(id) FROM samples WHERE id > (SELECT COALESCE(MAX(id), 0) - 5000 FROM samples) GROUP BY feed_id, series)`).Scan(&rows).Error
+	// Each series' newest sample is enough to show what feeds send, without
+	// reading a table that grows forever.
+	err := s.db.WithContext(ctx).Raw(`SELECT sr.feed_id, sr.key AS series, COALESCE(s.fields, '{}') AS fields FROM series sr
+		LEFT JOIN samples s ON s.series_id = sr.id AND s.bucket = sr.last_bucket`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("read feed shapes: %w", err)
 	}

@@ -43,6 +43,7 @@ func (s *Store) CreateMaintenance(ctx context.Context, actor string, in models.M
 	}
 	m := models.Maintenance{ServiceID: in.ServiceID, SLOID: in.SLOID, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
 		Reason: in.Reason, CreatedBy: actor, CreatedAt: s.now()}
+	var ids []int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.checkTarget(tx, in.ServiceID, in.SLOID); err != nil {
 			return err
@@ -50,21 +51,25 @@ func (s *Store) CreateMaintenance(ctx context.Context, actor string, in models.M
 		if err := tx.Create(&m).Error; err != nil {
 			return fmt.Errorf("create maintenance window: %w", err)
 		}
-		ids, err := affectedSLOs(tx, in.ServiceID, in.SLOID)
-		if err != nil {
+		var err error
+		if ids, err = affectedSLOs(tx, in.ServiceID, in.SLOID); err != nil {
 			return err
 		}
-		if err := bumpState(tx, ids...); err != nil {
+		if err := s.bumpState(tx, ids...); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, "create", "maintenance", m.ID, "maintenance: "+m.Reason, nil, m)
 	})
+	if err == nil {
+		s.touched(ids)
+	}
 	return m, err
 }
 
 // DeleteMaintenance removes a window; the SLOs it covered count that time again.
 func (s *Store) DeleteMaintenance(ctx context.Context, actor string, id int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var ids []int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var m models.Maintenance
 		if err := tx.First(&m, id).Error; err != nil {
 			return notFound(err, "maintenance window %d not found", id)
@@ -72,15 +77,19 @@ func (s *Store) DeleteMaintenance(ctx context.Context, actor string, id int64) e
 		if err := tx.Delete(&models.Maintenance{}, id).Error; err != nil {
 			return err
 		}
-		ids, err := affectedSLOs(tx, m.ServiceID, m.SLOID)
-		if err != nil {
+		var err error
+		if ids, err = affectedSLOs(tx, m.ServiceID, m.SLOID); err != nil {
 			return err
 		}
-		if err := bumpState(tx, ids...); err != nil {
+		if err := s.bumpState(tx, ids...); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, "delete", "maintenance", id, "maintenance: "+m.Reason, m, nil)
 	})
+	if err == nil {
+		s.touched(ids)
+	}
+	return err
 }
 
 // checkTarget makes sure the service or SLO referred to exists.

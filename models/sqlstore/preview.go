@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -34,14 +33,13 @@ func (s *Store) PreviewBody(ctx context.Context, feed models.Feed, body []byte, 
 	if p.Rejected == nil {
 		p.Rejected = []models.Rejection{}
 	}
-	index := map[string]int{}
 	for _, r := range parsed.Rows {
 		p.Rows = append(p.Rows, models.PreviewRow{Index: r.Index, Time: r.Time, TimeSource: r.TimeSource, Series: r.Series, Fields: r.Fields})
-		index[string(r.Hash)] = r.Index
+		for _, b := range set.forSeries(r.Series) {
+			if good, total, ok := b.Derive(r.Fields); ok {
+				p.Points = append(p.Points, models.PreviewPoint{Row: r.Index, SLO: names[b.SLOID], Good: good, Total: total})
+			}
+		}
 	}
-	for _, d := range set.derive(parsed.Rows) {
-		p.Points = append(p.Points, models.PreviewPoint{Row: index[string(d.rowHash)], SLO: names[d.sloID], Good: d.good, Total: d.total})
-	}
-	sort.SliceStable(p.Points, func(i, j int) bool { return p.Points[i].Row < p.Points[j].Row })
 	return p, nil
 }

@@ -6,112 +6,123 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// reportCache keeps computed reports a few minutes: months that ended rarely
-// change, and a report reads a year of points per SLO.
+// reportCache keeps each SLO's monthly report for the data version it was computed
+// at, so a report costs only the SLOs whose data changed since it was last shown.
 type reportCache struct {
 	mu sync.Mutex
-	m  map[string]reportEntry
+	m  map[string]models.MonthReport
 }
 
-type reportEntry struct {
-	at   time.Time
-	list []models.MonthReport
+const reportCacheMax = 20000
+
+func (c *reportCache) get(key string) (models.MonthReport, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[key]
+	return r, ok
 }
 
-const reportFresh = 2 * time.Minute
-
-// MonthlyReport judges every SLO over the calendar month that starts on
-// month (any day of it; each SLO uses its own time zone) against the target
-// in force at that month's end, with the eleven months before it.
-func (s *Store) MonthlyReport(ctx context.Context, year int, month time.Month, now time.Time) ([]models.MonthReport, error) {
-	key := fmt.Sprintf("%04d-%02d", year, month)
-	s.monthly.mu.Lock()
-	if e, ok := s.monthly.m[key]; ok && now.Sub(e.at) < reportFresh && !now.Before(e.at) {
-		s.monthly.mu.Unlock()
-		return e.list, nil
+func (c *reportCache) put(key string, r models.MonthReport) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= reportCacheMax {
+		c.m = map[string]models.MonthReport{}
 	}
-	s.monthly.mu.Unlock()
-	slos, err := s.SLOs(ctx)
+	c.m[key] = r
+}
+
+// MonthlyReport judges every SLO over the calendar month that starts on month (each
+// SLO in its own time zone) against the target in force at that month's end, with the
+// eleven months before it. The month in progress ends at the SLO's data time, like its
+// other numbers, and carries its current status.
+func (s *Store) MonthlyReport(ctx context.Context, year int, month time.Month, now time.Time) ([]models.MonthReport, error) {
+	reports, err := s.Reports(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]models.MonthReport, 0, len(slos))
-	for _, d := range slos {
-		r, err := s.monthReport(ctx, d, year, month, now)
+	out := make([]models.MonthReport, 0, len(reports))
+	for _, r := range reports {
+		key := fmt.Sprintf("%d/%d/%04d-%02d/%s", r.ID, r.Version, year, month, r.Eval.Status)
+		if mr, ok := s.reports.get(key); ok {
+			out = append(out, mr)
+			continue
+		}
+		mr, err := s.monthReport(ctx, r, year, month)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		s.reports.put(key, mr)
+		out = append(out, mr)
 	}
-	s.monthly.mu.Lock()
-	if s.monthly.m == nil {
-		s.monthly.m = map[string]reportEntry{}
-	}
-	s.monthly.m[key] = reportEntry{at: now, list: out}
-	s.monthly.mu.Unlock()
 	return out, nil
 }
 
-func (s *Store) monthReport(ctx context.Context, d models.SLODetail, year int, month time.Month, now time.Time) (models.MonthReport, error) {
+func (s *Store) monthReport(ctx context.Context, r models.SLOReport, year int, month time.Month) (models.MonthReport, error) {
+	d := r.SLODetail
 	loc := d.Window().Location()
-	end := time.Date(year, month+1, 1, 0, 0, 0, 0, loc)
+	end := r.Eval.End
 	first := time.Date(year, month-11, 1, 0, 0, 0, 0, loc)
-	points, err := s.hourlyPoints(ctx, d, first, end)
+	ref, _, err := s.refOf(ctx, d)
 	if err != nil {
 		return models.MonthReport{}, err
 	}
-	r := models.MonthReport{SLODetail: d}
-	for m := first; m.Before(end); m = m.AddDate(0, 1, 0) {
-		mEnd := m.AddDate(0, 1, 0)
-		obj := d.ObjectiveFor(mEnd)
-		if mEnd.After(now) {
-			obj = d.Objective(now) // the current month is judged by today's target
-		}
-		a := models.Attainment(obj, points, nil, m, mEnd, obj.Target)
-		if mEnd.After(now) && a.BudgetUsed >= 1 && a.TimeInBreach > 0 {
-			// Still in breach: the breach runs to now, not to the month's end.
-			a.TimeInBreach = max(0, a.TimeInBreach-mEnd.Sub(now))
-		}
-		r.History = append(r.History, a)
+	maint, err := s.maintenanceFor(ctx, d)
+	if err != nil {
+		return models.MonthReport{}, err
 	}
-	r.Month = r.History[len(r.History)-1]
+	spans := spansOf(maint)
+	var months, ranges []models.Range
+	for m := first; !m.After(time.Date(year, month, 1, 0, 0, 0, 0, loc)); m = m.AddDate(0, 1, 0) {
+		rg := models.Range{From: m, To: m.AddDate(0, 1, 0)}
+		months = append(months, rg)
+		if rg.To.After(end) {
+			rg.To = end
+		}
+		if !rg.To.After(rg.From) {
+			rg.To = rg.From
+		}
+		ranges = append(ranges, rg)
+	}
+	sums, err := s.sumsOf(ctx, ref, ranges, spans)
+	if err != nil {
+		return models.MonthReport{}, err
+	}
+	mr := models.MonthReport{SLODetail: d, Status: r.Eval.Status}
+	for i, m := range months {
+		obj := d.ObjectiveFor(m.To)
+		if m.To.After(end) {
+			obj = d.Objective(end) // the month in progress is judged by the target now
+		}
+		mr.History = append(mr.History, obj.AttainmentOf(sums[i], m.From, m.To, obj.Target))
+	}
+	last := len(months) - 1
+	cur := months[last]
+	obj := d.ObjectiveFor(cur.To)
+	inProgress := cur.To.After(end)
+	if inProgress {
+		obj = d.Objective(end)
+	}
+	// Time in breach follows the budget hour by hour through the month.
+	if ranges[last].To.After(cur.From) {
+		pts, err := s.hourPoints(ctx, ref, cur.From.Unix(), ranges[last].To.Unix(), spans)
+		if err != nil {
+			return models.MonthReport{}, err
+		}
+		breach := models.Attainment(obj, pts, nil, cur.From, cur.To, obj.Target).TimeInBreach
+		if inProgress && breach > 0 {
+			breach = max(0, breach-cur.To.Sub(end)) // a breach runs to the data time, not the month's end
+		}
+		mr.History[last].TimeInBreach = breach
+	}
+	mr.Month = mr.History[last]
 	var anns []models.Annotation
 	if err := s.db.WithContext(ctx).Where("kind = ? AND at >= ? AND at < ? AND (slo_id = ? OR service_id = ? OR (slo_id IS NULL AND service_id IS NULL))",
-		"incident", r.Month.Start.UTC(), r.Month.End.UTC(), d.ID, d.ServiceID).Order("at").Find(&anns).Error; err != nil {
+		"incident", cur.From.UTC(), cur.To.UTC(), d.ID, d.ServiceID).Order("at").Find(&anns).Error; err != nil {
 		return models.MonthReport{}, fmt.Errorf("list incidents: %w", err)
 	}
-	r.Incidents = anns
-	return r, nil
-}
-
-// hourlyPoints sums an SLO's points per hour outside its maintenance windows,
-// so that a year costs thousands of rows, not a hundred thousand.
-func (s *Store) hourlyPoints(ctx context.Context, d models.SLODetail, from, to time.Time) ([]models.Point, error) {
-	bucket := "CAST(floor(extract(epoch FROM p.ts) / 3600) AS BIGINT)"
-	if s.dialect == migrations.SQLite {
-		bucket = "CAST(strftime('%s', p.ts) AS INTEGER) / 3600"
-	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+bucket+` AS hour, SUM(p.good), SUM(p.total) FROM slo_points p
-		WHERE p.slo_id = ? AND p.generation = ? AND p.ts >= ? AND p.ts < ?
-		AND NOT EXISTS (SELECT 1 FROM maintenance_windows m WHERE (m.slo_id = ? OR m.service_id = ?) AND p.ts >= m.starts_at AND p.ts < m.ends_at)
-		GROUP BY 1 ORDER BY 1`, d.ID, d.Generation, from.UTC(), to.UTC(), d.ID, d.ServiceID).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read hourly points of SLO %d: %w", d.ID, err)
-	}
-	defer rows.Close()
-	var out []models.Point
-	for rows.Next() {
-		var hour int64
-		var p models.Point
-		if err := rows.Scan(&hour, &p.Good, &p.Total); err != nil {
-			return nil, err
-		}
-		p.At = time.Unix(hour*3600, 0).UTC()
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	mr.Incidents = anns
+	return mr, nil
 }

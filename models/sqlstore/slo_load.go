@@ -40,6 +40,19 @@ func (s *Store) SLOs(ctx context.Context) ([]models.SLODetail, error) {
 	return s.details(s.db.WithContext(ctx), slos)
 }
 
+// slosByID loads the SLOs with these ids (those that still exist).
+func (s *Store) slosByID(ctx context.Context, ids []int64) ([]models.SLODetail, error) {
+	var slos []models.SLO
+	for start := 0; start < len(ids); start += 5000 {
+		var part []models.SLO
+		if err := s.db.WithContext(ctx).Where("id IN ?", ids[start:min(start+5000, len(ids))]).Find(&part).Error; err != nil {
+			return nil, fmt.Errorf("load slos: %w", err)
+		}
+		slos = append(slos, part...)
+	}
+	return s.details(s.db.WithContext(ctx), slos)
+}
+
 // SLOByName loads an SLO by its name.
 func (s *Store) SLOByName(ctx context.Context, name string) (models.SLODetail, error) {
 	var slo models.SLO
@@ -67,10 +80,10 @@ func (s *Store) details(tx *gorm.DB, slos []models.SLO) ([]models.SLODetail, err
 	var feeds []models.Feed
 	var bindings []models.Binding
 	var targets []models.SLOTarget
-	if err := tx.Find(&services).Error; err != nil {
+	if err := tx.Where("id IN (SELECT service_id FROM slos WHERE id IN ?)", ids).Find(&services).Error; err != nil {
 		return nil, fmt.Errorf("load services: %w", err)
 	}
-	if err := tx.Find(&feeds).Error; err != nil {
+	if err := tx.Where("id IN (SELECT feed_id FROM slo_bindings WHERE slo_id IN ?)", ids).Find(&feeds).Error; err != nil {
 		return nil, fmt.Errorf("load feeds: %w", err)
 	}
 	if err := tx.Where("slo_id IN ?", ids).Find(&bindings).Error; err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -56,6 +57,7 @@ func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in mo
 		return models.Service{}, err
 	}
 	var before, after models.Service
+	var slos []int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&before, id).Error; err != nil {
 			return notFound(err, "service %d not found", id)
@@ -68,11 +70,17 @@ func (s *Store) UpdateService(ctx context.Context, actor string, id int64, in mo
 			}
 			return fmt.Errorf("update service: %w", err)
 		}
-		if err := tx.Exec("UPDATE slo_state SET version = version + 1 WHERE slo_id IN (SELECT id FROM slos WHERE service_id = ?)", id).Error; err != nil {
+		if err := tx.Model(&models.SLO{}).Where("service_id = ?", id).Pluck("id", &slos).Error; err != nil {
+			return fmt.Errorf("list SLOs of service %d: %w", id, err)
+		}
+		if err := s.bumpState(tx, slos...); err != nil {
 			return fmt.Errorf("mark SLOs of service %d changed: %w", id, err)
 		}
 		return s.audit(tx, actor, "update", "service", id, "service "+after.Name, before, after)
 	})
+	if err == nil {
+		s.touched(slos)
+	}
 	return after, err
 }
 
@@ -151,8 +159,14 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput)
 		if err := tx.Create(&t).Error; err != nil {
 			return fmt.Errorf("create target: %w", err)
 		}
+		if err := s.lockSeriesGorm(tx, feed.ID, b.Series); err != nil {
+			return err
+		}
 		if err := tx.Exec("INSERT INTO slo_state (slo_id, version) VALUES (?, 0)", slo.ID).Error; err != nil {
 			return fmt.Errorf("create slo state: %w", err)
+		}
+		if err := s.bumpState(tx, slo.ID); err != nil {
+			return err
 		}
 		if err := s.countRederive(tx, slo.ID, b); err != nil {
 			return err
@@ -170,6 +184,7 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput)
 		return models.SLODetail{}, nil, err
 	}
 	s.wakeDeriver()
+	s.touched([]int64{id})
 	d, err := s.SLO(ctx, id)
 	return d, warnings, err
 }
@@ -206,6 +221,11 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 			}
 		}
 		if !b.SameSource(current) {
+			for _, x := range []models.Binding{b, current} {
+				if err := s.lockSeriesGorm(tx, x.FeedID, x.Series); err != nil {
+					return err
+				}
+			}
 			next := max(slo.Generation, derefInt(slo.PendingGeneration)) + 1
 			if slo.PendingGeneration != nil {
 				// A newer change supersedes a re-derivation in progress.
@@ -240,7 +260,7 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 				return fmt.Errorf("create target: %w", err)
 			}
 		}
-		if err := bumpState(tx, id); err != nil {
+		if err := s.bumpState(tx, id); err != nil {
 			return err
 		}
 		warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields)
@@ -259,13 +279,14 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 	if rederive {
 		s.wakeDeriver()
 	}
+	s.touched([]int64{id})
 	d, err := s.SLO(ctx, id)
 	return d, warnings, err
 }
 
 // DeleteSLO removes an SLO with its points, targets and history.
 func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		before, err := s.loadSLO(tx, id, true)
 		if err != nil {
 			return err
@@ -274,7 +295,7 @@ func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 		if err := tx.Model(&models.Binding{}).Where("slo_id = ?", id).Distinct().Pluck("feed_id", &feeds).Error; err != nil {
 			return err
 		}
-		for _, table := range []string{"slo_points", "slo_bindings", "slo_targets", "slo_state", "maintenance_windows", "annotations"} {
+		for _, table := range []string{"slo_hours", "slo_days", "slo_bindings", "slo_targets", "slo_state", "maintenance_windows", "annotations"} {
 			if err := tx.Exec("DELETE FROM "+table+" WHERE slo_id = ?", id).Error; err != nil {
 				return fmt.Errorf("delete slo %d from %s: %w", id, table, err)
 			}
@@ -287,6 +308,10 @@ func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 		}
 		return s.audit(tx, actor, "delete", "slo", id, "SLO "+before.Name, sloSnapshot{before.Input(), before.Target(s.now())}, nil)
 	})
+	if err == nil {
+		s.forget(id)
+	}
+	return err
 }
 
 func derefInt(p *int) int {
@@ -307,12 +332,17 @@ func bumpBindings(tx *gorm.DB, feedIDs ...int64) error {
 	return nil
 }
 
-// bumpState tells every replica that cached evaluations of these SLOs are stale.
-func bumpState(tx *gorm.DB, sloIDs ...int64) error {
+// bumpState gives SLOs a new version from the one sequence, so every replica's read
+// model sees their settings or data changed and computes their numbers again.
+func (s *Store) bumpState(tx *gorm.DB, sloIDs ...int64) error {
 	if len(sloIDs) == 0 {
 		return nil
 	}
-	if err := tx.Exec("UPDATE slo_state SET version = version + 1 WHERE slo_id IN ?", sloIDs).Error; err != nil {
+	q := "UPDATE slo_state SET version = nextval('slo_version_seq') WHERE slo_id IN ?"
+	if s.dialect != migrations.Postgres {
+		q = "UPDATE slo_state SET version = (SELECT COALESCE(MAX(version), 0) + 1 FROM slo_state) WHERE slo_id IN ?"
+	}
+	if err := tx.Exec(q, sloIDs).Error; err != nil {
 		return fmt.Errorf("bump slo state: %w", err)
 	}
 	return nil
@@ -321,7 +351,7 @@ func bumpState(tx *gorm.DB, sloIDs ...int64) error {
 // countRederive records how many samples a re-derivation will read, for its progress bar.
 func (s *Store) countRederive(tx *gorm.DB, sloID int64, b models.Binding) error {
 	var n int64
-	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", b.FeedID, b.Series).Count(&n).Error; err != nil {
+	if err := tx.Raw("SELECT COUNT(*) FROM samples s JOIN series sr ON sr.id = s.series_id WHERE sr.feed_id = ? AND sr.key = ?", b.FeedID, b.Series).Scan(&n).Error; err != nil {
 		return fmt.Errorf("count samples: %w", err)
 	}
 	return tx.Exec("UPDATE slos SET rederive_done = 0, rederive_total = ? WHERE id = ?", n, sloID).Error
@@ -331,13 +361,13 @@ func (s *Store) countRederive(tx *gorm.DB, sloID int64, b models.Binding) error 
 // the series do not carry (allowed: the report may not have run yet).
 func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, latency string) ([]string, error) {
 	var rows []string
-	if err := tx.Table("samples").Where("feed_id = ? AND series = ?", feed.ID, b.Series).Order("id DESC").Limit(50).
-		Pluck("fields", &rows).Error; err != nil {
+	if err := tx.Raw(`SELECT s.fields FROM samples s JOIN series sr ON sr.id = s.series_id
+		WHERE sr.feed_id = ? AND sr.key = ? ORDER BY s.bucket DESC LIMIT 50`, feed.ID, b.Series).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read recent samples: %w", err)
 	}
 	if len(rows) == 0 {
 		var any int64
-		if err := tx.Table("samples").Where("feed_id = ?", feed.ID).Limit(1).Count(&any).Error; err != nil {
+		if err := tx.Raw("SELECT COUNT(*) FROM series WHERE feed_id = ?", feed.ID).Scan(&any).Error; err != nil {
 			return nil, err
 		}
 		if any == 0 {
@@ -373,4 +403,31 @@ func limitList(s []string, max int) []string {
 		return s
 	}
 	return append(append([]string{}, s[:max]...), fmt.Sprintf("… %d more", len(s)-max))
+}
+
+// rederiveLater gives an SLO a new pending generation with the binding it has now (or
+// is being derived with), so its history is derived again from the stored samples.
+func (s *Store) rederiveLater(tx *gorm.DB, sloID int64) error {
+	d, err := s.loadSLO(tx, sloID, true)
+	if err != nil {
+		return err
+	}
+	b := d.Binding
+	if d.PendingGeneration != nil {
+		if err := tx.Where("slo_id = ? AND generation = ?", sloID, *d.PendingGeneration).First(&b).Error; err != nil {
+			return fmt.Errorf("load pending binding: %w", err)
+		}
+		if err := dropGeneration(tx, sloID, *d.PendingGeneration); err != nil {
+			return err
+		}
+	}
+	next := max(d.Generation, derefInt(d.PendingGeneration)) + 1
+	b.Generation = next
+	if err := tx.Create(&b).Error; err != nil {
+		return fmt.Errorf("create binding: %w", err)
+	}
+	if err := tx.Exec("UPDATE slos SET pending_generation = ?, rederive_done = 0 WHERE id = ?", next, sloID).Error; err != nil {
+		return err
+	}
+	return s.countRederive(tx, sloID, b)
 }

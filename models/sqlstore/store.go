@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,10 +29,11 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now      func() time.Time
 	bindings bindingCache
+	series   seriesCache
+	sql      dialect
 	wake     chan struct{}
-	evals    evalCache
-	monthly  reportCache
-	dirty    dirtySet
+	rm       *readModel
+	reports  reportCache
 	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
 }
 
@@ -100,7 +102,11 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		_ = sqlDB.Close()
 		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}
+	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
+		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{}}
+	if dialect == migrations.Postgres {
+		s.sql = postgresDialect{}
+	}
 	s.commits = newIngestCommitter(s)
 	return s, nil
 }
@@ -174,6 +180,11 @@ func notFound(err error, format string, args ...any) error {
 		return models.Errorf(models.ENOTFOUND, format, args...)
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// isNoRows reports a query that found nothing.
+func isNoRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, gorm.ErrRecordNotFound)
 }
 
 // isUnique reports a unique-constraint violation.

@@ -1,0 +1,295 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
+)
+
+// seriesKey names a series within a feed.
+type seriesKey struct {
+	feed int64
+	key  string
+}
+
+// identity is a sample's identity: its series and its bucket, the row's time floored
+// to the feed's interval, in epoch seconds.
+type identity struct {
+	series int64
+	bucket int64
+}
+
+// partKey is one row added to a bucket of an 'add' feed.
+type partKey struct {
+	identity
+	hash string
+}
+
+// rollupKey is one hour or day of one generation of an SLO's roll-ups.
+type rollupKey struct {
+	slo int64
+	gen int
+	at  int64 // epoch seconds of the hour or UTC day
+}
+
+// feedState is a feed's bindings version and sample policy, read under the series locks.
+type feedState struct {
+	version int64
+	policy  string
+}
+
+// pendingDelivery is a parsed delivery waiting to be written.
+type pendingDelivery struct {
+	ctx  context.Context
+	d    *models.Delivery
+	rows []splunk.Row
+	feed models.Feed
+	set  bindingSet
+	err  error
+}
+
+// snapshot is what the database holds for a batch, read under the series locks.
+type snapshot struct {
+	series  map[seriesKey]int64
+	feeds   map[int64]feedState
+	samples map[identity]string // fields as stored (JSON)
+	parts   map[partKey]bool
+}
+
+// sampleWrite is the final value of one sample after a batch.
+type sampleWrite struct {
+	identity
+	fields string
+	k      int // the delivery that wrote it last, its place in the batch
+}
+
+// plan is everything a batch writes, decided in Go from the snapshot so that both
+// dialects write the same thing.
+type plan struct {
+	batch   []*pendingDelivery
+	samples []sampleWrite
+	parts   []partKey
+	hours   map[rollupKey]models.Sums
+	days    map[rollupKey]models.Sums
+	last    map[int64]int64 // series → newest bucket that did not start after its receipt
+	slos    []int64         // SLOs whose data changed, sorted
+}
+
+const (
+	hourSeconds = 3600
+	daySeconds  = 86400
+)
+
+// floorTo floors epoch seconds to a multiple of step, also before 1970.
+func floorTo(sec, step int64) int64 {
+	q := sec / step
+	if sec%step != 0 && sec < 0 {
+		q--
+	}
+	return q * step
+}
+
+// bucketOf is the bucket a row falls in.
+func bucketOf(t time.Time, intervalSeconds int) int64 {
+	return floorTo(t.Unix(), int64(intervalSeconds))
+}
+
+// identities are the samples and row parts a batch touches, for the snapshot.
+func identities(batch []*pendingDelivery, series map[seriesKey]int64) ([]identity, []partKey) {
+	seen := map[identity]bool{}
+	var ids []identity
+	var parts []partKey
+	for _, p := range batch {
+		for _, r := range p.rows {
+			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+			parts = append(parts, partKey{id, string(r.Hash)})
+		}
+	}
+	return ids, parts
+}
+
+// planBatch decides, row by row and in arrival order, what each row does to its sample
+// (SPEC's sample identity): new (accepted), replacing a different stored value
+// (replaced), or equal to it (duplicate); under 'add' a row not added before is summed
+// into the bucket. Then it derives every touched sample's old and new SLO points through
+// the bindings and keeps the difference per hour and day, so roll-ups stay exact however
+// often a bucket is corrected.
+func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
+	p := &plan{batch: batch, hours: map[rollupKey]models.Sums{}, days: map[rollupKey]models.Sums{}, last: map[int64]int64{}}
+	current := map[identity]map[string]float64{}
+	stored := func(id identity) (map[string]float64, bool, error) {
+		if f, ok := current[id]; ok {
+			return f, true, nil
+		}
+		raw, ok := snap.samples[id]
+		if !ok {
+			return nil, false, nil
+		}
+		f, err := decodeFields(raw)
+		if err != nil {
+			return nil, false, fmt.Errorf("stored sample %d@%d: %w", id.series, id.bucket, err)
+		}
+		current[id] = f
+		return f, true, nil
+	}
+	writes := map[identity]*sampleWrite{}
+	owner := map[identity]*pendingDelivery{} // whose bindings derive the sample's points
+	keys := map[identity]string{}
+	parts := maps.Clone(snap.parts)
+	for k, pd := range batch {
+		d := pd.d
+		d.Accepted, d.Replaced, d.Duplicates, d.FromReceipt, d.OutsideWindow = 0, 0, 0, 0, 0
+		add := snap.feeds[pd.feed.ID].policy == models.PolicyAdd
+		received := d.ReceivedAt.Unix()
+		for _, r := range pd.rows {
+			if r.TimeSource == splunk.TimeFromReceived {
+				d.FromReceipt++
+			}
+			if models.OutsideWindow(r.Time, d.ReceivedAt) {
+				d.OutsideWindow++
+			}
+			id := identity{snap.series[seriesKey{pd.feed.ID, r.Series}], bucketOf(r.Time, pd.feed.IntervalSeconds)}
+			old, exists, err := stored(id)
+			if err != nil {
+				return nil, err
+			}
+			var next map[string]float64
+			switch {
+			case add:
+				pk := partKey{id, string(r.Hash)}
+				if parts[pk] {
+					d.Duplicates++
+					continue
+				}
+				if parts == nil {
+					parts = map[partKey]bool{}
+				}
+				parts[pk] = true
+				p.parts = append(p.parts, pk)
+				next = maps.Clone(old)
+				if next == nil {
+					next = map[string]float64{}
+				}
+				for f, v := range r.Fields {
+					next[f] += v
+				}
+				d.Accepted++
+			case exists && maps.Equal(old, r.Fields):
+				d.Duplicates++
+				continue
+			default:
+				next = r.Fields
+				if exists {
+					d.Replaced++
+				} else {
+					d.Accepted++
+				}
+			}
+			current[id] = next
+			js, err := json.Marshal(next)
+			if err != nil {
+				return nil, fmt.Errorf("encode fields: %w", err)
+			}
+			writes[id] = &sampleWrite{identity: id, fields: string(js), k: k}
+			if _, ok := owner[id]; !ok {
+				owner[id], keys[id] = pd, r.Series
+			}
+			if id.bucket <= received && id.bucket > p.last[id.series] {
+				p.last[id.series] = id.bucket
+			}
+		}
+		d.Settle()
+	}
+	slos := map[int64]bool{}
+	for _, id := range slices.SortedFunc(maps.Keys(writes), compareIdentity) {
+		w := writes[id]
+		p.samples = append(p.samples, *w)
+		var before map[string]float64
+		if raw, ok := snap.samples[id]; ok {
+			var err error
+			if before, err = decodeFields(raw); err != nil {
+				return nil, err
+			}
+		}
+		after := current[id]
+		for _, b := range owner[id].set.forSeries(keys[id]) {
+			delta := pointOf(b, after)
+			if before != nil {
+				delta = delta.Sub(pointOf(b, before))
+			}
+			slos[b.SLOID] = true
+			if delta == (models.Sums{}) {
+				continue
+			}
+			h := rollupKey{b.SLOID, b.Generation, floorTo(id.bucket, hourSeconds)}
+			dd := rollupKey{b.SLOID, b.Generation, floorTo(id.bucket, daySeconds)}
+			p.hours[h] = p.hours[h].Add(delta)
+			p.days[dd] = p.days[dd].Add(delta)
+		}
+	}
+	p.slos = slices.Sorted(maps.Keys(slos))
+	return p, nil
+}
+
+// pointOf is what one sample adds to an SLO's sums: its bad and total events (or one
+// slice), one excluded row when the binding refuses its numbers, or nothing when the
+// sample lacks the binding's fields.
+func pointOf(b models.Binding, fields map[string]float64) models.Sums {
+	if err := b.Check(fields); err != nil {
+		return models.Sums{Excluded: 1}
+	}
+	good, total, ok := b.Derive(fields)
+	if !ok {
+		return models.Sums{}
+	}
+	return models.Sums{Bad: total - good, Total: total}
+}
+
+func decodeFields(raw string) (map[string]float64, error) {
+	var f map[string]float64
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return nil, fmt.Errorf("decode sample fields: %w", err)
+	}
+	return f, nil
+}
+
+func compareIdentity(a, b identity) int {
+	if a.series != b.series {
+		return cmpInt(a.series, b.series)
+	}
+	return cmpInt(a.bucket, b.bucket)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// sortedRollups returns roll-up deltas in key order, so concurrent writers touch rows
+// in one order.
+func sortedRollups(m map[rollupKey]models.Sums) []rollupKey {
+	return slices.SortedFunc(maps.Keys(m), func(a, b rollupKey) int {
+		if a.slo != b.slo {
+			return cmpInt(a.slo, b.slo)
+		}
+		if a.gen != b.gen {
+			return a.gen - b.gen
+		}
+		return cmpInt(a.at, b.at)
+	})
+}

@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+)
+
+// dialect is what differs between PostgreSQL and SQLite in the write path: how series
+// are numbered and locked, how stored samples are read back and how a plan is written.
+// writeBatch runs them in one transaction; the decisions in between (planBatch) are the
+// same Go code for both. The ingest tests run on both databases and are its conformance
+// suite.
+type dialect interface {
+	// seriesIDs returns the ids of the series keys, creating those that are new.
+	seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesKey) (map[seriesKey]int64, error)
+	// lock holds off other writers of these series, and changes to their bindings, until
+	// the transaction ends; then it reads the feeds' bindings versions and policies.
+	lock(ctx context.Context, tx *sql.Tx, series, feeds []int64) (map[int64]feedState, error)
+	// read returns the stored fields of samples, and which row parts exist.
+	read(ctx context.Context, tx *sql.Tx, ids []identity, parts []partKey) (map[identity]string, map[partKey]bool, error)
+	// write stores a plan: deliveries (setting their ids), samples, row parts, roll-up
+	// deltas, series data time and new versions for the SLOs whose data changed.
+	write(ctx context.Context, tx *sql.Tx, p *plan) error
+	// setRollups replaces an SLO generation's roll-ups for the hours and days given.
+	setRollups(ctx context.Context, tx *sql.Tx, hours, days map[rollupKey]rollupRow) error
+}
+
+// rollupRow is the value of one roll-up row.
+type rollupRow struct {
+	bad, total float64
+	excluded   int
+}
+
+// errStaleBindings means a delivery was parsed with bindings that changed since: it is
+// parsed again with the new ones and written in a later batch.
+var errStaleBindings = errors.New("the feed's SLO bindings changed while the delivery was written")
+
+// seriesCache remembers series ids: they never change once given.
+type seriesCache struct {
+	mu sync.Mutex
+	m  map[seriesKey]int64
+}
+
+func (c *seriesCache) lookup(keys []seriesKey) (found map[seriesKey]int64, missing []seriesKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	found = make(map[seriesKey]int64, len(keys))
+	for _, k := range keys {
+		if id, ok := c.m[k]; ok {
+			found[k] = id
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	return found, missing
+}
+
+func (c *seriesCache) add(m map[seriesKey]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[seriesKey]int64{}
+	}
+	maps.Copy(c.m, m)
+}
+
+// forget drops a feed's series (the feed was deleted).
+func (c *seriesCache) forget(feedID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if k.feed == feedID {
+			delete(c.m, k)
+		}
+	}
+}
+
+// writeBatch stores deliveries in one transaction: numbers their series, locks them,
+// checks every delivery was parsed with its feed's current bindings, reads the samples
+// its rows touch, plans and writes. Deliveries parsed with stale bindings get
+// errStaleBindings and the rest is written without them. Nothing is half-stored: on
+// any other error every delivery of the batch gets it.
+func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error {
+	for attempt := 0; ; attempt++ {
+		stale, err := s.tryBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		if len(stale) == 0 || attempt > 0 {
+			for _, p := range stale {
+				p.err = errStaleBindings
+			}
+			return nil
+		}
+		fresh := batch[:0:0]
+		for _, p := range batch {
+			if !slices.Contains(stale, p) {
+				fresh = append(fresh, p)
+			}
+		}
+		for _, p := range stale {
+			p.err = errStaleBindings
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		batch = fresh
+	}
+}
+
+// tryBatch writes the batch unless some deliveries carry stale bindings, which it
+// returns without writing anything.
+func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale []*pendingDelivery, err error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin ingest: %w", err)
+	}
+	defer func() {
+		if err != nil || len(stale) > 0 {
+			_ = tx.Rollback()
+		}
+	}()
+	keySet, feedSet := map[seriesKey]bool{}, map[int64]bool{}
+	for _, p := range batch {
+		feedSet[p.feed.ID] = true
+		for _, r := range p.rows {
+			keySet[seriesKey{p.feed.ID, r.Series}] = true
+		}
+	}
+	keys := slices.Collect(maps.Keys(keySet))
+	ids, missing := s.series.lookup(keys)
+	if len(missing) > 0 {
+		created, err := s.sql.seriesIDs(ctx, tx, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(ids, created)
+	}
+	series := slices.Sorted(maps.Values(ids))
+	feeds, err := s.sql.lock(ctx, tx, slices.Compact(series), slices.Sorted(maps.Keys(feedSet)))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range batch {
+		if st, ok := feeds[p.feed.ID]; !ok || st.version != p.set.version {
+			stale = append(stale, p)
+		}
+	}
+	if len(stale) > 0 {
+		return stale, nil
+	}
+	snap := snapshot{series: ids, feeds: feeds}
+	want, parts := identities(batch, ids)
+	if snap.samples, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
+		return nil, err
+	}
+	p, err := planBatch(batch, snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sql.write(ctx, tx, p); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit ingest: %w", err)
+	}
+	s.series.add(ids)
+	s.touched(p.slos)
+	return nil, nil
+}
