@@ -99,7 +99,8 @@ func (v axeViolation) serious() bool { return v.Impact == "serious" || v.Impact 
 // checkPage checks the page the browser shows at each width, failing the
 // test (and going on) for every problem: p.keys must be visible at every
 // width, and only the axe rules in p.allow (with the reason) may fail. With
-// SITEMETRICS_TEST_SCREENSHOTS set, it saves NAME-WIDTH.png there.
+// SITEMETRICS_TEST_SCREENSHOTS set, it saves NAME-WIDTH.png there (the whole
+// page), and NAME-390-screen.png (what a phone shows first) if p.screen.
 func (c *chrome) checkPage(p visit, axe string) {
 	c.t.Helper()
 	name := p.name
@@ -129,6 +130,11 @@ func (c *chrome) checkPage(p visit, axe string) {
 			png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
 			must(c.t, err)
 			must(c.t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, w)), png, 0o644))
+			if p.screen && w == 390 {
+				png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+				must(c.t, err)
+				must(c.t, os.WriteFile(filepath.Join(dir, name+"-390-screen.png"), png, 0o644))
+			}
 		}
 	}
 	c.do(chromedp.EmulateViewport(1280, 800))

@@ -21,6 +21,7 @@ type visit struct {
 	keys   []string                         // must be visible, unclipped, at every width
 	allow  map[string]string                // axe rule → why this page may break it
 	status int                              // the page's HTTP status, when not 200 (an error page)
+	screen bool                             // also a screenshot of a phone's first screen, for the README
 }
 
 // Every page of the app, with the demo's data (every status, a week of
@@ -47,8 +48,8 @@ func TestBrowserPages(t *testing.T) {
 		`[data-testid="tiers"] [data-testid="tier-factor"]`, `[data-testid="tiers"] [data-testid="tier-long"]`,
 		`[data-testid="tiers"] [data-testid="tier-short"]`, `[data-testid="tiers"] [data-testid="tier-state"]`}
 	pages := []visit{
-		{name: "overview", path: "/", ready: `[data-testid="meeting"]`, keys: overview},
-		{name: "slo-detail", path: "/slos/1", ready: `[data-testid="slo-title"]`, keys: detail},
+		{name: "overview", path: "/", ready: `[data-testid="meeting"]`, keys: overview, screen: true},
+		{name: "slo-detail", path: "/slos/1", ready: `[data-testid="slo-title"]`, keys: detail, screen: true},
 		{name: "slo-detail-latency", path: "/slos/2", ready: `[data-testid="slo-title"]`, keys: detail},
 		{name: "slo-detail-no-data", path: "/slos/6", ready: `[data-testid="no-data"]`, keys: []string{`[data-testid="objective"]`, `[data-testid="status"]`}},
 		{name: "report", path: "/reports", ready: `[data-testid="report"]`, keys: []string{`[data-testid="attained"]`,
