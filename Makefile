@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test test-go generate bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate screenshots bench-ingest bench-status bench-pages
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -34,6 +34,12 @@ test-go:
 ## generate: regenerate templ components
 generate:
 	$(GO) tool templ generate
+
+## screenshots: every page at 1280 and 390 px, with the demo's data, into docs/screenshots
+## (the browser suite's page checks, saving what it looks at)
+screenshots:
+	rm -f docs/screenshots/*.png
+	SITEMETRICS_TEST_SCREENSHOTS=$(CURDIR)/docs/screenshots ./.ci/with-services $(GO) test -count=1 -run '^TestBrowserPages$$' ./cmd/sitemetrics
 
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:

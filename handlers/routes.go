@@ -131,7 +131,7 @@ func (h *Handler) Routes() http.Handler {
 	admin.GET("/users", h.listUsersAPI)
 	admin.GET("/users/:id/sessions", h.listUserSessionsAPI)
 	admin.DELETE("/users/:id/sessions", h.endUserSessions)
-	return r
+	return compressed(r)
 }
 
 func (h *Handler) notFound(c *gin.Context) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -75,23 +74,6 @@ func (c *chrome) location() string {
 	return s
 }
 
-// screenshot saves the page at a width, into SITEMETRICS_TEST_SCREENSHOTS
-// (or the test's temporary directory), for people to look at.
-func (c *chrome) screenshot(name string, width int64) {
-	c.t.Helper()
-	dir := os.Getenv("SITEMETRICS_TEST_SCREENSHOTS")
-	if dir == "" {
-		dir = c.t.TempDir()
-	}
-	c.do(chromedp.EmulateViewport(width, 800))
-	png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	must(c.t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
-	c.do(chromedp.EmulateViewport(1280, 800))
-}
-
 // problems are console errors and warnings, CSP violations among them.
 func (c *chrome) problems() []string {
 	c.mu.Lock()
@@ -107,7 +89,7 @@ func (c *chrome) problems() []string {
 
 // A person signs in through the form, lands on the page they asked for, and
 // reads the same numbers the API computes on every page; no console error,
-// no CSP violation, at desktop and phone widths.
+// no CSP violation. (TestBrowserPages checks every page at both widths.)
 func TestBrowser(t *testing.T) {
 	c := newChrome(t)
 	env := localEnv(t, "sqlite")
@@ -135,22 +117,16 @@ func TestBrowser(t *testing.T) {
 	mustf(t, strings.HasSuffix(c.location(), detail), "landed on %s, not %s", c.location(), detail)
 	mustf(t, c.text(`[data-testid="remaining"]`) == pct(api.BudgetRemaining), "detail budget %q, API %v", c.text(`[data-testid="remaining"]`), api.BudgetRemaining)
 	mustf(t, c.text(`[data-testid="objective"]`) == "99.9%", "objective")
-	c.screenshot("slo-detail-1280.png", 1280)
-	c.screenshot("slo-detail-390.png", 390)
 
 	c.do(chromedp.Navigate(a.URL+"/"), chromedp.WaitVisible(`[data-testid="meeting"]`))
 	mustf(t, c.text(`[data-testid="slo-1"] [data-testid="remaining"]`) == pct(api.BudgetRemaining), "overview budget")
 	mustf(t, c.text(`[data-testid="slo-1"] [data-testid="status"]`) == api.Status, "overview status")
-	c.screenshot("overview-1280.png", 1280)
-	c.screenshot("overview-390.png", 390)
 
 	c.do(chromedp.Navigate(a.URL+"/reports"), chromedp.WaitVisible(`[data-testid="report"]`))
 	mustf(t, strings.HasPrefix(c.text(`[data-testid="report-1"] [data-testid="budget-used"]`), strings.TrimSuffix(pct(1-api.BudgetRemaining), "%")[:1]), "report budget used")
-	c.screenshot("report-1280.png", 1280)
 
 	c.do(chromedp.Navigate(a.URL+"/tv"), chromedp.WaitVisible(`[data-testid="tv-tile"]`))
 	mustf(t, strings.Contains(c.text(`[data-testid="tv-tile"]`), pct(api.BudgetRemaining)), "TV tile")
-	c.screenshot("tv-1280.png", 1280)
 
 	time.Sleep(200 * time.Millisecond) // let the last console events arrive
 	mustf(t, len(c.problems()) == 0, "console errors or CSP violations:\n%s", strings.Join(c.problems(), "\n"))
