@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test test-go generate bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate parity bench-ingest bench-status bench-pages
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -34,6 +34,11 @@ test-go:
 ## generate: regenerate templ components
 generate:
 	$(GO) tool templ generate
+
+## parity: our SLI, budget and burn rates beside a real Prometheus evaluating Sloth's and
+## Pyrra's PromQL on the same 30 days of data, with the figures logged (make test runs it too)
+parity:
+	./.ci/with-services $(GO) test -count=1 -run '^TestPeerParity$$' -v ./cmd/sitemetrics
 
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:
