@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test test-go generate screenshots bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-status bench-pages
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -40,6 +40,11 @@ generate:
 screenshots:
 	rm -f docs/screenshots/*.png
 	SITEMETRICS_TEST_SCREENSHOTS=$(CURDIR)/docs/screenshots ./.ci/with-services $(GO) test -count=1 -run '^TestBrowserPages$$' ./cmd/sitemetrics
+
+## parity: our SLI, budget and burn rates beside a real Prometheus evaluating Sloth's and
+## Pyrra's PromQL on the same 30 days of data, with the figures logged (make test runs it too)
+parity:
+	./.ci/with-services $(GO) test -count=1 -run '^TestPeerParity$$' -v ./cmd/sitemetrics
 
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:
