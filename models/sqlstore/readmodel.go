@@ -490,31 +490,70 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 			s.rm.mu.Unlock()
 		}()
 	}
-	var version int64
-	if err := s.db.WithContext(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read version of SLO %d: %w", id, err)
+	sum, d, err := s.evaluate(ctx, id)
+	if err != nil || sum == nil {
+		return nil, err
 	}
-	list, err := s.slosByID(ctx, []int64{id})
+	raw, err := json.Marshal(sum)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.db.WithContext(ctx).Exec("UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?",
+		string(raw), sum.Version, sum.At, id, sum.Version).Error; err != nil {
+		return nil, fmt.Errorf("store summary of SLO %d: %w", id, err)
+	}
+	rm := s.rm
+	rm.mu.Lock()
+	if cur := rm.summaries[id]; cur == nil || cur.Version <= sum.Version {
+		rm.summaries[id] = sum
+	}
+	rm.seq++
+	rm.configs[id], rm.versions[id], rm.loadedAt[id] = d, sum.Version, rm.seq
+	rm.mu.Unlock()
+	return sum, nil
+}
+
+// EvaluateNow computes an SLO's report from the database, bypassing every cache: what
+// a notification checks again just before it is sent.
+func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error) {
+	sum, d, err := s.evaluate(ctx, id)
+	if err != nil {
+		return models.SLOReport{}, err
+	}
+	if sum == nil {
+		return models.SLOReport{}, models.Errorf(models.ENOTFOUND, "SLO %d not found", id)
+	}
+	return reportFrom(d, sum, sum.At), nil
+}
+
+// evaluate works out an SLO's summary from the roll-ups, for the version it reads first
+// (so what it reads is at least that version's data). nil when the SLO is gone.
+func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODetail, error) {
+	var version int64
+	if err := s.db.WithContext(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
+		if isNoRows(err) {
+			return nil, models.SLODetail{}, nil
+		}
+		return nil, models.SLODetail{}, fmt.Errorf("read version of SLO %d: %w", id, err)
+	}
+	list, err := s.slosByID(ctx, []int64{id})
+	if err != nil {
+		return nil, models.SLODetail{}, err
+	}
 	if len(list) == 0 {
-		return nil, nil
+		return nil, models.SLODetail{}, nil
 	}
 	d := list[0]
 	now := s.now()
 	ref, lastBucket, err := s.refOf(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	dt := models.DataTimeOf(lastBucket, d.Feed.Interval(), now)
 	obj := d.Objective(dt.End)
 	maint, err := s.maintenanceFor(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	ranges := obj.Ranges(dt.End)
 	spark := sparkEnds(obj, dt.End)
@@ -524,7 +563,7 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	}
 	sums, err := s.sumsOf(ctx, ref, ranges, spansOf(maint))
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	n := len(ranges) - len(spark)
 	sum := &summary{Version: version, At: now, Eval: models.EvaluateSums(obj, sums[:n], dt, now)}
@@ -532,23 +571,7 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 		sum.Sparkline = append(sum.Sparkline, obj.BudgetAt(t, sums[n+i]))
 	}
 	sum.Sparkline = append(sum.Sparkline, obj.BudgetAt(dt.End, sums[0]))
-	raw, err := json.Marshal(sum)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.db.WithContext(ctx).Exec("UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?",
-		string(raw), version, now, id, version).Error; err != nil {
-		return nil, fmt.Errorf("store summary of SLO %d: %w", id, err)
-	}
-	rm := s.rm
-	rm.mu.Lock()
-	if cur := rm.summaries[id]; cur == nil || cur.Version <= version {
-		rm.summaries[id] = sum
-	}
-	rm.seq++
-	rm.configs[id], rm.versions[id], rm.loadedAt[id] = d, version, rm.seq
-	rm.mu.Unlock()
-	return sum, nil
+	return sum, d, nil
 }
 
 // sparkEnds are where the overview's sparkline samples the budget: each UTC midnight of
