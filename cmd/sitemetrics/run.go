@@ -30,7 +30,8 @@ Commands:
                                          create a Splunk feed; prints its webhook URL once
   token create --name N --role viewer|sre|admin
                                          create an API token; prints it once
-  slo import FILE                        create or update services and SLOs from OpenSLO v1 YAML
+  slo import [--dry-run] FILE            create or update services and SLOs from OpenSLO v1 YAML
+                                         (--dry-run prints what would change, a diff per SLO)
   slo export                             print every service and SLO as OpenSLO v1 YAML
   config reference                       print the configuration reference (Markdown)
   version                                print version, commit and Go version
