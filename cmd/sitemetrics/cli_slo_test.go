@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,14 +37,7 @@ func TestSLOImportDryRunCLI(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			env := testEnv(t, dialect)
 			newFeed(t, env, "--name", "web", "--series-field", "service")
-			dir := t.TempDir()
-			write := func(name, body string) string {
-				p := filepath.Join(dir, name)
-				if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				return p
-			}
+			write := func(name, body string) string { return writeFile(t, name, body) }
 			first := write("slos.yaml", cliExample)
 			out := runCmd(t, env, "slo", "import", "--dry-run", first)
 			if !strings.Contains(out, "Dry run: nothing was changed.") || !strings.Contains(out, "SLO checkout-availability: would be created") ||
