@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"net/url"
 	"strings"
+
+	"github.com/PuerkitoBio/goquery"
 	"testing"
 
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
@@ -68,4 +72,39 @@ func TestSLOImportDryRunCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Editing an imported SLO in the form keeps what the form does not show: its
+// budgeting method and time-slice target.
+func TestSLOFormKeepsBudgeting(t *testing.T) {
+	env := localEnv(t, "sqlite")
+	newFeed(t, env, "--name", "web", "--series-field", "service")
+	slices := strings.NewReplacer("budgetingMethod: Occurrences", "budgetingMethod: Timeslices",
+		"target: 0.999}", "target: 0.999, timeSliceTarget: 0.95, timeSliceWindow: 5m}").Replace(cliExample)
+	runCmd(t, env, "slo", "import", writeFile(t, "slos.yaml", slices))
+	a := startApp(t, env)
+	b := newBrowser(t, a.URL)
+	mustf(t, b.login("admin", adminPassword, "/").Status == 303, "login")
+	r := b.get("/slos/1/edit")
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
+	must(t, err)
+	form := url.Values{}
+	d.Find("form input[name], form select[name], form textarea[name]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		switch {
+		case goquery.NodeName(s) == "select":
+			form.Set(name, s.Find("option[selected]").AttrOr("value", ""))
+		case goquery.NodeName(s) == "textarea":
+			form.Set(name, s.Text())
+		default:
+			form.Set(name, s.AttrOr("value", ""))
+		}
+	})
+	mustf(t, form.Get("budgeting_method") == "timeslices" && form.Get("time_slice_target") == "95", "the form lost the budgeting: %v", form)
+	form.Set("display_name", "Checkout up")
+	r = b.post("/slos/1/edit", form)
+	mustf(t, r.Status == 303 || (r.Status == 200 && bytes.Contains(r.Body, []byte(`data-testid="saved"`))), "save: %d %s", r.Status, r.Body)
+	exported := runCmd(t, env, "slo", "export")
+	mustf(t, strings.Contains(exported, "displayName: Checkout up") && strings.Contains(exported, "budgetingMethod: Timeslices") &&
+		strings.Contains(exported, "timeSliceTarget: 0.95"), "after a form edit:\n%s", exported)
 }
