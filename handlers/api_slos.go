@@ -268,10 +268,39 @@ func (h *Handler) importOpenSLO(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	created, updated, err := h.store.ImportOpenSLO(c.Request.Context(), actor(c), plan)
+	dryRun := c.Query("dry_run") == "1" || c.Query("dry_run") == "true"
+	res, err := h.store.ImportOpenSLO(c.Request.Context(), actor(c), plan, dryRun)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"services": len(plan.Services), "slos_created": created, "slos_updated": updated})
+	c.JSON(http.StatusOK, importJSON(res))
+}
+
+// changeJSON is what an OpenSLO import did (or, dry, would do) to one service or SLO.
+type changeJSON struct {
+	Kind   string   `json:"kind"`
+	Name   string   `json:"name"`
+	Action string   `json:"action"`
+	Diff   []string `json:"diff"`
+}
+
+func importJSON(res openslo.Result) gin.H {
+	changes := []changeJSON{}
+	for _, c := range append(append([]openslo.Change{}, res.Services...), res.SLOs...) {
+		diff := c.Diff
+		if diff == nil {
+			diff = []string{}
+		}
+		changes = append(changes, changeJSON{Kind: c.Kind, Name: c.Name, Action: c.Action, Diff: diff})
+	}
+	notices := res.Notices
+	if notices == nil {
+		notices = []string{}
+	}
+	return gin.H{"dry_run": res.DryRun, "services": len(res.Services),
+		"services_created": res.Count("service", openslo.ActionCreate), "services_updated": res.Count("service", openslo.ActionUpdate),
+		"services_unchanged": res.Count("service", openslo.ActionNone),
+		"slos_created":       res.Count("SLO", openslo.ActionCreate), "slos_updated": res.Count("SLO", openslo.ActionUpdate),
+		"slos_unchanged": res.Count("SLO", openslo.ActionNone), "changes": changes, "notices": notices}
 }

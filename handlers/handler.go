@@ -155,7 +155,7 @@ type Store interface {
 	RevokeFeedToken(ctx context.Context, feedID, tokenID int64) error
 	PreviewBody(ctx context.Context, feed models.Feed, body []byte, contentType string, now time.Time, maxRows int) (models.Preview, error)
 	ExportOpenSLO(ctx context.Context) ([]byte, error)
-	ImportOpenSLO(ctx context.Context, actor string, plan openslo.Plan) (created, updated int, err error)
+	ImportOpenSLO(ctx context.Context, actor string, plan openslo.Plan, dryRun bool) (openslo.Result, error)
 
 	APITokens(ctx context.Context) ([]models.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)

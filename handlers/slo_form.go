@@ -138,7 +138,8 @@ func (h *Handler) saveSLO(c *gin.Context) {
 		"description": &in.Description, "indicator": &in.Indicator, "target": &in.Target, "window": &in.Window,
 		"time_zone": &in.TimeZone, "feed": &in.Feed, "series": &in.Series, "good_field": &in.GoodField,
 		"bad_field": &in.BadField, "total_field": &in.TotalField, "value_field": &in.ValueField, "op": &in.Op,
-		"threshold": &in.Threshold, "latency_fields": &in.LatencyFields} {
+		"threshold": &in.Threshold, "latency_fields": &in.LatencyFields,
+		"budgeting_method": &in.Budgeting, "time_slice_target": &in.SliceTarget} {
 		*dst = c.PostForm(name)
 	}
 	// The form shows both indicators' fields; only the chosen one's count.
@@ -186,7 +187,7 @@ func formInput(in models.SLOInput) views.SLOFormInput {
 	return views.SLOFormInput{Service: in.Service, Name: in.Name, DisplayName: in.DisplayName, Description: in.Description,
 		Indicator: in.Indicator, Target: in.Target, Window: in.Window, TimeZone: in.TimeZone, Feed: in.Feed, Series: in.Series,
 		GoodField: in.GoodField, BadField: in.BadField, TotalField: in.TotalField, ValueField: in.ValueField, Op: in.Op,
-		Threshold: in.Threshold, LatencyFields: in.LatencyFields}
+		Threshold: in.Threshold, LatencyFields: in.LatencyFields, Budgeting: in.Budgeting, SliceTarget: in.SliceTarget}
 }
 
 func (h *Handler) confirmDeleteSLO(c *gin.Context) {

@@ -13,11 +13,16 @@ import (
 
 // Service is something an SLO is about: checkout, search, the login page.
 type Service struct {
-	ID          int64     `gorm:"primaryKey" json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Team        string    `json:"team"`
-	Tier        string    `json:"tier"`
+	ID          int64  `gorm:"primaryKey" json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Team        string `json:"team"`
+	Tier        string `json:"tier"`
+	// DisplayName, Labels and Annotations come from OpenSLO files (labels other than
+	// team and tier, as a JSON object; "" when none) and go back out on export.
+	DisplayName string    `json:"display_name,omitempty"`
+	Labels      string    `json:"labels,omitempty"`
+	Annotations string    `json:"annotations,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -48,14 +53,26 @@ func (in *ServiceInput) Validate() error {
 // SLO is an objective on a service. Its binding to a feed is in Binding;
 // its targets, effective-dated, in SLOTarget.
 type SLO struct {
-	ID                int64     `gorm:"primaryKey" json:"id"`
-	ServiceID         int64     `json:"service_id"`
-	Name              string    `json:"name"`
-	DisplayName       string    `json:"display_name"`
-	Description       string    `json:"description"`
-	WindowSpec        string    `json:"window"`
-	TimeZone          string    `json:"time_zone"`
-	LatencyFields     string    `json:"latency_fields"`
+	ID            int64  `gorm:"primaryKey" json:"id"`
+	ServiceID     int64  `json:"service_id"`
+	Name          string `json:"name"`
+	DisplayName   string `json:"display_name"`
+	Description   string `json:"description"`
+	WindowSpec    string `json:"window"`
+	TimeZone      string `json:"time_zone"`
+	LatencyFields string `json:"latency_fields"`
+	// Labels and Annotations are OpenSLO metadata kept as JSON objects ("" when none).
+	Labels      string `json:"labels,omitempty"`
+	Annotations string `json:"annotations,omitempty"`
+	// ObjectiveName is the OpenSLO objective's own display name. An OpenSLO SLO with
+	// several objectives becomes one SLO per objective: ObjectiveOf names that OpenSLO
+	// SLO and ObjectiveIndex is the objective's place in it (see models/openslo).
+	ObjectiveName  string `json:"objective_name,omitempty"`
+	ObjectiveOf    string `json:"objective_of,omitempty"`
+	ObjectiveIndex int    `json:"objective_index,omitempty"`
+	// OpenSLO keeps, as JSON, what an OpenSLO file said that Sitemetrics does not act
+	// on (indicator metadata, alert policies), so that an export gives it back.
+	OpenSLO           string    `gorm:"column:openslo" json:"-"`
 	Generation        int       `json:"-"`
 	PendingGeneration *int      `json:"-"`
 	RederiveDone      int       `json:"-"`
@@ -64,12 +81,17 @@ type SLO struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 }
 
-// Title is the name people read: the display name, else the name.
+// Title is the name people read: the display name, else the name; for one of
+// several objectives of an OpenSLO SLO, followed by the objective's name.
 func (s SLO) Title() string {
+	title := s.Name
 	if s.DisplayName != "" {
-		return s.DisplayName
+		title = s.DisplayName
 	}
-	return s.Name
+	if s.ObjectiveOf != "" && s.ObjectiveName != "" {
+		title += " — " + s.ObjectiveName
+	}
+	return title
 }
 
 // Binding says which feed, series and fields an SLO reads, for one generation
@@ -86,6 +108,54 @@ type Binding struct {
 	ValueField string    `json:"value_field,omitempty"`
 	Op         string    `json:"op,omitempty"`
 	Threshold  float64   `json:"threshold,omitempty"`
+	// Budgeting is "" for the indicator's own method (see Method).
+	Budgeting BudgetingMethod `json:"budgeting_method,omitempty"`
+	// SliceTarget is OpenSLO's timeSliceTarget, a fraction: a ratio SLO budgeted in time
+	// slices counts a slice good when its good/total meets it. 0 when unused.
+	SliceTarget float64 `json:"time_slice_target,omitempty"`
+}
+
+// BudgetingMethod is how an SLO's budget counts (OpenSLO's budgetingMethod).
+type BudgetingMethod string
+
+// The budgeting methods.
+const (
+	// BudgetOccurrences counts events: SLI = good / total events, the budget in events.
+	BudgetOccurrences BudgetingMethod = "occurrences"
+	// BudgetTimeslices counts time: each sample is one slice of the feed's interval, good or
+	// bad; SLI = good slices / slices with data, the budget in time.
+	BudgetTimeslices BudgetingMethod = "timeslices"
+)
+
+// ParseBudgetingMethod reads a method as OpenSLO (Occurrences, Timeslices) or the API
+// (occurrences, timeslices) writes it; "" is the indicator's own.
+func ParseBudgetingMethod(s string) (BudgetingMethod, error) {
+	switch m := BudgetingMethod(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", BudgetOccurrences, BudgetTimeslices:
+		return m, nil
+	}
+	return "", FieldErrorf("budgeting_method", "budgeting method %q is not occurrences (good/total events) or timeslices (good/total time slices)", s)
+}
+
+// MathIndicator is the Indicator the budget math (Evaluate and friends) counts with:
+// events for Occurrences, time slices for Timeslices, whatever the SLO's indicator.
+func (m BudgetingMethod) MathIndicator() Indicator {
+	if m == BudgetTimeslices {
+		return IndicatorThreshold
+	}
+	return IndicatorRatio
+}
+
+// Method is the binding's budgeting method: as set, else its indicator's own (ratio
+// counts events, threshold counts time slices).
+func (b Binding) Method() BudgetingMethod {
+	switch {
+	case b.Budgeting != "":
+		return b.Budgeting
+	case b.Indicator == IndicatorThreshold:
+		return BudgetTimeslices
+	}
+	return BudgetOccurrences
 }
 
 // TableName keeps GORM on the migration's table.
@@ -105,11 +175,18 @@ func (b Binding) Fields() []string {
 // SameSource reports whether two bindings derive the same points.
 func (b Binding) SameSource(o Binding) bool {
 	return b.FeedID == o.FeedID && b.Series == o.Series && b.Indicator == o.Indicator && b.GoodField == o.GoodField &&
-		b.BadField == o.BadField && b.TotalField == o.TotalField && b.ValueField == o.ValueField && b.Op == o.Op && b.Threshold == o.Threshold
+		b.BadField == o.BadField && b.TotalField == o.TotalField && b.ValueField == o.ValueField && b.Op == o.Op && b.Threshold == o.Threshold &&
+		b.Method() == o.Method() && b.SliceTarget == o.SliceTarget
 }
 
 // Derive turns one sample's fields into the SLO's point, or false when the
 // sample does not carry this SLO's fields.
+//
+//   - ratio, Occurrences: the row's good and total events.
+//   - ratio, Timeslices: the row is one slice, good (1 of 1) when good/total ≥ SliceTarget;
+//     a row with no events (total 0) is a slice without data, so no point.
+//   - threshold, either method: one point of 1 (good) or 0 out of 1; Occurrences counts it
+//     as one event, Timeslices as one slice of the feed's interval (see Method).
 func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool) {
 	switch b.Indicator {
 	case IndicatorRatio:
@@ -117,12 +194,28 @@ func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool
 		if !ok {
 			return 0, 0, false
 		}
+		g := 0.0
 		if b.GoodField != "" {
-			g, ok := fields[b.GoodField]
-			return g, t, ok
+			if g, ok = fields[b.GoodField]; !ok {
+				return 0, 0, false
+			}
+		} else {
+			bad, ok := fields[b.BadField]
+			if !ok {
+				return 0, 0, false
+			}
+			g = t - bad
 		}
-		bad, ok := fields[b.BadField]
-		return t - bad, t, ok
+		if b.Method() != BudgetTimeslices {
+			return g, t, true
+		}
+		if t <= 0 {
+			return 0, 0, false
+		}
+		if g/t >= b.SliceTarget {
+			return 1, 1, true
+		}
+		return 0, 1, true
 	case IndicatorThreshold:
 		v, ok := fields[b.ValueField]
 		if !ok {
@@ -202,6 +295,11 @@ type SLOInput struct {
 	Op            string `json:"op"`
 	Threshold     string `json:"threshold"`
 	LatencyFields string `json:"latency_fields"`
+	// Budgeting is occurrences or timeslices; "" is the indicator's own method.
+	Budgeting string `json:"budgeting_method"`
+	// SliceTarget is the share of good events that makes a time slice good, in percent
+	// as targets are ("99" = 0.99): required for a ratio SLO budgeted in time slices.
+	SliceTarget string `json:"time_slice_target"`
 }
 
 // ValidSLO is an SLOInput checked and parsed; the service and feed are
@@ -218,7 +316,8 @@ type ValidSLO struct {
 func (in *SLOInput) Validate() (ValidSLO, error) {
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
 	for _, p := range []*string{&in.Service, &in.Name, &in.DisplayName, &in.Indicator, &in.Target, &in.Window, &in.TimeZone,
-		&in.Feed, &in.Series, &in.GoodField, &in.BadField, &in.TotalField, &in.ValueField, &in.Op, &in.Threshold, &in.LatencyFields} {
+		&in.Feed, &in.Series, &in.GoodField, &in.BadField, &in.TotalField, &in.ValueField, &in.Op, &in.Threshold, &in.LatencyFields,
+		&in.Budgeting, &in.SliceTarget} {
 		trim(p)
 	}
 	var v ValidSLO
@@ -277,6 +376,9 @@ func (in *SLOInput) Validate() (ValidSLO, error) {
 	default:
 		return v, FieldErrorf("indicator", "indicator %q is not ratio (good/total events) or threshold (a value against a limit)", in.Indicator)
 	}
+	if err := b.setBudgeting(in.Budgeting, in.SliceTarget); err != nil {
+		return v, err
+	}
 	for _, f := range b.Fields() {
 		if err := CheckFieldName(f); err != nil {
 			return v, FieldErrorf("total_field", "field %q %v", f, err)
@@ -290,6 +392,40 @@ func (in *SLOInput) Validate() (ValidSLO, error) {
 		TimeZone: w.TimeZone(), LatencyFields: strings.Join(latency, ",")}
 	v.Binding, v.Target, v.Window = b, target, w
 	return v, nil
+}
+
+// setBudgeting validates the budgeting method and time-slice target for b's indicator.
+// The indicator's own method is stored as "", and a threshold's slice target of 100%
+// as 0: one sample is one slice, so any slice target gives the same slices.
+func (b *Binding) setBudgeting(method, sliceTarget string) error {
+	m, err := ParseBudgetingMethod(method)
+	if err != nil {
+		return err
+	}
+	b.Budgeting = m
+	if b.Budgeting == map[Indicator]BudgetingMethod{IndicatorRatio: BudgetOccurrences, IndicatorThreshold: BudgetTimeslices}[b.Indicator] {
+		b.Budgeting = ""
+	}
+	b.SliceTarget = 0
+	if sliceTarget != "" {
+		if b.Method() != BudgetTimeslices {
+			return FieldErrorf("time_slice_target", "a time-slice target applies to an SLO budgeted in time slices (timeslices), not in events")
+		}
+		p, err := strconv.ParseFloat(strings.TrimSuffix(sliceTarget, "%"), 64)
+		if err != nil || math.IsNaN(p) || p <= 0 || p > 100 {
+			return FieldErrorf("time_slice_target", "time-slice target %q: give the share of good events that makes a slice good, above 0 and at most 100 (percent), e.g. 99", sliceTarget)
+		}
+		if b.SliceTarget, err = strconv.ParseFloat(strings.TrimSuffix(sliceTarget, "%")+"e-2", 64); err != nil {
+			b.SliceTarget = p / 100
+		}
+	}
+	switch {
+	case b.Indicator == IndicatorRatio && b.Method() == BudgetTimeslices && b.SliceTarget == 0:
+		return FieldErrorf("time_slice_target", "a ratio SLO budgeted in time slices needs a time-slice target: the share of good events that makes a slice good, e.g. 99")
+	case b.Indicator == IndicatorThreshold && b.SliceTarget == 1:
+		b.SliceTarget = 0
+	}
+	return nil
 }
 
 // SplitList splits a list of names written with commas, spaces or semicolons.
@@ -363,7 +499,8 @@ func (d SLODetail) Objective(now time.Time) Objective {
 		_, end := w.Period(now)
 		target = d.targetBefore(end)
 	}
-	return Objective{Indicator: d.Binding.Indicator, Target: target, Window: w, Interval: d.Feed.Interval()}
+	// The math counts by budgeting method: events (Occurrences) or time slices (Timeslices).
+	return Objective{Indicator: d.Binding.Method().MathIndicator(), Target: target, Window: w, Interval: d.Feed.Interval()}
 }
 
 // ObjectiveFor is the objective for a past calendar period [start, end).
@@ -389,6 +526,10 @@ func (d SLODetail) Input() SLOInput {
 	if b.Indicator == IndicatorThreshold {
 		in.Threshold = strconv.FormatFloat(b.Threshold, 'f', -1, 64)
 	}
+	in.Budgeting = string(b.Budgeting)
+	if b.SliceTarget != 0 {
+		in.SliceTarget = FormatPercent(b.SliceTarget)
+	}
 	return in
 }
 
@@ -407,7 +548,8 @@ func (in *SLOInput) UnmarshalJSON(b []byte) error {
 	fields := map[string]*string{"service": &in.Service, "name": &in.Name, "display_name": &in.DisplayName, "description": &in.Description,
 		"indicator": &in.Indicator, "target": &in.Target, "window": &in.Window, "time_zone": &in.TimeZone, "feed": &in.Feed,
 		"series": &in.Series, "good_field": &in.GoodField, "bad_field": &in.BadField, "total_field": &in.TotalField,
-		"value_field": &in.ValueField, "op": &in.Op, "threshold": &in.Threshold, "latency_fields": &in.LatencyFields}
+		"value_field": &in.ValueField, "op": &in.Op, "threshold": &in.Threshold, "latency_fields": &in.LatencyFields,
+		"budgeting_method": &in.Budgeting, "time_slice_target": &in.SliceTarget}
 	for k, v := range raw {
 		dst, ok := fields[k]
 		if !ok {

@@ -50,10 +50,13 @@ func TestDemo(t *testing.T) {
 			Outcome, Shape, SID string
 		} `json:"deliveries"`
 	}
-	apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
+	// The simulator's first post runs beside the derivation: wait for it, bounded.
 	found := false
-	for _, d := range deliveries.Deliveries {
-		found = found || (d.Shape == "native" && strings.Contains(d.SID, "_at_") && d.Outcome == "accepted")
+	for until := time.Now().Add(10 * time.Second); !found && time.Now().Before(until); time.Sleep(100 * time.Millisecond) {
+		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
+		for _, d := range deliveries.Deliveries {
+			found = found || (d.Shape == "native" && strings.Contains(d.SID, "_at_") && d.Outcome == "accepted")
+		}
 	}
 	mustf(t, found, "the simulator posted no native Splunk webhook: %+v", deliveries)
 	mustf(t, strings.Contains(a.out.String(), "sign in as admin"), "the demo does not say how to sign in")

@@ -28,9 +28,13 @@ Commands:
   migrate                                apply database migrations and exit
   feed create --name N [--interval 5m] [--series-field F] [--time-field F]
                                          create a Splunk feed; prints its webhook URL once
+  feed backfill --feed N [--chunk 1000] FILE
+                                         post past results exported from Splunk (JSON, NDJSON or
+                                         CSV) through the feed's ingest, so SLOs start with history
   token create --name N --role viewer|sre|admin
                                          create an API token; prints it once
-  slo import FILE                        create or update services and SLOs from OpenSLO v1 YAML
+  slo import [--dry-run] FILE            create or update services and SLOs from OpenSLO v1 YAML
+                                         (--dry-run prints what would change, a diff per SLO)
   slo export                             print every service and SLO as OpenSLO v1 YAML
   config reference                       print the configuration reference (Markdown)
   version                                print version, commit and Go version
@@ -85,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case cmd == "feed" && sub == "create":
 		return e.createFeed(ctx, rest[1:])
+	case cmd == "feed" && sub == "backfill":
+		return e.backfillFeed(ctx, rest[1:])
 	case cmd == "token" && sub == "create":
 		return e.createToken(ctx, rest[1:])
 	case cmd == "slo" && (sub == "import" || sub == "export"):

@@ -24,9 +24,14 @@ const (
 	ShapePacked = "packed" // one "result" whose fields are arrays (stats list(x)), one row per index
 	ShapeBatch  = "batch"  // {"results": [ {...}, ... ]}
 	ShapeNDJSON = "ndjson" // one row object per line
+	// ShapeExport is Splunk's REST export stream (search/jobs/export?output_mode=json):
+	// one {"preview", "offset", "result", "lastrow"?} object per line. Preview lines
+	// are partial results of a search still running: only final ones are rows.
+	ShapeExport = "export"
 )
 
-// Where a row's time came from.
+// Where a row's time came from: its time field, the scheduled time in the
+// delivery's sid, or, failing both, the time the delivery was received.
 const (
 	TimeFromField    = "field"
 	TimeFromSID      = "sid"
@@ -52,6 +57,21 @@ type Body struct {
 	ResultsLink string
 	Rows        []Row
 	Rejected    []models.Rejection
+	// Previews counts the export stream's preview lines, read and left out.
+	Previews int
+}
+
+// TimeFromReceipt counts the rows whose time fell back to the receipt time: they
+// had no time field and the delivery no sid with a scheduled time. The answer
+// reports it as time_from_receipt, since such rows land where they arrived.
+func (b Body) TimeFromReceipt() int {
+	n := 0
+	for _, r := range b.Rows {
+		if r.TimeSource == TimeFromReceived {
+			n++
+		}
+	}
+	return n
 }
 
 // Options carry what the feed says about its rows.
@@ -72,7 +92,10 @@ const (
 )
 
 var (
-	sidTimeRE = regexp.MustCompile(`_at_(\d{9,11})_\d+(?:\.\d+)?$`)
+	// Any number of digits: Splunk's own documentation shows an 8-digit epoch
+	// ("scheduler_admin_search_W2_at_14232356_132", 1970), and a date far from every
+	// window is for the ingest layer to count, not for the parser to guess away.
+	sidTimeRE = regexp.MustCompile(`_at_(\d{1,12})_\d+(?:\.\d+)?$`)
 	numberRE  = regexp.MustCompile(`^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$`)
 	// Earliest and latest plausible row times, to catch wrong units (milliseconds).
 	minRowTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -91,7 +114,7 @@ func Parse(body []byte, contentType string, opt Options) (Body, error) {
 	if opt.ReceivedAt.IsZero() {
 		opt.ReceivedAt = time.Now().UTC()
 	}
-	trimmed := bytes.TrimSpace(body)
+	trimmed := trimBOM(body)
 	if len(trimmed) == 0 {
 		return Body{}, models.Errorf(models.EINVALID, "empty body: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows")
 	}
@@ -110,6 +133,9 @@ func Parse(body []byte, contentType string, opt Options) (Body, error) {
 	obj, ok := first.(map[string]any)
 	if !ok {
 		return Body{}, models.Errorf(models.EINVALID, "body is a JSON %s, not an object: expected Splunk's webhook JSON, a {\"results\": [...]} batch or NDJSON rows", jsonKind(first))
+	}
+	if isExportLine(obj) {
+		return parseNDJSON(trimmed, opt)
 	}
 	out := Body{SID: str(obj["sid"]), SearchName: str(obj["search_name"]), ResultsLink: str(obj["results_link"])}
 	p := rowParser{opt: opt, sid: out.SID}
@@ -192,39 +218,90 @@ func describeJSONError(err error, offset int64) error {
 	return err
 }
 
+// trimBOM drops white space and UTF-8 byte-order marks before the first value (a
+// file saved on Windows, or several exports concatenated) and white space after it.
+func trimBOM(b []byte) []byte {
+	for {
+		t := bytes.TrimLeft(b, " \t\r\n")
+		t = bytes.TrimPrefix(t, utf8BOM)
+		if len(t) == len(b) {
+			return bytes.TrimSpace(t)
+		}
+		b = t
+	}
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// isExportLine reports a line of Splunk's REST export stream: {"preview": bool,
+// "offset": n, "result": {…}, "lastrow": true}, or one of its lines without a row.
+func isExportLine(obj map[string]any) bool {
+	_, preview := obj["preview"].(bool)
+	if !preview {
+		return false
+	}
+	for k := range obj {
+		switch k {
+		case "preview", "offset", "init_offset", "result", "lastrow", "messages", "fields", "highlighted":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func parseNDJSON(b []byte, opt Options) (Body, error) {
 	out := Body{Shape: ShapeNDJSON}
 	p := rowParser{opt: opt}
 	lines := bytes.Split(b, []byte("\n"))
 	n := 0
 	for _, l := range lines {
-		if len(bytes.TrimSpace(l)) > 0 {
+		if len(trimBOM(l)) > 0 {
 			n++
 		}
 	}
 	if n > opt.MaxRows {
 		return Body{}, tooManyRows(n, opt.MaxRows)
 	}
-	idx := 0
+	idx, export := 0, false
 	for lineNo, l := range lines {
-		l = bytes.TrimSpace(l)
+		l = trimBOM(l)
 		if len(l) == 0 {
 			continue
 		}
 		v, rest, err := decodeFirst(l)
+		obj, isObj := v.(map[string]any)
 		switch {
 		case err != nil:
 			out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: malformed JSON: %v", lineNo+1, err)})
 		case len(rest) > 0:
 			out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: more than one JSON value on the line", lineNo+1)})
-		default:
-			if obj, ok := v.(map[string]any); ok {
-				p.add(&out, idx, obj)
-			} else {
-				out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: a JSON %s, not a row object", lineNo+1, jsonKind(v))})
+		case !isObj:
+			out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: a JSON %s, not a row object", lineNo+1, jsonKind(v))})
+		case isExportLine(obj):
+			export = true
+			res, hasResult := obj["result"]
+			switch row, isRow := res.(map[string]any); {
+			case obj["preview"] == true:
+				out.Previews++ // partial results of a running search: the final ones follow
+			case !hasResult:
+				// a line of messages or field names, or an empty lastrow: no row
+			case !isRow:
+				out.Rejected = append(out.Rejected, models.Rejection{Row: idx, Reason: fmt.Sprintf("line %d: \"result\" is %s, not an object of fields", lineNo+1, jsonKind(res))})
+			default:
+				p.add(&out, idx, row)
 			}
+		default:
+			p.add(&out, idx, obj)
 		}
 		idx++
+	}
+	if export {
+		out.Shape = ShapeExport
+		if len(out.Rows)+len(out.Rejected) == 0 {
+			return Body{}, models.Errorf(models.EINVALID, "the export stream holds no final results (%d preview line(s), which are partial results of a running search): "+
+				"export a finished search, e.g. search/jobs/export?output_mode=json with preview=false", out.Previews)
+		}
 	}
 	return out, nil
 }
@@ -343,7 +420,9 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 	} else {
 		row.Time, row.TimeSource = p.opt.ReceivedAt.UTC().Truncate(time.Microsecond), TimeFromReceived
 	}
-	if row.Time.Before(minRowTime) {
+	// Before 2000 means milliseconds or another unit in a time field; a sid's epoch is
+	// Splunk's own scheduled time in seconds, kept even when it is far in the past.
+	if row.Time.Before(minRowTime) && row.TimeSource == TimeFromField {
 		return Row{}, fmt.Errorf("time %s is before 2000: epoch seconds expected", row.Time.Format(time.RFC3339))
 	}
 	if row.Time.After(p.opt.ReceivedAt.Add(time.Hour)) {
@@ -420,7 +499,8 @@ func parseRowTime(v any) (time.Time, error) {
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00"} {
+	// Splunk Web's CSV export writes _time as 2026-11-02T10:00:00.000+0000.
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC().Truncate(time.Microsecond), nil
 		}

@@ -37,9 +37,21 @@ func TestParseSplunkFixtures(t *testing.T) {
 		name, file, series, ctype string
 		want                      want
 	}{
-		{"Splunk docs example: search_name null, sid without a usable time", "native_doc_example.json", "", "application/json",
-			want{shape: ShapeNative, rows: 1, series: []string{""}, times: []string{"2026-11-22T10:00:00Z"}, source: TimeFromReceived,
+		// Splunk 10's documented example: an 8-digit epoch in the sid is read as it is,
+		// 1970-06-14 (the ingest layer counts such a row as outside every window).
+		{"Splunk 10 docs example: search_name null, 8-digit epoch in the sid", "native_doc_example.json", "", "application/json",
+			want{shape: ShapeNative, rows: 1, series: []string{""}, times: []string{"1970-06-14T17:25:56Z"}, source: TimeFromSID,
 				fields: map[string]float64{"count": 8}, notKept: []string{"sourcetype"}}},
+		{"Splunk 6.3 docs example sid: dated 2015-04-02", "native_doc_example_6_3.json", "", "application/json",
+			want{shape: ShapeNative, rows: 1, series: []string{""}, times: []string{"2015-04-02T02:44:00Z"}, source: TimeFromSID,
+				fields: map[string]float64{"count": 8}}},
+		{"REST export stream: BOM, preview lines left out, rows under result", "rest_export_stream.json", "service", "application/json",
+			want{shape: ShapeExport, rows: 3, series: []string{"checkout", "search", "checkout"}, source: TimeFromField,
+				times:  []string{"2026-11-02T10:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T10:05:00Z"},
+				fields: map[string]float64{"total": 1204, "good": 1201}}},
+		{"REST export stream sent as NDJSON", "rest_export_stream.json", "service", "application/x-ndjson",
+			want{shape: ShapeExport, rows: 3, series: []string{"checkout", "search", "checkout"}, source: TimeFromField,
+				times: []string{"2026-11-02T10:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T10:05:00Z"}}},
 		{"scheduled alert on raw events: _time wins over the sid, internals skipped", "native_scheduled_event.json", "", "application/json",
 			want{shape: ShapeNative, rows: 1, series: []string{""}, times: []string{"2020-02-12T14:32:15Z"}, source: TimeFromField,
 				fields: map[string]float64{"http_status_code": 200, "linecount": 1}, notKept: []string{"_indextime", "date_hour", "date_zone", "host", "_si"}}},
@@ -137,6 +149,10 @@ func TestParseSplunkBodyErrors(t *testing.T) {
 		{"packed lengths differ", `{"result": {"_time": ["1700000000","1700000060"], "good": ["1"]}}`, "", models.EINVALID, "different lengths"},
 		{"invalid UTF-8", "{\"result\": {\"count\": \"8\xff\"}}", "application/json", models.EINVALID, "not valid UTF-8"},
 		{"too many rows", `{"results": [` + strings.Repeat(`{"a":"1"},`, 10000) + `{"a":"1"}]}`, "", models.ETOOLARGE, "too many rows: 10001"},
+		{"an export stream of previews only", "{\"preview\":true,\"offset\":0,\"result\":{\"total\":\"1\"}}\n{\"preview\":true,\"offset\":0,\"result\":{\"total\":\"2\"}}",
+			"", models.EINVALID, "holds no final results (2 preview line(s)"},
+		{"one export line, a preview", `{"preview":true,"offset":0,"result":{"total":"1"}}`, "application/json", models.EINVALID, "holds no final results"},
+		{"only a byte-order mark", "\ufeff \n", "application/json", models.EINVALID, "empty body"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,6 +220,38 @@ func TestParseSplunkSeries(t *testing.T) {
 	}
 }
 
+// A BOM before the body, and before each line of concatenated exports, is not content.
+func TestParseSplunkByteOrderMarks(t *testing.T) {
+	tests := []struct{ name, body, shape string }{
+		{"native webhook", "\ufeff" + `{"result": {"_time": "1700000000", "total": "5"}}`, ShapeNative},
+		{"after white space", " \n\ufeff" + `{"results": [{"_time": "1700000000", "total": "5"}]}`, ShapeBatch},
+		{"two exports concatenated", "\ufeff" + `{"preview":false,"offset":0,"result":{"_time":"1700000000","total":"5"}}` + "\n\ufeff" +
+			`{"preview":false,"offset":0,"lastrow":true,"result":{"_time":"1700000300","total":"6"}}`, ShapeExport},
+	}
+	for _, tc := range tests {
+		got, err := Parse([]byte(tc.body), "application/json", Options{ReceivedAt: received})
+		if err != nil || got.Shape != tc.shape || len(got.Rows) == 0 || len(got.Rejected) != 0 {
+			t.Errorf("%s: %+v %v", tc.name, got, err)
+		}
+	}
+}
+
+// Rows that had to take the receipt time are counted, for the answer's time_from_receipt.
+func TestParseSplunkTimeFromReceipt(t *testing.T) {
+	body := `{"results": [{"_time": "1700000000", "total": "1"}, {"total": "2"}, {"total": "3"}]}`
+	got, err := Parse([]byte(body), "", Options{ReceivedAt: received})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TimeFromReceipt() != 2 || got.Rows[1].TimeSource != TimeFromReceived || !got.Rows[1].Time.Equal(received) || got.Rows[0].TimeSource != TimeFromField {
+		t.Fatalf("time from receipt %d, rows %+v", got.TimeFromReceipt(), got.Rows)
+	}
+	withSID := `{"sid": "scheduler__admin__search__W2_at_1700000100_3", "results": [{"total": "2"}]}`
+	if got, _ := Parse([]byte(withSID), "", Options{ReceivedAt: received}); got.TimeFromReceipt() != 0 || got.Rows[0].TimeSource != TimeFromSID {
+		t.Fatalf("a sid's time counted as receipt: %+v", got.Rows)
+	}
+}
+
 func TestSIDTime(t *testing.T) {
 	tests := []struct {
 		sid  string
@@ -214,7 +262,9 @@ func TestSIDTime(t *testing.T) {
 		{"scheduler__abc0001__search__RMD5267e440bddd8ef1f_at_1581522000_11805", "2020-02-12T15:40:00Z"},
 		{"1346978195.13", ""},
 		{"admin__admin__search__count_1347454406.2", ""},
-		{"scheduler_admin_search_W2_at_14232356_132", ""},
+		{"scheduler_admin_search_W2_at_14232356_132", "1970-06-14T17:25:56Z"},      // Splunk 10's docs: 8 digits
+		{"scheduler__admin__search__W2_at_1427942640_178", "2015-04-02T02:44:00Z"}, // Splunk 6.3's docs
+		{"scheduler__admin__search__W2_at_99999999999999_1", ""},                   // beyond any epoch: not a time
 		{"", ""},
 	}
 	for _, tc := range tests {
@@ -235,6 +285,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(b, "application/x-ndjson")
 	}
 	f.Add([]byte(`{"result":{"_time":["1","2"],"a":["1","2"]}}`), "")
+	f.Add([]byte("\ufeff{\"preview\":true,\"offset\":0,\"result\":{\"a\":\"1\"}}\n{\"preview\":false,\"offset\":0,\"lastrow\":true}"), "")
+	f.Add([]byte("{\"preview\":false,\"offset\":0,\"result\":{\"a\":\"1\"}}\n{\"a\":\"2\"}\n\ufeff{\"preview\":false,\"result\":\"x\"}"), "application/x-ndjson")
+	f.Add([]byte(`{"sid":"scheduler_admin_search_W2_at_14232356_132","result":{"count":"8"}}`), "application/json")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		got, err := Parse(body, ctype, Options{SeriesField: "service", ReceivedAt: received, MaxRows: 100})
 		if err != nil {

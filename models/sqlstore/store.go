@@ -28,12 +28,12 @@ type Store struct {
 	log     *slog.Logger
 	// Now is the clock; tests replace it.
 	Now      func() time.Time
-	bindings bindingCache
-	series   seriesCache
+	bindings *bindingCache
+	series   *seriesCache
 	sql      dialect
 	wake     chan struct{}
 	rm       *readModel
-	reports  reportCache
+	reports  *reportCache
 	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
 }
 
@@ -103,7 +103,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
-		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{}}
+		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
+		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}}
 	if dialect == migrations.Postgres {
 		s.sql = postgresDialect{}
 	}
