@@ -19,12 +19,14 @@ func (h *Handler) saveFeedAPI(c *gin.Context) {
 		Interval    string `json:"interval"`
 		SeriesField string `json:"series_field"`
 		TimeField   string `json:"time_field"`
+		// SamplePolicy is "replace" (default) or "add".
+		SamplePolicy string `json:"sample_policy"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
-	fin := models.FeedInput{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField}
+	fin := models.FeedInput{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy}
 	ctx := c.Request.Context()
 	if c.Param("id") != "" {
 		id, ok := h.idParam(c, "id")

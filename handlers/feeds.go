@@ -45,7 +45,8 @@ func (h *Handler) newFeed(c *gin.Context) {
 }
 
 func feedInput(c *gin.Context) models.FeedInput {
-	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"), TimeField: c.PostForm("time_field")}
+	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"),
+		TimeField: c.PostForm("time_field"), SamplePolicy: c.PostForm("sample_policy")}
 }
 
 func formErrors(err error) (map[string]string, bool) {
@@ -66,7 +67,7 @@ func (h *Handler) createFeed(c *gin.Context) {
 	f, err := h.store.CreateFeed(ctx, in)
 	if errs, ok := formErrors(err); ok {
 		h.render(c, http.StatusBadRequest, views.FeedNewPage(h.page(c, "New feed", "feeds"),
-			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, Errors: errs}))
+			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy, Errors: errs}))
 		return
 	}
 	if err != nil {
@@ -160,10 +161,11 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 	}
 	loc, now := h.location(c), h.now()
 	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
-		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField}}
+		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField, SamplePolicy: f.SamplePolicy}}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
+		v.Form.SamplePolicy = c.PostForm("sample_policy")
 	}
 	if f.Late(now) {
 		v.Late = true
