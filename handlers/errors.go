@@ -73,8 +73,8 @@ func deliveryStatus(outcome, code string) int {
 	switch outcome {
 	case models.OutcomeRejected:
 		return http.StatusUnprocessableEntity
-	case models.OutcomeSpooled:
-		return http.StatusAccepted
+	case models.OutcomeSpooled, models.OutcomeQuarantined, models.OutcomeReplayed:
+		return http.StatusAccepted // what the sender was answered when it was spooled
 	case models.OutcomeRefused:
 		return statusForCode(code)
 	}

@@ -105,6 +105,8 @@ type Store interface {
 	RecordRefusal(ctx context.Context, feed models.Feed, tokenID int64, head []byte, size int, contentType string,
 		receivedAt time.Time, refusal error, maxRaw int) error
 	Deliveries(ctx context.Context, feedID int64, q models.DeliveryQuery) ([]models.Delivery, error)
+	Delivery(ctx context.Context, feedID, id int64) (models.Delivery, error)
+	ReplayQuarantined(ctx context.Context, feedID, deliveryID int64, opt models.IngestOptions) (models.IngestResult, error)
 	Samples(ctx context.Context, feedID int64, q models.SampleQuery) ([]models.Sample, error)
 
 	APITokenBySecret(ctx context.Context, plain string) (models.APIToken, error)

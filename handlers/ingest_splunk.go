@@ -75,8 +75,7 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 		return
 	}
 
-	opt := models.IngestOptions{MaxRows: h.cfg.IngestMaxRows, MaxRawBytes: h.cfg.DeliveryKeep}
-	res, err := h.store.IngestBody(ctx, feed, tokenID, body, c.GetHeader("Content-Type"), received, opt)
+	res, err := h.store.IngestBody(ctx, feed, tokenID, body, c.GetHeader("Content-Type"), received, h.ingestOptions())
 	switch code := models.ErrorCode(err); {
 	case err == nil:
 		h.countDelivery(res.Outcome)
@@ -208,4 +207,9 @@ func bearer(c *gin.Context) string {
 		return strings.TrimSpace(a[7:])
 	}
 	return ""
+}
+
+// ingestOptions bound what one delivery may carry.
+func (h *Handler) ingestOptions() models.IngestOptions {
+	return models.IngestOptions{MaxRows: h.cfg.IngestMaxRows, MaxRawBytes: h.cfg.DeliveryKeep}
 }

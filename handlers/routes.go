@@ -63,6 +63,8 @@ func (h *Handler) Routes() http.Handler {
 	sre.POST("/feeds/:id", h.updateFeed)
 	sre.POST("/feeds/:id/tokens", h.createFeedToken)
 	sre.POST("/feeds/:id/tokens/:token/revoke", h.revokeFeedToken)
+	sre.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryBody)
+	sre.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDelivery)
 	sre.GET("/feeds/:id/preview", h.previewFeed)
 	sre.POST("/feeds/:id/preview", h.previewFeed)
 	sre.GET("/maintenance", h.listMaintenance)
@@ -105,6 +107,8 @@ func (h *Handler) Routes() http.Handler {
 	viewer.GET("/openslo", h.exportOpenSLO)
 
 	sreAPI := api.Group("", h.requireRole(models.RoleSRE))
+	sreAPI.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryAPI)
+	sreAPI.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDeliveryAPI)
 	sreAPI.POST("/slos", h.saveSLOAPI)
 	sreAPI.PUT("/slos/:id", h.saveSLOAPI)
 	sreAPI.DELETE("/slos/:id", h.deleteSLOAPI)

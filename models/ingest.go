@@ -13,6 +13,12 @@ const (
 	OutcomeRejected  = "rejected"  // every row rejected
 	OutcomeRefused   = "refused"   // the body itself was refused (not JSON, too large, …)
 	OutcomeSpooled   = "spooled"   // accepted into the local spool while the database was down
+	// OutcomeQuarantined: spooled and acknowledged, then refused by the database on
+	// replay; kept with its reason and its body until an SRE replays it.
+	OutcomeQuarantined = "quarantined"
+	// OutcomeReplayed: a quarantined delivery an SRE replayed (see its error text for the
+	// delivery it became).
+	OutcomeReplayed = "replayed"
 )
 
 // Delivery is one webhook POST as received, kept whatever its outcome.

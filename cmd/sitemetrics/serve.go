@@ -143,22 +143,30 @@ func shutdown(srv *http.Server, cancelRun context.CancelFunc, bg *errgroup.Group
 }
 
 // replaySpool moves deliveries spooled during a database outage into the
-// database, in arrival order, as soon as it answers again.
+// database, in arrival order, as soon as it answers again. It says so in the
+// log when replay pauses and when it resumes, not on every attempt.
 func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, opt models.IngestOptions, log *slog.Logger) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	put := func(ctx context.Context, d spool.Delivery) error { return store.StoreSpooled(ctx, d, opt) }
-	unreadable := func(name string, err error) {
-		log.Error("spooled delivery unreadable, moved aside", "file", name, "err", err)
+	put := func(ctx context.Context, ds []spool.Delivery) []error { return store.StoreSpooled(ctx, ds, opt) }
+	aside := func(name, reason string) {
+		log.Error("spooled delivery moved to the spool's quarantine folder", "file", name, "reason", reason)
 	}
+	paused := false
 	for {
 		if sp.Len() > 0 {
-			n, err := sp.Replay(ctx, put, unreadable)
+			start := time.Now()
+			n, err := sp.Replay(ctx, 500, put, aside)
 			if n > 0 {
-				log.Info("spooled deliveries replayed", "count", n, "waiting", sp.Len())
+				log.Info("spooled deliveries replayed", "count", n, "waiting", sp.Len(), "took", time.Since(start).Round(time.Millisecond))
 			}
-			if err != nil && ctx.Err() == nil {
-				log.Warn("spool replay paused: database still unavailable", "waiting", sp.Len(), "err", err)
+			switch {
+			case err != nil && ctx.Err() == nil && !paused:
+				paused = true
+				log.Warn("spool replay paused: database unavailable", "waiting", sp.Len(), "err", err)
+			case err == nil && paused:
+				paused = false
+				log.Info("spool replay resumed: database back")
 			}
 		}
 		select {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -158,4 +159,79 @@ func TestTVWhileDatabaseDown(t *testing.T) {
 	mustf(t, r.Status == 200 && strings.Contains(string(r.Body), "Sitemetrics cannot reach its database") &&
 		strings.Contains(string(r.Body), `http-equiv="refresh"`), "TV during the outage: %d %s", r.Status, r.Body)
 	proxy.restore(t)
+}
+
+// A spooled delivery the database refuses on replay is quarantined with its reason
+// (in the delivery log, whole) and never holds up the deliveries behind it; an SRE
+// replays it once the cause is gone. The refusal is the real PostgreSQL's: a trigger
+// that refuses one series.
+func TestSpoolQuarantine(t *testing.T) {
+	env := testEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	direct := env["SITEMETRICS_DATABASE_URL"]
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
+	sre := newAPIToken(t, env, "sre")
+	a := startApp(t, env)
+	db, err := sql.Open("pgx", direct)
+	must(t, err)
+	defer db.Close()
+	_, err = db.Exec(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'the poison series is refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_poison BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
+	must(t, err)
+
+	post := func(service string, i int) response {
+		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":%q,"_time":"%d","total":"100","good":"99"}}`, service, 1700000000+i*300)))
+	}
+	mustf(t, post("checkout", 0).Status == 200, "before the outage")
+	proxy.cut()
+	for i, service := range []string{"checkout", "poison", "checkout"} {
+		r := post(service, i+1)
+		mustf(t, r.Status == 202, "during the outage: %d %s", r.Status, r.Body)
+	}
+	proxy.restore(t)
+
+	type deliveries struct {
+		Deliveries []struct {
+			ID      int64  `json:"id"`
+			Outcome string `json:"outcome"`
+			Error   string `json:"error"`
+			BodyURL string `json:"body_url"`
+		} `json:"deliveries"`
+	}
+	var list deliveries
+	var page samplesPage
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		apiGet(t, a, sre, "/api/v1/feeds/1/samples", &page)
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?outcome=quarantined", &list)
+		if len(page.Samples) == 3 && len(list.Deliveries) == 1 {
+			break
+		}
+		mustf(t, time.Now().Before(deadline), "after the outage: %d samples, %d quarantined\n%s", len(page.Samples), len(list.Deliveries), a.out.String())
+	}
+	q := list.Deliveries[0]
+	mustf(t, strings.Contains(q.Error, "the poison series is refused"), "quarantine reason %q", q.Error)
+	var one struct {
+		Body string `json:"body"`
+	}
+	apiGet(t, a, sre, q.BodyURL, &one)
+	mustf(t, strings.Contains(one.Body, `"poison"`), "the quarantined body is not kept whole: %q", one.Body)
+	files, _ := filepath.Glob(filepath.Join(env["SITEMETRICS_DATA_DIR"], "spool", "*.json"))
+	mustf(t, len(files) == 0, "the spool still holds %d files", len(files))
+
+	// The cause goes away; an SRE replays it.
+	_, err = db.Exec(`DROP TRIGGER refuse_poison ON series`)
+	must(t, err)
+	r := apiSend(t, a, "POST", sre, fmt.Sprintf("/api/v1/feeds/1/deliveries/%d/replay", q.ID), nil)
+	mustf(t, r.Status == 200, "replay: %d %s", r.Status, r.Body)
+	apiGet(t, a, sre, "/api/v1/feeds/1/samples", &page)
+	mustf(t, len(page.Samples) == 4, "after the replay %d samples", len(page.Samples))
+	apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?outcome=replayed", &list)
+	mustf(t, len(list.Deliveries) == 1 && list.Deliveries[0].ID == q.ID, "the quarantined delivery is not marked replayed: %+v", list)
+	r = apiSend(t, a, "POST", sre, fmt.Sprintf("/api/v1/feeds/1/deliveries/%d/replay", q.ID), nil)
+	mustf(t, r.Status == 409, "a second replay: %d %s", r.Status, r.Body)
 }

@@ -5,6 +5,7 @@ package spool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,41 +103,97 @@ func (sp *Spool) pending() ([]string, error) {
 	return names, nil
 }
 
-// Replay hands each spooled delivery, oldest first, to store and removes it
-// once store returns nil. It stops at the first error and leaves the rest for
-// the next call. A file that cannot be decoded is moved aside (renamed
-// *.unreadable), neither lost nor retried forever, and reported through
-// unreadable.
-func (sp *Spool) Replay(ctx context.Context, store func(context.Context, Delivery) error, unreadable func(name string, err error)) (int, error) {
-	names, err := sp.pending()
-	if err != nil {
-		return 0, err
-	}
+// Poison is what a replay's store function returns for a delivery that cannot be
+// stored nor recorded as quarantined: it is moved to the quarantine folder beside the
+// spool, with its reason, and the replay goes on.
+type Poison struct{ Reason string }
+
+func (p Poison) Error() string { return "poisoned delivery: " + p.Reason }
+
+// Replay hands the spooled deliveries, oldest first and up to batch at a time, to
+// store, which answers one error per delivery: nil once stored (or recorded as
+// refused or quarantined by the database), a Poison to move it aside, anything else
+// to stop (the database went away again) and leave it and the rest for the next call.
+// A file that cannot be decoded is moved aside too, reported through aside. So one
+// bad delivery never holds up the ones behind it.
+func (sp *Spool) Replay(ctx context.Context, batch int, store func(context.Context, []Delivery) []error, aside func(name, reason string)) (int, error) {
 	done := 0
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
-			return done, err
-		}
-		path := filepath.Join(sp.dir, name)
-		b, err := os.ReadFile(path)
+	for {
+		names, err := sp.pending()
 		if err != nil {
 			return done, err
 		}
-		var d Delivery
-		if err := json.Unmarshal(b, &d); err != nil {
-			if rerr := os.Rename(path, path+".unreadable"); rerr != nil {
-				return done, fmt.Errorf("move aside unreadable spool file %s: %w", name, rerr)
+		if len(names) == 0 {
+			return done, nil
+		}
+		names = names[:min(batch, len(names))]
+		var ds []Delivery
+		var kept []string
+		for _, name := range names {
+			b, err := os.ReadFile(filepath.Join(sp.dir, name))
+			if err != nil {
+				return done, err
 			}
-			unreadable(name, err)
-			continue
+			var d Delivery
+			if err := json.Unmarshal(b, &d); err != nil {
+				if err := sp.quarantine(name, "unreadable: "+err.Error()); err != nil {
+					return done, err
+				}
+				aside(name, "unreadable: "+err.Error())
+				continue
+			}
+			ds, kept = append(ds, d), append(kept, name)
 		}
-		if err := store(ctx, d); err != nil {
+		errs := store(ctx, ds)
+		for i, name := range kept {
+			var poison Poison
+			switch err := errs[i]; {
+			case err == nil:
+				if err := os.Remove(filepath.Join(sp.dir, name)); err != nil {
+					return done, err
+				}
+				done++
+			case errors.As(err, &poison):
+				if err := sp.quarantine(name, poison.Reason); err != nil {
+					return done, err
+				}
+				aside(name, poison.Reason)
+			default:
+				return done, err
+			}
+		}
+		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		if err := os.Remove(path); err != nil {
-			return done, err
-		}
-		done++
 	}
-	return done, nil
 }
+
+// quarantine moves a spool file into the quarantine folder with a note of why.
+func (sp *Spool) quarantine(name, reason string) error {
+	dir := filepath.Join(sp.dir, "quarantine")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("spool quarantine: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".reason"), []byte(reason+"\n"), 0o640); err != nil {
+		return fmt.Errorf("spool quarantine: %w", err)
+	}
+	if err := os.Rename(filepath.Join(sp.dir, name), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("spool quarantine: %w", err)
+	}
+	return syncDir(sp.dir)
+}
+
+// Quarantined is how many deliveries wait in the local quarantine folder.
+func (sp *Spool) Quarantined() int {
+	entries, _ := os.ReadDir(filepath.Join(sp.dir, "quarantine"))
+	n := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			n++
+		}
+	}
+	return n
+}
+
+// Dir is where the spool keeps its files.
+func (sp *Spool) Dir() string { return sp.dir }
