@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-replay bench-status bench-pages
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -49,6 +49,10 @@ parity:
 ## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
 bench-ingest:
 	./.ci/with-services $(GO) test -run '^$$' -bench Ingest -benchtime 4000x ./cmd/sitemetrics
+
+## bench-replay: spooled deliveries drained into PostgreSQL per second after an outage
+bench-replay:
+	./.ci/with-services $(GO) test -run '^$$' -bench SpoolReplay -benchtime 5000x ./models/sqlstore
 
 ## bench-status: status and budget of 100 SLOs over 30 days of 5-minute samples, on PostgreSQL
 bench-status:

@@ -145,27 +145,63 @@ func (sp *Spool) Replay(ctx context.Context, batch int, store func(context.Conte
 			ds, kept = append(ds, d), append(kept, name)
 		}
 		errs := store(ctx, ds)
+		var stored []string
 		for i, name := range kept {
 			var poison Poison
 			switch err := errs[i]; {
 			case err == nil:
-				if err := os.Remove(filepath.Join(sp.dir, name)); err != nil {
-					return done, err
-				}
-				done++
+				stored = append(stored, name)
 			case errors.As(err, &poison):
 				if err := sp.quarantine(name, poison.Reason); err != nil {
 					return done, err
 				}
 				aside(name, poison.Reason)
 			default:
-				return done, err
+				n, rerr := sp.remove(stored)
+				return done + n, errors.Join(err, rerr)
 			}
+		}
+		n, err := sp.remove(stored)
+		done += n
+		if err != nil {
+			return done, err
 		}
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
 	}
+}
+
+// remove deletes stored deliveries' files, several at a time: on a busy disk each
+// unlink can wait for the journal, and replay must drain thousands a second.
+func (sp *Spool) remove(names []string) (int, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	removed := 0
+	next := make(chan string)
+	for range min(8, len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range next {
+				err := os.Remove(filepath.Join(sp.dir, name))
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				} else if err == nil {
+					removed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, name := range names {
+		next <- name
+	}
+	close(next)
+	wg.Wait()
+	return removed, first
 }
 
 // quarantine moves a spool file into the quarantine folder with a note of why.
