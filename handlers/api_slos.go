@@ -257,8 +257,18 @@ func (h *Handler) exportOpenSLO(c *gin.Context) {
 	c.Data(http.StatusOK, "application/yaml; charset=utf-8", b)
 }
 
+// maxImport is the largest OpenSLO file the API takes: thousands of SLOs.
+const maxImport = 4 << 20
+
 func (h *Handler) importOpenSLO(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 4<<20))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxImport))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		// Never a part of the file: a file cut at a document boundary would import
+		// what it holds and silently leave the rest out.
+		h.fail(c, models.Errorf(models.ETOOLARGE, "the file is over %d MiB: nothing was imported; split it", maxImport>>20))
+		return
+	}
 	if err != nil {
 		h.fail(c, models.Errorf(models.EINVALID, "could not read the body: %v", err))
 		return

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
@@ -19,11 +20,17 @@ type apiError struct {
 
 // fail answers an error: code → status, logged once here when it is ours.
 func (h *Handler) fail(c *gin.Context, err error) {
+	if models.ErrorCode(err) == models.EINTERNAL && sqlstore.IsUnavailable(err) {
+		// A database out of reach is not a bug: 503, in words that name no host or user.
+		h.log.DebugContext(c.Request.Context(), "database unavailable", "route", route(c), "err", err)
+		err = models.Errorf(models.EUNAVAILABLE, "Sitemetrics cannot reach its database right now. Try again in a moment.")
+	}
 	status := statusFor(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request.Context(), "request failed", "route", route(c), "err", err)
 	} else if status == http.StatusServiceUnavailable {
-		h.log.WarnContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
+		// The store says once when the database goes and comes back; not per request.
+		h.log.DebugContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
 	}
 	if isAPI(c) {
 		h.failJSON(c, status, err)

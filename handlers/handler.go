@@ -11,6 +11,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/openslo"
+	"github.com/sitemetrics/sitemetrics/models/splunk"
 	"github.com/sitemetrics/sitemetrics/models/spool"
 )
 
@@ -27,8 +28,11 @@ type Config struct {
 
 // Deps are the handlers' dependencies, passed in by run.
 type Deps struct {
-	Store   Store
-	Spool   *spool.Spool // nil: no spool (the database's failure is the sender's)
+	Store Store
+	Spool *spool.Spool // nil: no spool (the database's failure is the sender's)
+	// Tokens remembers on local disk the feed tokens seen, to spool for them while
+	// the database is out of reach, even after a restart; nil: only in memory.
+	Tokens  *spool.Tokens
 	Log     *slog.Logger
 	Metrics *Metrics
 	Config  Config
@@ -45,6 +49,7 @@ type Deps struct {
 type Handler struct {
 	store        Store
 	spool        *spool.Spool
+	known        *spool.Tokens
 	log          *slog.Logger
 	metrics      *Metrics
 	cfg          Config
@@ -83,7 +88,7 @@ func New(d Deps) *Handler {
 	if d.Passwords == nil {
 		d.Passwords = ldapauth.NewPasswords(0)
 	}
-	h := &Handler{store: d.Store, spool: d.Spool, log: d.Log, metrics: d.Metrics, cfg: d.Config,
+	h := &Handler{store: d.Store, spool: d.Spool, known: d.Tokens, log: d.Log, metrics: d.Metrics, cfg: d.Config,
 		now: d.Now, tokens: newTokenCache(), auth: d.Auth, roleMappings: d.RoleMappings, passwords: d.Passwords, policy: d.Policy}
 	h.policy.defaults()
 	// A hash of nothing anyone knows, checked when an account does not exist,
@@ -98,6 +103,9 @@ type Store interface {
 	Ready(ctx context.Context) error
 
 	FeedByToken(ctx context.Context, plain string) (models.Feed, int64, error)
+	// Down reports whether the database was last found out of reach (ingest spools).
+	Down() bool
+	CheckSpooled(feedID int64, parsed *splunk.Body)
 	Feed(ctx context.Context, id int64) (models.Feed, error)
 	Feeds(ctx context.Context) ([]models.FeedSummary, error)
 	IngestBody(ctx context.Context, feed models.Feed, tokenID int64, body []byte, contentType string,

@@ -21,11 +21,17 @@ var statusOrder = []models.SLOStatus{models.StatusBreached, models.StatusAtRisk,
 func (h *Handler) showOverview(c *gin.Context) {
 	now := h.now()
 	reports, err := h.store.Reports(c.Request.Context(), now)
-	if err != nil {
+	if err != nil && (models.ErrorCode(err) != models.EUNAVAILABLE || reports == nil) {
 		h.fail(c, err)
 		return
 	}
 	p := h.page(c, "Overview", "overview")
+	status := http.StatusOK
+	if err != nil {
+		// During an outage: the last numbers known, said to be so, and 503 for machines.
+		status = http.StatusServiceUnavailable
+		p.Flash = &views.Flash{Kind: "error", Text: "Sitemetrics cannot reach its database: these are the last numbers it had; they will update when it is back."}
+	}
 	v := views.OverviewView{GroupBy: "service", Team: c.Query("team"), Status: c.Query("status"), NoSLOs: len(reports) == 0,
 		CanEdit: p.User != nil && p.User.CanEdit}
 	if c.Query("group") == "team" {
@@ -69,7 +75,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 	for _, k := range order {
 		v.Groups = append(v.Groups, *groups[k])
 	}
-	h.render(c, http.StatusOK, views.OverviewPage(p, v))
+	h.render(c, status, views.OverviewPage(p, v))
 }
 
 // sortWorstFirst orders reports by status, then by budget left.

@@ -38,6 +38,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 		env := testEnv(t, dialect)
 		hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 		viewer := newAPIToken(t, env, "viewer")
+		sre := newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 
 		posts := []struct {
@@ -118,7 +119,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 			Deliveries []struct {
 				Outcome    string `json:"outcome"`
 				Status     int    `json:"status"`
-				Body       string `json:"body"`
+				BodyURL    string `json:"body_url"`
 				Accepted   int    `json:"accepted"`
 				Duplicates int    `json:"duplicates"`
 				Rejections []struct {
@@ -129,7 +130,11 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		mustf(t, len(deliveries.Deliveries) == 19, "deliveries %d", len(deliveries.Deliveries))
 		rej := deliveries.Deliveries[10] // newest first: ten deliveries came after it
-		mustf(t, rej.Outcome == "rejected" && rej.Status == 422 && strings.Contains(rej.Body, `"sourcetype": "mongod"`) &&
+		var one struct {
+			Body string `json:"body"`
+		}
+		apiGet(t, a, sre, rej.BodyURL, &one) // raw bodies one at a time, to SREs
+		mustf(t, rej.Outcome == "rejected" && rej.Status == 422 && strings.Contains(one.Body, `"sourcetype": "mongod"`) &&
 			len(rej.Rejections) == 1 && strings.Contains(rej.Rejections[0].Reason, `series field "service" is missing`), "rejected delivery %+v", rej)
 	})
 }
@@ -141,6 +146,7 @@ func TestWebhookErrors(t *testing.T) {
 		env["SITEMETRICS_INGEST_MAX_BYTES"] = "64KiB"
 		hook := newFeed(t, env, "--name", "web")
 		viewer := newAPIToken(t, env, "viewer")
+		sre := newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 		big := []byte(`{"results":[` + strings.Repeat(`{"total":"1"},`, 10000) + `{"total":"1"}]}`)
 		tests := []struct {
@@ -190,13 +196,17 @@ func TestWebhookErrors(t *testing.T) {
 			Deliveries []struct {
 				Outcome       string `json:"outcome"`
 				BodyTruncated bool   `json:"body_truncated"`
-				BodyBase64    string `json:"body_base64"`
+				BodyURL       string `json:"body_url"`
 			} `json:"deliveries"`
 		}
 		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		// Every request that reached the feed is in its log (not the bad-token ones, nor the GET).
 		mustf(t, len(deliveries.Deliveries) == 12, "deliveries %d", len(deliveries.Deliveries))
-		mustf(t, deliveries.Deliveries[0].BodyBase64 != "", "invalid UTF-8 body not kept as base64")
+		var first struct {
+			BodyBase64 string `json:"body_base64"`
+		}
+		apiGet(t, a, sre, deliveries.Deliveries[0].BodyURL, &first)
+		mustf(t, first.BodyBase64 != "", "invalid UTF-8 body not kept as base64")
 		mustf(t, deliveries.Deliveries[len(deliveries.Deliveries)-5].BodyTruncated, "oversized body not marked truncated: %+v", deliveries.Deliveries)
 	})
 }

@@ -34,19 +34,32 @@ func (e env) serve(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := e.openStore(ctx, cfg, log)
-	if err != nil {
+	// A database out of reach at start does not stop serve: it spools deliveries
+	// for the feed tokens it has seen (kept on local disk) and migrates once the
+	// database answers.
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil && (store == nil || models.ErrorCode(err) != models.EUNAVAILABLE || demo) {
 		return err
 	}
 	defer store.Close()
-	spool, err := spool.Open(filepath.Join(cfg.DataDir, "spool"))
+	degraded := err != nil
+	if degraded {
+		log.Warn("database unreachable at start: serving, spooling deliveries for known feed tokens until it answers", "err", err)
+	} else if err := migrateNow(ctx, store, log); err != nil {
+		return err
+	}
+	known, err := spool.OpenTokens(filepath.Join(cfg.DataDir, "known-feed-tokens.json"))
+	if err != nil {
+		return err
+	}
+	spooled, err := spool.Open(filepath.Join(cfg.DataDir, "spool"))
 	if err != nil {
 		return err
 	}
 	metrics := handlers.NewMetrics()
 	passwords := ldapauth.NewPasswords(0)
 	deps := handlers.Deps{
-		Store: store, Spool: spool, Log: log, Metrics: metrics, Passwords: passwords,
+		Store: store, Spool: spooled, Tokens: known, Log: log, Metrics: metrics, Passwords: passwords,
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
 			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: appVersion(),
@@ -72,8 +85,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 		deps.Auth = auth
 		deps.RoleMappings = cfg.ldapauthConfig().RoleMappings
 		log.Info("signing in against the directory", "urls", cfg.LDAP.URLs, "cache_max_age", cfg.Auth.CacheMaxAge)
-	} else if err := e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log); err != nil {
-		return err
+	} else if !degraded {
+		if err := e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log); err != nil {
+			return err
+		}
+	}
+	if degraded {
+		bg.Go(func() error {
+			awaitDatabase(runCtx, store, log, func(ctx context.Context) error {
+				if len(cfg.LDAP.URLs) > 0 {
+					return nil
+				}
+				return e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log)
+			})
+			return nil
+		})
 	}
 	var sim *demoRun
 	if demo {
@@ -97,7 +123,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
-	bg.Go(func() error { replaySpool(runCtx, store, spool, opt, log); return nil })
+	bg.Go(func() error { replaySpool(runCtx, store, spooled, opt, log); return nil })
 	bg.Go(func() error { pruneDeliveries(runCtx, store, cfg.Retention, log); return nil })
 	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
 	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
@@ -148,13 +174,17 @@ func shutdown(srv *http.Server, cancelRun context.CancelFunc, bg *errgroup.Group
 func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, opt models.IngestOptions, log *slog.Logger) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	put := func(ctx context.Context, ds []spool.Delivery) []error { return store.StoreSpooled(ctx, ds, opt) }
+	put := func(ctx context.Context, ds []spool.Delivery) []error {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a hung database must not hold replay forever
+		defer cancel()
+		return store.StoreSpooled(ctx, ds, opt)
+	}
 	aside := func(name, reason string) {
 		log.Error("spooled delivery moved to the spool's quarantine folder", "file", name, "reason", reason)
 	}
 	paused := false
 	for {
-		if sp.Len() > 0 {
+		if sp.Len() > 0 && (!store.Down() || store.Probe(ctx) == nil) {
 			start := time.Now()
 			n, err := sp.Replay(ctx, 500, put, aside)
 			if n > 0 {
@@ -200,4 +230,41 @@ func pruneDeliveries(ctx context.Context, store *sqlstore.Store, keep time.Durat
 func appVersion() string {
 	v, _ := buildVersion()
 	return v
+}
+
+// migrateNow applies pending migrations, saying how many.
+func migrateNow(ctx context.Context, store *sqlstore.Store, log *slog.Logger) error {
+	n, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("database migrated", "dialect", store.Dialect(), "applied", n)
+	}
+	return nil
+}
+
+// awaitDatabase waits for a database that was out of reach at start, then migrates
+// it and runs then (the bootstrap of the local admin), retrying every two seconds.
+func awaitDatabase(ctx context.Context, store *sqlstore.Store, log *slog.Logger, then func(context.Context) error) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		if store.Probe(ctx) == nil {
+			err := migrateNow(ctx, store, log)
+			if err == nil {
+				err = then(ctx)
+			}
+			if err == nil {
+				log.Info("database reachable: started in full")
+				return
+			}
+			log.Warn("database answers but start-up work failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -12,15 +12,18 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // Spool keeps deliveries durably on local disk while the database is
 // unreachable, and hands them back in arrival order when it returns.
 type Spool struct {
-	dir string
-	mu  sync.Mutex
-	seq uint64
+	dir     string
+	mu      sync.Mutex
+	seq     uint64
+	pending atomic.Int64 // files waiting, kept without listing the folder
 }
 
 // Delivery is one webhook delivery waiting for the database.
@@ -37,7 +40,13 @@ func Open(dir string) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create spool directory: %w", err)
 	}
-	return &Spool{dir: dir}, nil
+	sp := &Spool{dir: dir}
+	names, err := sp.list()
+	if err != nil {
+		return nil, err
+	}
+	sp.pending.Store(int64(len(names)))
+	return sp, nil
 }
 
 // Put writes a delivery and fsyncs it (and its directory) before returning,
@@ -70,7 +79,11 @@ func (sp *Spool) Put(d Delivery) error {
 	if err := os.Rename(tmp, filepath.Join(sp.dir, name)); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	return syncDir(sp.dir)
+	if err := syncDir(sp.dir); err != nil {
+		return err
+	}
+	sp.pending.Add(1)
+	return nil
 }
 
 func syncDir(dir string) error {
@@ -82,13 +95,11 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Len is how many deliveries wait in the spool.
-func (sp *Spool) Len() int {
-	names, _ := sp.pending()
-	return len(names)
-}
+// Len is how many deliveries wait in the spool; it costs nothing, so ingest can ask
+// on every delivery.
+func (sp *Spool) Len() int { return int(sp.pending.Load()) }
 
-func (sp *Spool) pending() ([]string, error) {
+func (sp *Spool) list() ([]string, error) {
 	entries, err := os.ReadDir(sp.dir)
 	if err != nil {
 		return nil, err
@@ -119,7 +130,7 @@ func (p Poison) Error() string { return "poisoned delivery: " + p.Reason }
 func (sp *Spool) Replay(ctx context.Context, batch int, store func(context.Context, []Delivery) []error, aside func(name, reason string)) (int, error) {
 	done := 0
 	for {
-		names, err := sp.pending()
+		names, err := sp.list()
 		if err != nil {
 			return done, err
 		}
@@ -191,6 +202,7 @@ func (sp *Spool) remove(names []string) (int, error) {
 					first = err
 				} else if err == nil {
 					removed++
+					sp.pending.Add(-1)
 				}
 				mu.Unlock()
 			}
@@ -216,6 +228,7 @@ func (sp *Spool) quarantine(name, reason string) error {
 	if err := os.Rename(filepath.Join(sp.dir, name), filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("spool quarantine: %w", err)
 	}
+	sp.pending.Add(-1)
 	return syncDir(sp.dir)
 }
 
@@ -233,3 +246,36 @@ func (sp *Spool) Quarantined() int {
 
 // Dir is where the spool keeps its files.
 func (sp *Spool) Dir() string { return sp.dir }
+
+// minFree is the free space below which the spool's disk is not ready: a full disk
+// would refuse the next delivery after it had been read.
+const minFree = 16 << 20
+
+// Writable checks that the spool could take a delivery now: its folder accepts a new
+// file (not read-only) and its disk has room.
+func (sp *Spool) Writable() error { return WritableDir(sp.dir) }
+
+// WritableDir checks that a folder accepts a new, synced file and that its disk has
+// more than a little room.
+func WritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	_, werr := f.Write([]byte("ok"))
+	serr := f.Sync()
+	cerr := f.Close()
+	rerr := os.Remove(name)
+	if err := errors.Join(werr, serr, cerr, rerr); err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	if free := st.Bavail * uint64(st.Bsize); free < minFree {
+		return fmt.Errorf("the disk of %s is nearly full (%d bytes free)", dir, free)
+	}
+	return nil
+}

@@ -34,7 +34,9 @@ const (
 	commitWriters = 1
 	commitRows    = 1000
 	aloneRows     = 100
-	commitTimeout = 30 * time.Second
+	// ingestDeadline is how long a delivery waits for the database: a database that
+	// hangs is treated like one that is down, and the delivery is spooled.
+	ingestDeadline = 2 * time.Second
 )
 
 func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
@@ -47,11 +49,15 @@ func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
 // being out of reach, each delivery is tried alone, so one delivery's error is not
 // another's.
 func (s *Store) writeDeliveries(batch []*pendingDelivery) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), ingestDeadline)
 	defer cancel()
 	err := s.writeBatch(ctx, batch)
 	if err == nil {
+		s.markUp()
 		return
+	}
+	if IsUnavailable(err) {
+		s.markDown(err)
 	}
 	if len(batch) == 1 || IsUnavailable(err) {
 		for _, p := range batch {
@@ -173,6 +179,11 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 // and returned as an *Error (EINVALID or ETOOLARGE).
 func (s *Store) IngestBody(ctx context.Context, feed models.Feed, tokenID int64, body []byte, contentType string,
 	receivedAt time.Time, opt models.IngestOptions) (models.IngestResult, error) {
+	if s.Down() {
+		return models.IngestResult{}, models.Errorf(models.EUNAVAILABLE, "database unreachable")
+	}
+	ctx, cancel := context.WithTimeout(ctx, ingestDeadline)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
 		p, err := s.prepare(ctx, feed, tokenID, body, contentType, receivedAt, opt)
 		if err != nil && p == nil {

@@ -326,6 +326,9 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		rm.mu.Lock()
 		rm.pollErr = err
 		rm.mu.Unlock()
+		if IsUnavailable(err) {
+			s.markDown(err)
+		}
 		return fmt.Errorf("read SLO versions: %w", err)
 	}
 	rm.mu.Lock()
@@ -437,8 +440,10 @@ func (s *Store) RunReadModel(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		if err := s.poll(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("read model poll failed", "err", err)
+		if err := s.poll(ctx); err == nil {
+			s.markUp()
+		} else if ctx.Err() == nil && !IsUnavailable(err) {
+			s.log.Warn("read model poll failed", "err", err) // an outage is logged once, by markDown
 		}
 		s.drain(ctx)
 		select {

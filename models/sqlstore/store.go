@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/spool"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -35,6 +37,10 @@ type Store struct {
 	rm       *readModel
 	reports  *reportCache
 	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	// down is set while ingest finds the database out of reach (refused, or hung past
+	// its deadline): deliveries then go straight to the spool, without waiting on it.
+	down *atomic.Bool
+	file string // the SQLite database's path; empty on PostgreSQL
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
@@ -70,6 +76,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 			IgnoreRecordNotFoundError: true,
 		}),
 		NowFunc: func() time.Time { return time.Now().UTC() },
+		// Open never waits on the database: serve must start while it is down.
+		DisableAutomaticPing: true,
 	}
 	var db *gorm.DB
 	if dialect == migrations.Postgres {
@@ -96,20 +104,57 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	} else {
 		sqlDB.SetMaxOpenConns(8)
 	}
+	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
+		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
+		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}}
+	if dialect == migrations.Postgres {
+		s.sql = postgresDialect{}
+	} else {
+		s.file = dsn
+	}
+	s.commits = newIngestCommitter(s)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+		// The store is returned anyway: serve starts while the database is down and
+		// spools until it answers; one-shot commands give up.
+		s.down.Store(true)
+		return s, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
-		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
-		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}}
-	if dialect == migrations.Postgres {
-		s.sql = postgresDialect{}
-	}
-	s.commits = newIngestCommitter(s)
 	return s, nil
+}
+
+// Down reports whether ingest last found the database out of reach.
+func (s *Store) Down() bool { return s.down.Load() }
+
+// markDown notes that the database is out of reach, saying so once.
+func (s *Store) markDown(err error) {
+	if s.down.CompareAndSwap(false, true) {
+		s.log.Warn("database unavailable: deliveries go to the local spool until it answers", "err", err)
+	}
+}
+
+// markUp notes that the database answers again, saying so once.
+func (s *Store) markUp() {
+	if s.down.CompareAndSwap(true, false) {
+		s.log.Info("database reachable again")
+	}
+}
+
+// Probe asks the database whether it answers, within a second, and notes the answer.
+func (s *Store) Probe(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		s.markDown(err)
+		return models.Errorf(models.EUNAVAILABLE, "database unreachable")
+	}
+	s.markUp()
+	return nil
 }
 
 // sqliteDSN turns a path into a DSN with the pragmas the app relies on:
@@ -160,6 +205,12 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if pending {
 		return models.Errorf(models.EUNAVAILABLE, "database migrations pending")
+	}
+	if s.dialect == migrations.SQLite {
+		// The file lives on this machine's disk: read-only or full, nothing can be stored.
+		if err := spool.WritableDir(filepath.Dir(s.file)); err != nil {
+			return models.Errorf(models.EUNAVAILABLE, "the database's disk cannot be written: %v", err)
+		}
 	}
 	return nil
 }
