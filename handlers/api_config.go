@@ -21,12 +21,17 @@ func (h *Handler) saveFeedAPI(c *gin.Context) {
 		TimeField   string `json:"time_field"`
 		// SamplePolicy is "replace" (default) or "add".
 		SamplePolicy string `json:"sample_policy"`
+		// RetentionDays keeps the feed's samples fewer days than the installation.
+		RetentionDays *int `json:"retention_days"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
 	fin := models.FeedInput{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy}
+	if in.RetentionDays != nil {
+		fin.RetentionDays = strconv.Itoa(*in.RetentionDays)
+	}
 	ctx := c.Request.Context()
 	if c.Param("id") != "" {
 		id, ok := h.idParam(c, "id")

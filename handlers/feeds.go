@@ -45,7 +45,7 @@ func (h *Handler) newFeed(c *gin.Context) {
 
 func feedInput(c *gin.Context) models.FeedInput {
 	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"),
-		TimeField: c.PostForm("time_field"), SamplePolicy: c.PostForm("sample_policy")}
+		TimeField: c.PostForm("time_field"), SamplePolicy: c.PostForm("sample_policy"), RetentionDays: c.PostForm("retention_days")}
 }
 
 func formErrors(err error) (map[string]string, bool) {
@@ -66,7 +66,8 @@ func (h *Handler) createFeed(c *gin.Context) {
 	f, err := h.store.CreateFeed(ctx, in)
 	if errs, ok := formErrors(err); ok {
 		h.render(c, http.StatusBadRequest, views.FeedNewPage(h.page(c, "New feed", "feeds"),
-			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy, Errors: errs}))
+			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy,
+				RetentionDays: in.RetentionDays, Errors: errs}))
 		return
 	}
 	if err != nil {
@@ -160,11 +161,12 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 	}
 	loc, now := h.location(c), h.now()
 	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
-		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField, SamplePolicy: f.SamplePolicy}}
+		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField,
+			SamplePolicy: f.SamplePolicy, RetentionDays: retentionText(f.RetentionDays)}}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
-		v.Form.SamplePolicy = c.PostForm("sample_policy")
+		v.Form.SamplePolicy, v.Form.RetentionDays = c.PostForm("sample_policy"), c.PostForm("retention_days")
 	}
 	if f.Late(now) {
 		v.Late = true
@@ -312,4 +314,11 @@ func (h *Handler) replayDelivery(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?outcome=%s", feed, models.OutcomeReplayed))
+}
+
+func retentionText(days *int) string {
+	if days == nil {
+		return ""
+	}
+	return strconv.Itoa(*days)
 }

@@ -34,10 +34,14 @@ type Config struct {
 	IngestMaxBytes int64
 	IngestMaxRows  int
 	Retention      time.Duration
-	AdminPassword  string
-	LDAP           LDAPConfig
-	Auth           AuthConfig
-	secretFiles    map[string]string // secret key → file holding it, read last
+	// SampleRetention and RollupRetention keep samples and SLO roll-ups.
+	SampleRetention, RollupRetention time.Duration
+	// DatabaseReadURL is an optional streaming replica for reads.
+	DatabaseReadURL string
+	AdminPassword   string
+	LDAP            LDAPConfig
+	Auth            AuthConfig
+	secretFiles     map[string]string // secret key → file holding it, read last
 }
 
 // LDAPConfig is the directory part; an empty URL means local accounts only.
@@ -110,6 +114,9 @@ func settings() []setting {
 		{"ingest.max_bytes", "1MiB", "Largest webhook body accepted (and kept in the delivery log).", size(func(c *Config) *int64 { return &c.IngestMaxBytes })},
 		{"ingest.max_rows", "5000", "Most rows accepted in one delivery.", num(func(c *Config) *int { return &c.IngestMaxRows })},
 		{"ingest.retention", "30d", "How long raw deliveries are kept in the delivery log (samples are kept).", dur(func(c *Config) *time.Duration { return &c.Retention })},
+		{"samples.retention", "400d", "How long samples are kept (a feed may keep its own for less). Keep it longer than the longest SLO window.", dur(func(c *Config) *time.Duration { return &c.SampleRetention })},
+		{"rollups.retention", "800d", "How long the hourly and daily SLO roll-ups that monthly reports read are kept.", dur(func(c *Config) *time.Duration { return &c.RollupRetention })},
+		{"database_read_url", "", "Optional read-only PostgreSQL replica (postgres://…) for pages and the API; writes and what must be exact go to database_url.", str(func(c *Config) *string { return &c.DatabaseReadURL })},
 		{"admin_password", "", "Password of the local account admin. If unset on first start, one is generated and printed once.", secret("admin_password", func(c *Config) *string { return &c.AdminPassword })},
 		{"admin_password_file", "", "File holding admin_password.", file("admin_password")},
 

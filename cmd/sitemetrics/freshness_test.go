@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
-// Fresh everywhere: two replicas share one PostgreSQL; a delivery answered 2xx by
-// one is in the other's API within the freshness bound (5 s), and in the first
-// one's at once. The figures (from the 2xx to the number) are logged.
+// Fresh everywhere: two replicas share one PostgreSQL, the second reading its pages
+// and API through a streaming replica of it; a delivery answered 2xx by one is in
+// the other's API within the freshness bound (5 s), and in the first one's at once.
+// The figures (from the 2xx to the number) are logged.
 func TestFreshOnTwoReplicas(t *testing.T) {
 	env := localEnv(t, migrations.Postgres)
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
@@ -21,6 +23,7 @@ func TestFreshOnTwoReplicas(t *testing.T) {
 	envB := maps.Clone(env)
 	addr := freePort(t)
 	envB["SITEMETRICS_ADDR"], envB["SITEMETRICS_BASE_URL"], envB["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, t.TempDir()
+	envB["SITEMETRICS_DATABASE_READ_URL"] = dbtest.ReplicaURL(t, env["SITEMETRICS_DATABASE_URL"])
 	b := startApp(t, envB)
 
 	apiSend(t, a, "POST", sre, "/api/v1/services", map[string]string{"name": "checkout"})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,6 +44,12 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 	degraded := err != nil
+	if cfg.DatabaseReadURL != "" {
+		if err := store.UseReplica(ctx, cfg.DatabaseReadURL); err != nil {
+			return fmt.Errorf("configuration: database_read_url: %w", err)
+		}
+		log.Info("pages and the API read from a replica", "replica", redactURL(cfg.DatabaseReadURL))
+	}
 	if degraded {
 		log.Warn("database unreachable at start: serving, spooling deliveries for known feed tokens until it answers", "err", err)
 	} else if err := migrateNow(ctx, store, log); err != nil {
@@ -124,7 +131,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
 	bg.Go(func() error { replaySpool(runCtx, store, spooled, opt, log); return nil })
-	bg.Go(func() error { pruneDeliveries(runCtx, store, cfg.Retention, log); return nil })
+	keep := sqlstore.Retention{Samples: cfg.SampleRetention, Rollups: cfg.RollupRetention, Deliveries: cfg.Retention}
+	bg.Go(func() error { retain(runCtx, store, keep, log); return nil })
 	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
 	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
 
@@ -207,17 +215,19 @@ func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, op
 	}
 }
 
-func pruneDeliveries(ctx context.Context, store *sqlstore.Store, keep time.Duration, log *slog.Logger) {
-	if keep <= 0 {
-		return
-	}
+// retain keeps partitions ahead of the data and drops what is past retention, at
+// start and every hour.
+func retain(ctx context.Context, store *sqlstore.Store, r sqlstore.Retention, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := store.PruneDeliveries(ctx, store.Now().Add(-keep)); err != nil {
-			log.Warn("prune deliveries", "err", err)
-		} else if n > 0 {
-			log.Info("old deliveries pruned", "count", n)
+		if !store.Down() {
+			start := time.Now()
+			if err := store.Retain(ctx, r); err != nil && ctx.Err() == nil {
+				log.Warn("retention", "err", err)
+			} else if took := time.Since(start); took > 10*time.Second {
+				log.Info("retention done", "took", took.Round(time.Millisecond))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -267,4 +277,13 @@ func awaitDatabase(ctx context.Context, store *sqlstore.Store, log *slog.Logger,
 		case <-t.C:
 		}
 	}
+}
+
+// redactURL keeps a database URL's host and name, not its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
 }

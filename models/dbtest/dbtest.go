@@ -12,7 +12,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +69,7 @@ func URL(t testing.TB, dialect string) string {
 		defer db.Close()
 		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
 	})
-	u, err := url.Parse(base)
+	u, err := neturl.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,4 +126,23 @@ func Reopen(tb testing.TB, s *sqlstore.Store) *sqlstore.Store {
 	}
 	tb.Cleanup(func() { _ = fresh.Close() })
 	return fresh
+}
+
+// ReplicaURL is url (a fresh test database on the PostgreSQL that `make test`
+// starts) read through that server's streaming replica: the same database and
+// schema, another host and port.
+func ReplicaURL(t testing.TB, url string) string {
+	t.Helper()
+	rep := os.Getenv("SITEMETRICS_TEST_REPLICA_URL")
+	Require(t, "replica", rep != "", "SITEMETRICS_TEST_REPLICA_URL is not set")
+	r, err := neturl.Parse(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = r.Host
+	return u.String()
 }

@@ -42,7 +42,7 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in models.FeedInput) (
 		}
 		if err := tx.Model(&models.Feed{}).Where("id = ?", id).Updates(map[string]any{
 			"name": f.Name, "interval_seconds": f.IntervalSeconds, "time_field": f.TimeField,
-			"series_field": f.SeriesField, "sample_policy": f.SamplePolicy, "updated_at": s.now(),
+			"series_field": f.SeriesField, "sample_policy": f.SamplePolicy, "retention_days": f.RetentionDays, "updated_at": s.now(),
 		}).Error; err != nil {
 			if isUnique(err) {
 				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a feed named %q already exists", f.Name)}

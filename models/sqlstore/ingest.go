@@ -256,13 +256,3 @@ func (s *Store) RecordRefusal(ctx context.Context, feed models.Feed, tokenID int
 	d.BodyTruncated = d.BodyTruncated || len(head) < size
 	return s.RecordDelivery(ctx, &d)
 }
-
-// PruneDeliveries deletes delivery records received before the cut-off; the
-// samples they brought stay.
-func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("received_at < ?", before.UTC()).Delete(&models.Delivery{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("prune deliveries: %w", res.Error)
-	}
-	return res.RowsAffected, nil
-}

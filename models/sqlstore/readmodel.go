@@ -521,7 +521,7 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 // EvaluateNow computes an SLO's report from the database, bypassing every cache: what
 // a notification checks again just before it is sent.
 func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error) {
-	sum, d, err := s.evaluate(ctx, id)
+	sum, d, err := s.evaluate(context.WithValue(ctx, primaryOnly{}, true), id)
 	if err != nil {
 		return models.SLOReport{}, err
 	}
@@ -535,7 +535,7 @@ func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, er
 // (so what it reads is at least that version's data). nil when the SLO is gone.
 func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODetail, error) {
 	var version int64
-	if err := s.db.WithContext(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
+	if err := s.reads(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
 		if isNoRows(err) {
 			return nil, models.SLODetail{}, nil
 		}
@@ -603,7 +603,7 @@ func (s *Store) refOf(ctx context.Context, d models.SLODetail) (sloRef, time.Tim
 		ID         int64
 		LastBucket *int64
 	}
-	if err := s.db.WithContext(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
+	if err := s.reads(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
 		return ref, time.Time{}, fmt.Errorf("read series of SLO %d: %w", d.ID, err)
 	}
 	ref.series = row.ID

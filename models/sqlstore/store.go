@@ -41,6 +41,43 @@ type Store struct {
 	// its deadline): deliveries then go straight to the spool, without waiting on it.
 	down *atomic.Bool
 	file string // the SQLite database's path; empty on PostgreSQL
+	// replica, when set, serves the reads behind pages and the API (see reads).
+	replica *gorm.DB
+}
+
+// primaryOnly marks a context whose reads must not go to the replica.
+type primaryOnly struct{}
+
+// reads is where the read model, charts and reports read: the replica when one is
+// configured, else the primary. A context marked primaryOnly (checks that must be
+// exact, such as a notification's re-check) always reads the primary. The versions
+// that say what changed are always read from the primary, so a lagging replica
+// delays numbers by its lag, never past the freshness bound.
+func (s *Store) reads(ctx context.Context) *gorm.DB {
+	if s.replica == nil || ctx.Value(primaryOnly{}) != nil {
+		return s.db.WithContext(ctx)
+	}
+	return s.replica.WithContext(ctx)
+}
+
+// UseReplica sends reads to a read-only replica (a PostgreSQL streaming standby).
+func (s *Store) UseReplica(ctx context.Context, url string) error {
+	if s.dialect != migrations.Postgres || !strings.HasPrefix(url, "postgres") {
+		return models.Errorf(models.EINVALID, "a read replica must be PostgreSQL, as database_url is")
+	}
+	db, err := gorm.Open(postgres.Open(url), &gorm.Config{Logger: s.db.Config.Logger, DisableAutomaticPing: true,
+		NowFunc: func() time.Time { return time.Now().UTC() }})
+	if err != nil {
+		return fmt.Errorf("open the read replica: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	sqlDB.SetMaxOpenConns(16)
+	sqlDB.SetMaxIdleConns(16)
+	s.replica = db
+	return nil
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
@@ -215,8 +252,13 @@ func (s *Store) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (s *Store) Close() error {
+	if s.replica != nil {
+		if r, err := s.replica.DB(); err == nil {
+			_ = r.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
@@ -228,20 +230,68 @@ func TestAPITokens(t *testing.T) {
 	})
 }
 
-func TestPruneDeliveriesKeepsSamples(t *testing.T) {
+// Retention: the delivery log keeps 30 days (samples stay), samples keep the
+// installation's retention or their feed's shorter one; on PostgreSQL samples and
+// deliveries live in monthly and daily partitions attached ahead of the data, and
+// what is past retention goes with its partition.
+func TestRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
-		f, _ := mustFeed(t, s, "web", "service")
-		old := time.Now().Add(-40 * 24 * time.Hour)
-		if _, err := s.IngestBody(ctx, f, 0, readFixture(t, "native_slo_report.json"), "", old, models.IngestOptions{}); err != nil {
+		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		web, _ := mustFeed(t, s, "web", "service")
+		short, err := s.CreateFeed(ctx, models.FeedInput{Name: "short", Interval: "5m", SeriesField: "service", RetentionDays: "10"})
+		if err != nil || short.RetentionDays == nil || *short.RetentionDays != 10 {
+			t.Fatalf("feed with its own retention: %+v %v", short, err)
+		}
+		post := func(f models.Feed, at, received time.Time) {
+			t.Helper()
+			body := fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"10","good":"10"}}`, at.Unix())
+			if _, err := s.IngestBody(ctx, f, 0, []byte(body), "", received, models.IngestOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		post(web, now.AddDate(0, 0, -500), now)                     // past the samples' 400 days
+		post(web, now.AddDate(0, 0, -40), now.AddDate(0, 0, -40))   // its delivery past the log's 30 days
+		post(web, now.Add(-time.Hour), now)                         // kept
+		post(short, now.AddDate(0, 0, -20), now.AddDate(0, 0, -20)) // past its feed's 10 days
+		post(short, now.AddDate(0, 0, -5), now)                     // kept
+		r := sqlstore.Retention{Samples: 400 * 24 * time.Hour, Rollups: 800 * 24 * time.Hour, Deliveries: 30 * 24 * time.Hour}
+		for range 2 { // the second pass finds everything in place
+			if err := s.Retain(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			feed models.Feed
+			want int
+		}{{web, 2}, {short, 1}} {
+			if got, err := s.Samples(ctx, c.feed.ID, models.SampleQuery{}); err != nil || len(got) != c.want {
+				t.Errorf("feed %s keeps %d samples, want %d: %v", c.feed.Name, len(got), c.want, err)
+			}
+		}
+		ds, err := s.Deliveries(ctx, web.ID, models.DeliveryQuery{})
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("deliveries of web after pruning: %d %v", len(ds), err)
+		}
+		if s.Dialect() != migrations.Postgres {
+			return
+		}
+		var parts []string
+		if err := s.DB().Raw(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = to_regclass('samples') ORDER BY 1`).Scan(&parts).Error; err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.PruneDeliveries(ctx, time.Now().Add(-30*24*time.Hour))
-		if err != nil || n != 1 {
-			t.Fatal(n, err)
+		// 400 days back from 20 Nov 2026 is 16 Oct 2025: October 2025 to next month, and the default.
+		if len(parts) != 16 || parts[0] != "samples_default" || parts[1] != "samples_p202510" || parts[15] != "samples_p202612" {
+			t.Errorf("sample partitions %v", parts)
 		}
-		samples, err := s.Samples(ctx, f.ID, models.SampleQuery{})
-		if err != nil || len(samples) != 1 || samples[0].ResultsLink != "" {
-			t.Fatalf("%+v %v", samples, err)
+		var inDefault int64
+		if err := s.DB().Raw("SELECT count(*) FROM samples_default").Scan(&inDefault).Error; err != nil || inDefault != 0 {
+			t.Errorf("%d samples left in the default partition: %v", inDefault, err)
+		}
+		var days int64
+		if err := s.DB().Raw(`SELECT count(*) FROM pg_inherits WHERE inhparent = to_regclass('deliveries')`).Scan(&days).Error; err != nil || days != 1+33 {
+			t.Errorf("%d delivery partitions, want the default and 33 days: 21 Oct (30 days back) to 22 Nov (two ahead): %v", days, err)
 		}
 	})
 }
