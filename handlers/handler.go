@@ -59,6 +59,7 @@ type Handler struct {
 	recent       recentAuth
 	sparklines   sparklineCache
 	chartCache   chartCache
+	ready        readiness
 }
 
 // Authenticator is the directory sign-in with its cached-credential fallback.

@@ -29,6 +29,17 @@ func newProxy(t *testing.T, target string) *cuttableProxy {
 	return p
 }
 
+// throughProxy sends the app of env to its PostgreSQL through a proxy the
+// test can cut.
+func throughProxy(t *testing.T, env map[string]string) *cuttableProxy {
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	return proxy
+}
+
 func (p *cuttableProxy) restore(t *testing.T) {
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
@@ -74,13 +85,7 @@ func (p *cuttableProxy) cut() {
 // answered 202; when it returns they are replayed in order, none lost, none doubled.
 func TestSpoolWhileDatabaseDown(t *testing.T) {
 	env := testEnv(t, "postgres")
-	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	proxy := throughProxy(t, env)
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
@@ -139,11 +144,7 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 // is unreachable, instead of an error page.
 func TestTVWhileDatabaseDown(t *testing.T) {
 	env := localEnv(t, "postgres")
-	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
-	must(t, err)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	proxy := throughProxy(t, env)
 	a := startApp(t, env)
 	b := newBrowser(t, a.URL)
 	mustf(t, b.login("admin", adminPassword, "/tv").Status == 303, "login")

@@ -81,6 +81,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		db, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
 	}
 	if err != nil {
+		if IsUnavailable(err) {
+			return nil, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
+		}
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	sqlDB, err := db.DB()
@@ -97,8 +100,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+		if cerr := sqlDB.Close(); cerr != nil {
+			log.Warn("close the database pool after a failed ping", "err", cerr)
+		}
+		return nil, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1)}
 	s.commits = newIngestCommitter(s)
@@ -145,11 +150,11 @@ func (s *Store) Ready(ctx context.Context) error {
 		return err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "database unreachable: %v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "database unreachable")
 	}
 	pending, err := migrations.Pending(ctx, sqlDB, s.dialect, s.log)
 	if err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "%v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "cannot read the schema version")
 	}
 	if pending {
 		return models.Errorf(models.EUNAVAILABLE, "database migrations pending")
@@ -178,23 +183,3 @@ func notFound(err error, format string, args ...any) error {
 
 // isUnique reports a unique-constraint violation.
 func isUnique(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
-
-// IsUnavailable reports whether err means the database could not be reached,
-// as opposed to the database refusing the statement.
-func IsUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if models.ErrorCode(err) == models.EUNAVAILABLE {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"connection refused", "broken pipe", "connection reset", "failed to connect",
-		"unexpected EOF", "conn closed", "the database system is", "terminating connection", "i/o timeout",
-		"no such host", "driver: bad connection", "server closed the connection"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return errors.Is(err, context.DeadlineExceeded)
-}
