@@ -121,9 +121,8 @@ type Store interface {
 	EndSession(ctx context.Context, plain string) error
 	EndUserSessions(ctx context.Context, userID int64) (int64, error)
 	UserSessions(ctx context.Context, userID int64) ([]models.Session, error)
-	RecordLoginFailure(ctx context.Context, username, clientIP string) error
-	LoginFailures(ctx context.Context, username, clientIP string, since time.Time) (byUser, byIP int, oldest time.Time, err error)
-	ClearLoginFailures(ctx context.Context, username string) error
+	AdmitLogin(ctx context.Context, username, clientIP string, p models.LoginThrottle) (models.Admission, error)
+	LoginSucceeded(ctx context.Context, username, clientIP string) error
 
 	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
 	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -54,18 +55,20 @@ func (h *Handler) login(c *gin.Context) {
 	form := views.LoginForm{Username: username, Next: next, Directory: h.auth != nil}
 
 	// Throttle before anything asks the directory, so a guessing script cannot
-	// lock people out of the directory nor slow it down.
+	// lock people out of the directory nor slow it down. The attempt counts as
+	// a failure from here until the password proves right.
 	pol := h.policy
-	byUser, byIP, oldest, err := h.store.LoginFailures(ctx, name, ip, h.now().Add(-pol.FailureWindow))
+	adm, err := h.store.AdmitLogin(ctx, name, ip, pol.throttle())
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	if (pol.MaxFailuresPerUser > 0 && byUser >= pol.MaxFailuresPerUser) || (pol.MaxFailuresPerIP > 0 && byIP >= pol.MaxFailuresPerIP) {
-		wait := math.Ceil(oldest.Add(pol.FailureWindow).Sub(h.now()).Minutes())
+	if !adm.Allowed {
+		wait := max(int(math.Ceil(adm.RetryAfter.Seconds())), 1)
 		h.metrics.Logins.WithLabelValues("throttled", "none").Inc()
-		h.log.WarnContext(ctx, "login throttled", "username", name, "client_ip", ip, "failures_user", byUser, "failures_ip", byIP)
-		form.Error = fmt.Sprintf("Too many failed sign-ins. Wait %d minute(s) and try again.", int(max(wait, 1)))
+		h.log.WarnContext(ctx, "login throttled", "username", name, "client_ip", ip, "counter", adm.Why, "retry_after_s", wait)
+		c.Header("Retry-After", strconv.Itoa(wait))
+		form.Error = "Too many failed sign-ins from your address. Wait " + waitText(wait) + " and try again."
 		h.render(c, http.StatusTooManyRequests, views.LoginPage(form))
 		return
 	}
@@ -77,9 +80,6 @@ func (h *Handler) login(c *gin.Context) {
 		return
 	}
 	if in.reason != ldapauth.ReasonOK {
-		if err := h.store.RecordLoginFailure(ctx, name, ip); err != nil {
-			h.log.ErrorContext(ctx, "record login failure", "err", err)
-		}
 		h.metrics.Logins.WithLabelValues("rejected", in.source).Inc()
 		h.log.InfoContext(ctx, "login refused", "username", name, "client_ip", ip, "source", in.source, "reason", in.reason)
 		form.Error = loginFailed
@@ -87,8 +87,10 @@ func (h *Handler) login(c *gin.Context) {
 		return
 	}
 
-	if err := h.store.ClearLoginFailures(ctx, name); err != nil {
-		h.log.WarnContext(ctx, "clear login failures", "err", err)
+	if err := h.store.LoginSucceeded(ctx, name, ip); err != nil {
+		// The person is in; the cost is that this address's counter still
+		// holds one failure, forgotten after the failure window.
+		h.log.WarnContext(ctx, "forget the failures of a successful sign-in", "username", name, "client_ip", ip, "err", err)
 	}
 	lifetime := pol.SessionLifetime
 	if in.source == models.SourceCache {
@@ -173,10 +175,37 @@ type AuthPolicy struct {
 	SessionLifetime      time.Duration
 	SessionIdle          time.Duration
 	CacheSessionLifetime time.Duration
-	MaxFailuresPerUser   int
-	MaxFailuresPerIP     int
-	FailureWindow        time.Duration
-	CacheMaxAgeText      string // "7 days", for the admin page
+	// MaxFailuresPerUser is the failures one address may make for one user
+	// name before each further attempt from it waits (see models.LoginThrottle).
+	MaxFailuresPerUser int
+	// MaxFailuresPerIP is the failures one address may make, over every user
+	// name, within FailureWindow.
+	MaxFailuresPerIP int
+	FailureWindow    time.Duration
+	CacheMaxAgeText  string // "7 days", for the admin page
+}
+
+// The back-off of one user name from one address: 1 s after the last free
+// failure, doubling per failure, at most 15 minutes.
+const (
+	loginBaseDelay = time.Second
+	loginMaxDelay  = 15 * time.Minute
+)
+
+func (p AuthPolicy) throttle() models.LoginThrottle {
+	return models.LoginThrottle{FreeFailures: p.MaxFailuresPerUser, BaseDelay: loginBaseDelay, MaxDelay: loginMaxDelay,
+		MaxPerAddress: p.MaxFailuresPerIP, Window: p.FailureWindow}
+}
+
+// waitText says 42 seconds as "42 seconds" and 300 as "5 minutes".
+func waitText(seconds int) string {
+	switch {
+	case seconds == 1:
+		return "1 second"
+	case seconds < 120:
+		return strconv.Itoa(seconds) + " seconds"
+	}
+	return strconv.Itoa((seconds+59)/60) + " minutes"
 }
 
 func (p *AuthPolicy) defaults() {
@@ -187,6 +216,6 @@ func (p *AuthPolicy) defaults() {
 		p.CacheSessionLifetime = time.Hour
 	}
 	if p.FailureWindow <= 0 {
-		p.FailureWindow = 5 * time.Minute
+		p.FailureWindow = 15 * time.Minute
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -33,6 +34,8 @@ type Store struct {
 	monthly  reportCache
 	dirty    dirtySet
 	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	// throttlePruned is when this replica last pruned the login throttle (Unix seconds).
+	throttlePruned atomic.Int64
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
