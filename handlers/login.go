@@ -51,14 +51,20 @@ func (h *Handler) login(c *gin.Context) {
 	username, password := c.PostForm("username"), c.PostForm("password")
 	next := safeNext(c.PostForm("next"))
 	name := models.NormalizeUsername(username)
+	// key is the name the throttle counts under: a name that cannot be stored
+	// (a NUL, invalid UTF-8) is counted under its storable form.
+	key := models.LoginKey(username)
 	ip := c.ClientIP()
 	form := views.LoginForm{Username: username, Next: next, Directory: h.auth != nil}
+	if !models.ValidLoginName(username) {
+		form.Username = key
+	}
 
 	// Throttle before anything asks the directory, so a guessing script cannot
 	// lock people out of the directory nor slow it down. The attempt counts as
 	// a failure from here until the password proves right.
 	pol := h.policy
-	adm, err := h.store.AdmitLogin(ctx, name, ip, pol.throttle())
+	adm, err := h.store.AdmitLogin(ctx, key, ip, pol.throttle())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -87,7 +93,7 @@ func (h *Handler) login(c *gin.Context) {
 		return
 	}
 
-	if err := h.store.LoginSucceeded(ctx, name, ip); err != nil {
+	if err := h.store.LoginSucceeded(ctx, key, ip); err != nil {
 		// The person is in; the cost is that this address's counter still
 		// holds one failure, forgotten after the failure window.
 		h.log.WarnContext(ctx, "forget the failures of a successful sign-in", "username", name, "client_ip", ip, "err", err)
@@ -117,6 +123,18 @@ func (h *Handler) login(c *gin.Context) {
 // without a directory, the local accounts. A refusal is a reason, not an error;
 // an error means we could not decide (the database is down).
 func (h *Handler) checkPassword(ctx context.Context, name, password string) (signIn, error) {
+	if h.auth == nil && !models.ValidLoginName(name) {
+		// Nobody has this name; it costs the same as a wrong password. (The
+		// directory's Authenticate refuses it the same way.)
+		dummy, err := h.dummy(ctx)
+		if err != nil {
+			return signIn{source: "none"}, err
+		}
+		if _, err := h.passwords.Verify(ctx, dummy, password); err != nil {
+			return signIn{source: "none"}, fmt.Errorf("verify the dummy hash: %w", err)
+		}
+		return signIn{source: "none", reason: ldapauth.ReasonInvalidInput}, nil
+	}
 	if h.auth == nil {
 		return h.checkLocal(ctx, name, password)
 	}
@@ -143,7 +161,10 @@ func (h *Handler) checkLocal(ctx context.Context, name, password string) (signIn
 	hash := u.PasswordHash
 	if err != nil || u.Source != models.SourceLocal || hash == "" || password == "" {
 		in.reason = "unknown_user"
-		hash = h.dummyHash // the same work whether or not the account exists
+		// The same work whether or not the account exists.
+		if hash, err = h.dummy(ctx); err != nil {
+			return in, err
+		}
 	}
 	ok, verr := h.passwords.Verify(ctx, hash, password)
 	if verr != nil {

@@ -112,13 +112,40 @@ func New(cfg Config, store CredentialStore, log *slog.Logger, opts ...Option) (*
 // of the cache. Unreachable and DirectoryUnusable are returned only when the
 // cache cannot decide: the fallback is off (CacheMaxAge 0) or the database failed.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (Identity, Outcome, error) {
+	start := time.Now() // wall time, whatever clock decides expiry
+	id, outcome, err := a.authenticate(ctx, username, password)
+	if outcome != Accepted {
+		a.padFailure(ctx, start)
+	}
+	return id, outcome, err
+}
+
+// padFailure waits until FailureTime has passed since start. Every refusal
+// already pays one argon2id run, but the paths still differ by a directory
+// round trip or a database write (a few ms, measurable over many tries);
+// the floor hides them. A refusal slower than the floor (a directory that
+// times out) says the directory is slow, nothing about the password.
+func (a *Authenticator) padFailure(ctx context.Context, start time.Time) {
+	wait := a.cfg.FailureTime - time.Since(start)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, username, password string) (Identity, Outcome, error) {
 	username = strings.TrimSpace(username)
 	switch {
 	case username == "":
 		return a.refuse(username, &Failure{Outcome: Rejected, Source: SourceLDAP, Reason: ReasonEmptyUsername})
 	case password == "":
 		return a.refuse(username, &Failure{Outcome: Rejected, Source: SourceLDAP, Reason: ReasonEmptyPassword})
-	case len(username) > 256 || len(password) > 1024:
+	case len(username) > 256 || len(password) > 1024 || !models.ValidLoginName(username):
 		return a.refuse(username, &Failure{Outcome: Rejected, Source: SourceLDAP, Reason: ReasonInvalidInput})
 	}
 
@@ -172,35 +199,37 @@ func (a *Authenticator) acceptOnline(ctx context.Context, at attempt, password s
 	return id, Accepted, nil
 }
 
-// purge deletes the cached credential after a definitive rejection (R6).
-// After a wrong password it goes only when the cache would have accepted
-// that password (pam_ccreds' rule: it is an old one), so a typo, or a
-// stranger guessing, cannot wipe someone's fallback. Unknown users and
-// users without a role lose it outright. Both paths pay one hash, so they
-// take as long as each other.
+// purge deletes the cached credential after a definitive rejection by the
+// directory, following pam_ccreds: after a wrong password it goes only when
+// the cache would have accepted that password (it is an old one), so a
+// typo, or a stranger guessing, cannot wipe someone's fallback; unknown
+// users and users without a role lose it outright.
+//
+// Every path pays exactly one argon2id run, the dummy hash when there is no
+// cached one to check, so that a refusal costs the same whatever its reason:
+// without it, a user without a role answered the right password in 3 ms and
+// every other failure in 23 ms, which told a guesser the password was right.
 func (a *Authenticator) purge(ctx context.Context, at attempt, password string) {
 	name := canonicalName(at.canonical)
+	hash := a.dummy
 	switch at.reason {
-	case ReasonBadPassword:
+	case ReasonBadPassword, ReasonUnknownUser, ReasonNoRole:
+		if name == "" {
+			break
+		}
 		cred, ok, err := a.store.LoadCredential(ctx, name)
 		if err != nil {
-			a.log.Error("cannot check the cached credential after a rejection", "user", name, "err", err)
-			return
+			a.log.Error("cannot check the cached credential after a rejection", "user", name, "reason", at.reason, "err", err)
+		} else if ok {
+			hash = cred.PasswordHash
 		}
-		if !ok {
-			_, _ = a.hasher.verify(ctx, a.dummy, password)
-			return
-		}
-		if match, _ := a.hasher.verify(ctx, cred.PasswordHash, password); !match {
-			return
-		}
-	case ReasonUnknownUser:
-		_, _ = a.hasher.verify(ctx, a.dummy, password)
-	case ReasonNoRole:
-	default:
-		return
 	}
-	if name == "" {
+	match, err := a.hasher.verify(ctx, hash, password)
+	if err != nil && hash != a.dummy {
+		a.log.Error("the cached credential does not parse; it goes", "user", name, "err", err)
+		match = true
+	}
+	if hash == a.dummy || (at.reason == ReasonBadPassword && !match) {
 		return
 	}
 	if err := a.store.DeleteCredential(ctx, name); err != nil {

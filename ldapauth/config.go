@@ -41,6 +41,9 @@ type Config struct {
 	OfflineLockout     time.Duration // lockout length; 0: until the next online login
 	BreakerFailures    int           // consecutive unreachable logins that open the breaker; 0: no breaker
 	ProbeInterval      time.Duration // how often Run probes the directory while the breaker is open
+	// FailureTime is the least time a refused login takes, from its start, so
+	// that how long a refusal took says nothing about why; 0: no floor.
+	FailureTime time.Duration
 }
 
 // RoleMapping grants Role to the members of GroupDN.
@@ -63,7 +66,7 @@ func DefaultConfig() Config {
 		GroupAttribute: "memberOf", GroupFilter: DefaultGroupFilter,
 		DialTimeout: 2 * time.Second, RequestTimeout: 3 * time.Second, LoginTimeout: 5 * time.Second,
 		CacheMaxAge: 7 * 24 * time.Hour, OfflineMaxFailures: 5, OfflineLockout: 5 * time.Minute,
-		BreakerFailures: 3, ProbeInterval: 15 * time.Second,
+		BreakerFailures: 3, ProbeInterval: 15 * time.Second, FailureTime: 250 * time.Millisecond,
 	}
 }
 
@@ -151,7 +154,7 @@ func (c *Config) prepare() ([]server, []mapping, error) {
 	case len(c.RoleMappings) == 0:
 		return nil, nil, bad("no role mappings: nobody could sign in")
 	case c.DialTimeout < 0 || c.RequestTimeout < 0 || c.LoginTimeout < 0 || c.ProbeInterval < 0 ||
-		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0:
+		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0 || c.FailureTime < 0:
 		return nil, nil, bad("durations and counts must not be negative")
 	}
 	for _, f := range []string{c.UserFilter, c.GroupFilter} {

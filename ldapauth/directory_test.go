@@ -42,7 +42,7 @@ func TestDirectoryLogins(t *testing.T) {
 		{"prefix wildcard", "al*", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"filter break-out", "alice)(uid=*", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"OR injection", "*)(|(uid=alice", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
-		{"NUL byte", "alice\x00", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
+		{"NUL byte: refused before any I/O", "alice\x00", "alicepw", rejected(ldapauth.ReasonInvalidInput), "", 0},
 		{"backslash escape", `alic\65`, "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"wildcard against the metacharacter uid", "star*", "starpw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 	}

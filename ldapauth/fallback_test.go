@@ -191,24 +191,59 @@ func TestCachePathPaysAHashForEveryone(t *testing.T) {
 	}
 }
 
-// P2 #3: on the directory path too, an unknown user costs what a wrong
-// password does (one hash: the purge check of R6, or a dummy), so the
-// answer time does not tell who exists.
+// On the directory path too, every refusal costs one hash (the purge check,
+// or a dummy): an unknown user what a wrong password does, so the answer
+// time does not tell who exists; and someone without a role whose password
+// is right what a wrong password does, so it does not tell the password.
 func TestDirectoryRejectionsPayAHash(t *testing.T) {
 	dir := needSlapd(t)
 	h := newHarness(t, testConfig(dir.url))
 	h.check("sam", "sampw", online(models.RoleSRE))
 	hash := oneHash()
-	cases := []struct{ name, user, reason string }{
-		{"unknown user", "nobody-here", ldapauth.ReasonUnknownUser},
-		{"wrong password, nothing cached", "eve", ldapauth.ReasonBadPassword},
-		{"wrong password, cached", "sam", ldapauth.ReasonBadPassword},
+	cases := []struct{ name, user, password, reason string }{
+		{"unknown user", "nobody-here", "Wr0ng-pw", ldapauth.ReasonUnknownUser},
+		{"wrong password, nothing cached", "eve", "Wr0ng-pw", ldapauth.ReasonBadPassword},
+		{"wrong password, cached", "sam", "Wr0ng-pw", ldapauth.ReasonBadPassword},
+		{"no role, right password", "nora", "norapw", ldapauth.ReasonNoRole},
+		{"no role, wrong password", "nora", "Wr0ng-pw", ldapauth.ReasonBadPassword},
 	}
 	for _, tc := range cases {
-		took := median(func() { h.check(tc.user, "Wr0ng-pw", refusedByDirectory(tc.reason)) })
+		took := median(func() { h.check(tc.user, tc.password, refusedByDirectory(tc.reason)) })
 		t.Logf("%s: refused in %v; one hash takes %v", tc.name, took, hash)
 		if took < hash/3 {
 			t.Errorf("%s: refused in %v, far less than one hash (%v)", tc.name, took, hash)
+		}
+	}
+}
+
+// Every refusal, whatever its reason and whoever decided, takes at least
+// FailureTime and not much more, so the small differences left between the
+// paths (a round trip, a database write) cannot be measured either.
+func TestRefusalsTakeTheFailureTime(t *testing.T) {
+	dir := needSlapd(t)
+	cfg := testConfig(dir.url)
+	cfg.FailureTime = 150 * time.Millisecond
+	h := newHarness(t, cfg)
+	h.check("sam", "sampw", online(models.RoleSRE))
+	offline := h.down(func(c *ldapauth.Config) { c.FailureTime = cfg.FailureTime })
+	cases := []struct {
+		name           string
+		h              *harness
+		user, password string
+		want           expect
+	}{
+		{"unknown user", h, "nobody-here", "Wr0ng-pw", refusedByDirectory(ldapauth.ReasonUnknownUser)},
+		{"wrong password", h, "eve", "Wr0ng-pw", refusedByDirectory(ldapauth.ReasonBadPassword)},
+		{"no role, right password", h, "nora", "norapw", refusedByDirectory(ldapauth.ReasonNoRole)},
+		{"empty password", h, "eve", "", refusedByDirectory(ldapauth.ReasonEmptyPassword)},
+		{"NUL in the name", h, "eve\x00", "evepw", refusedByDirectory(ldapauth.ReasonInvalidInput)},
+		{"directory down, never signed in", offline, "olga", "olgapw", refusedByCache(ldapauth.ReasonNoCachedCredentials, ldapauth.ReasonDirectoryDown)},
+	}
+	for _, tc := range cases {
+		took := median(func() { tc.h.check(tc.user, tc.password, tc.want) })
+		t.Logf("%s: refused in %v", tc.name, took)
+		if took < cfg.FailureTime || took > cfg.FailureTime+60*time.Millisecond {
+			t.Errorf("%s: refused in %v, want %v to %v", tc.name, took, cfg.FailureTime, cfg.FailureTime+60*time.Millisecond)
 		}
 	}
 }

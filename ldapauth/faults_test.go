@@ -150,7 +150,7 @@ func TestUserFilterIsEscaped(t *testing.T) {
 	cases := []struct{ typed, filter string }{
 		{"*)(uid=*", `(&(objectClass=inetOrgPerson)(uid=\2a\29\28uid=\2a))`},
 		{`a\b`, `(&(objectClass=inetOrgPerson)(uid=a\5cb))`},
-		{"x\x00y", `(&(objectClass=inetOrgPerson)(uid=x\00y))`},
+		{"zoë", `(&(objectClass=inetOrgPerson)(uid=zo\c3\ab))`},
 		{"sam", `(&(objectClass=inetOrgPerson)(uid=sam))`},
 	}
 	for _, tc := range cases {
@@ -159,6 +159,13 @@ func TestUserFilterIsEscaped(t *testing.T) {
 		if len(got) == 0 || got[len(got)-1] != tc.filter {
 			t.Errorf("typed %q: the directory received %q, want %q", tc.typed, got, tc.filter)
 		}
+	}
+	// A name with a NUL or another control character names nobody: it never
+	// reaches the directory.
+	before := len(d.recordedFilters())
+	h.check("x\x00y", "some-password", refusedByDirectory(ldapauth.ReasonInvalidInput))
+	if n := len(d.recordedFilters()); n != before {
+		t.Errorf("a name with a NUL reached the directory: %q", d.recordedFilters()[before:])
 	}
 }
 

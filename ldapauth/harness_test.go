@@ -41,6 +41,7 @@ func testConfig(urls ...string) ldapauth.Config {
 	c.RequestTimeout = 250 * time.Millisecond
 	c.LoginTimeout = 400 * time.Millisecond
 	c.ProbeInterval = 50 * time.Millisecond
+	c.FailureTime = 0 // TestRefusalsTakeTheFailureTime sets it
 	return c
 }
 

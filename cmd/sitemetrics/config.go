@@ -80,6 +80,7 @@ type AuthConfig struct {
 	MaxFailuresPerUser   int
 	MaxFailuresPerIP     int
 	FailureWindow        time.Duration
+	FailureTime          time.Duration
 }
 
 // setting is one configuration entry: its file key, and how to apply a value.
@@ -142,6 +143,7 @@ func settings() []setting {
 		{"auth.offline_lockout", "5m", "How long saved credentials stay locked after too many failures.", dur(func(c *Config) *time.Duration { return &c.Auth.OfflineLockout })},
 		{"auth.breaker_failures", "3", "Consecutive unreachable-directory logins that open the circuit breaker.", num(func(c *Config) *int { return &c.Auth.BreakerFailures })},
 		{"auth.probe_interval", "15s", "While the directory is down, how often a background probe checks whether it is back.", dur(func(c *Config) *time.Duration { return &c.Auth.ProbeInterval })},
+		{"auth.failure_time", "250ms", "Least time a refused directory login takes, so that its time says nothing about why it was refused (wrong password, unknown user, no role, locked, directory down).", dur(func(c *Config) *time.Duration { return &c.Auth.FailureTime })},
 		{"auth.max_failures_per_user", "5", "Failed logins for one user name from one client address before each further attempt from that address waits: 1 s, doubling per failure, at most 15 min. Failures from other addresses never delay it.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerUser })},
 		{"auth.max_failures_per_ip", "100", "Failed logins from one client address, over every user name, within failure_window before the address is refused until the window has passed; generous, so an office behind one NAT address is not blocked by a few typos.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerIP })},
 		{"auth.failure_window", "15m", "How long failed logins are remembered: per address since its last failure, per user and address since its last wait ended.", dur(func(c *Config) *time.Duration { return &c.Auth.FailureWindow })},

@@ -32,6 +32,7 @@ func ldapEnv(t *testing.T, dialect string) (map[string]string, *cuttableProxy) {
 		"SITEMETRICS_LDAP_LOGIN_TIMEOUT":    "600ms",
 		"SITEMETRICS_AUTH_BREAKER_FAILURES": "2",
 		"SITEMETRICS_AUTH_PROBE_INTERVAL":   "200ms",
+		"SITEMETRICS_AUTH_FAILURE_TIME":     "100ms",
 	} {
 		env[k] = v
 	}
