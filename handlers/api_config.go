@@ -20,7 +20,7 @@ func (h *Handler) saveFeedAPI(c *gin.Context) {
 		SeriesField string `json:"series_field"`
 		TimeField   string `json:"time_field"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -131,7 +131,7 @@ func (h *Handler) listMaintenanceAPI(c *gin.Context) {
 
 func (h *Handler) createMaintenanceAPI(c *gin.Context) {
 	var in models.MaintenanceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -160,7 +160,7 @@ func (h *Handler) listAnnotationsAPI(c *gin.Context) {
 // createAnnotationAPI is what CI pipelines call on deploy.
 func (h *Handler) createAnnotationAPI(c *gin.Context) {
 	var in models.AnnotationInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

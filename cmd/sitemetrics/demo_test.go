@@ -50,7 +50,7 @@ func TestDemo(t *testing.T) {
 			Outcome, Shape, SID string
 		} `json:"deliveries"`
 	}
-	apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
+	apiGet(t, a, newAPIToken(t, env, "sre"), "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
 	found := false
 	for _, d := range deliveries.Deliveries {
 		found = found || (d.Shape == "native" && strings.Contains(d.SID, "_at_") && d.Outcome == "accepted")
@@ -63,6 +63,6 @@ func TestDemo(t *testing.T) {
 	var feeds struct {
 		Feeds []any `json:"feeds"`
 	}
-	apiGet(t, p, newAPIToken(t, plain, "viewer"), "/api/v1/feeds", &feeds)
+	apiGet(t, p, newAPIToken(t, plain, "sre"), "/api/v1/feeds", &feeds)
 	mustf(t, len(feeds.Feeds) == 0, "without --demo, feeds were created: %v", feeds.Feeds)
 }
