@@ -14,7 +14,9 @@ func TestAPIBodiesAndCaching(t *testing.T) {
 	sre := newAPIToken(t, env, "sre")
 	admin := newAPIToken(t, env, "admin")
 	a := startApp(t, env)
-	auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"} }
+	auth := func(tok string) []string {
+		return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"}
+	}
 	huge := append([]byte(`{"reason":"`), bytes.Repeat([]byte("x"), 2<<20)...)
 	huge = append(huge, []byte(`"}`)...)
 	cases := []struct {

@@ -37,7 +37,16 @@ type Config struct {
 	AdminPassword  string
 	LDAP           LDAPConfig
 	Auth           AuthConfig
+	HTTP           HTTPConfig
 	secretFiles    map[string]string // secret key → file holding it, read last
+}
+
+// HTTPConfig bounds what clients can hold of the server.
+type HTTPConfig struct {
+	MaxConnections          int
+	MaxConnectionsPerClient int
+	MaxRequestsPerClient    int
+	IdleTimeout             time.Duration
 }
 
 // LDAPConfig is the directory part; an empty URL means local accounts only.
@@ -108,6 +117,10 @@ func settings() []setting {
 		{"log_format", "text", "Log format: text or json.", oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 		{"log_level", "info", "Log level: debug, info, warn or error.", oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 		{"trusted_proxies", "", "Space-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+		{"http.max_connections", "0", "Most open connections; more are closed as soon as accepted. 0: the process's open-file limit less 512.", num(func(c *Config) *int { return &c.HTTP.MaxConnections })},
+		{"http.max_connections_per_client", "256", "Most open connections from one client address (trusted proxies count in the total only); 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxConnectionsPerClient })},
+		{"http.max_requests_per_client", "64", "Most requests in flight from one client address (behind trusted proxies, from X-Forwarded-For); more are answered 429. 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxRequestsPerClient })},
+		{"http.idle_timeout", "30s", "An idle keep-alive connection is closed after this long.", dur(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"ingest.max_bytes", "1MiB", "Largest webhook body accepted (and kept in the delivery log).", size(func(c *Config) *int64 { return &c.IngestMaxBytes })},
 		{"ingest.max_rows", "5000", "Most rows accepted in one delivery.", num(func(c *Config) *int { return &c.IngestMaxRows })},
 		{"ingest.retention", "30d", "How long raw deliveries are kept in the delivery log (samples are kept).", dur(func(c *Config) *time.Duration { return &c.Retention })},
@@ -273,6 +286,9 @@ func (c *Config) validate() error {
 	}
 	if c.IngestMaxRows < 1 || c.IngestMaxRows > 100000 {
 		return fmt.Errorf("SITEMETRICS_INGEST_MAX_ROWS %d: must be between 1 and 100000", c.IngestMaxRows)
+	}
+	if h := c.HTTP; h.MaxConnections < 0 || h.MaxConnectionsPerClient < 0 || h.MaxRequestsPerClient < 0 || h.IdleTimeout <= 0 {
+		return fmt.Errorf("SITEMETRICS_HTTP_*: connection and request caps must not be negative, and idle_timeout must be positive")
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {
