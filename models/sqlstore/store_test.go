@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -295,4 +296,39 @@ func TestFeedSummary(t *testing.T) {
 			t.Errorf("token use after two minutes: %v", used)
 		}
 	})
+}
+
+// A stored sample whose fields do not parse is logged with its feed and
+// series, not silently read as "no fields"; the other feeds' fields stay.
+func TestFeedShapesLogsCorruptFields(t *testing.T) {
+	for _, dialect := range dbtest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			var logs strings.Builder
+			s, err := sqlstore.Open(ctx, dbtest.URL(t, dialect), "", slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := mustFeed(t, s, "web", "service")
+			for i, fields := range []string{`{"good": 1, "total": 2}`, `{"good": 1, "tot`} {
+				if err := s.DB().Exec("INSERT INTO samples (feed_id, series, ts, fields, sid, row_hash) VALUES (?, ?, ?, ?, '', ?)",
+					f.ID, "s"+strconv.Itoa(i), time.Now().UTC(), fields, []byte{byte(i)}).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			shapes, err := s.FeedShapes(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(shapes[f.ID].Fields, ","); got != "good,total" {
+				t.Errorf("fields %q, want good,total", got)
+			}
+			if !strings.Contains(logs.String(), `msg="stored sample fields do not parse`) || !strings.Contains(logs.String(), "series=s1") {
+				t.Errorf("the corrupt row was not logged:\n%s", logs.String())
+			}
+		})
+	}
 }
