@@ -10,7 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// showPprof serves Go's profiler to admins only (SPEC §8): /debug/pprof/,
+// showPprof serves Go's profiler to admins only (profiles show internals and
+// cost CPU): /debug/pprof/,
 // /debug/pprof/profile?seconds=30, /debug/pprof/heap, …
 func (h *Handler) showPprof(c *gin.Context) {
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'") // pprof's own pages

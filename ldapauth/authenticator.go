@@ -4,11 +4,15 @@
 // successful directory login. A circuit breaker sends logins straight to the
 // cache while the directory is down; a background probe closes it.
 //
-// The rules it follows are R1–R12 of the project's LDAP reference: fall back
-// only when the directory is unreachable or refuses our service account,
-// never on a definitive "no"; never create users offline; expiry counted
-// from the last online login; offline lockout checked before the hash; a
-// dummy hash when there is nothing to check; never log the password.
+// The rules it follows (SSSD's and pam_ccreds'): fall back only when the
+// directory is unreachable or refuses our service account, never on a
+// definitive "no"; never create users offline; overwrite the cached hash
+// and role at every online login; expiry counted from the last online
+// login, never extended by a cache login; offline lockout checked before
+// the hash; a definitive "no" purges a cached hash it matches; every
+// refusal costs one hash and the same time; a TLS failure falls back but is
+// logged loudly; never log the password. README's "Sign-in" section says
+// the same for operators.
 package ldapauth
 
 import (
@@ -52,7 +56,7 @@ type Authenticator struct {
 	hasher   *hasher
 	breaker  *breaker
 	// dummy is the hash of a random password, checked when there is no real
-	// hash to check, so that a cache login costs the same either way (R10).
+	// hash to check, so that a cache login costs the same either way.
 	dummy string
 }
 
@@ -173,7 +177,9 @@ func (a *Authenticator) authenticate(ctx context.Context, username, password str
 	return a.cacheLogin(ctx, username, password, at)
 }
 
-// acceptOnline stores the fresh hash and role snapshot (R3) and returns the identity.
+// acceptOnline overwrites the cached hash and role snapshot with this
+// login's, so a password or group changed in the directory reaches the
+// cache at the next login, and returns the identity.
 func (a *Authenticator) acceptOnline(ctx context.Context, at attempt, password string) (Identity, Outcome, error) {
 	id := at.identity
 	now := a.now().UTC()
@@ -257,7 +263,9 @@ func (a *Authenticator) recordBreaker(at attempt) {
 }
 
 // logDirectoryTrouble logs why the directory could not decide, loudly when
-// a person must act: a refused service account, or a TLS failure (R12).
+// a person must act: a refused service account, or a TLS failure (an
+// expired directory certificate is a classic outage, but it may also be an
+// attacker forcing cache mode, so it is logged at ERROR).
 func (a *Authenticator) logDirectoryTrouble(username string, at attempt) {
 	switch {
 	case at.reason == ReasonBreakerOpen:

@@ -30,7 +30,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// P2 #12, #13, #14: a hung directory opens the breaker after
+// A hung directory opens the breaker after
 // BreakerFailures logins; while it is open logins dial nothing and answer
 // from the cache at the cost of one hash; after SIGCONT the background
 // probe closes it and the next login goes to the directory and refreshes
@@ -93,7 +93,7 @@ func TestBreakerOpensOnHungDirectoryAndProbeClosesIt(t *testing.T) {
 	}
 }
 
-// P2 #14 with a restart: slapd stopped, the breaker opens after refused
+// The same with a restart: slapd stopped, the breaker opens after refused
 // connections; slapd started again, the probe closes it.
 func TestProbeClosesBreakerAfterRestart(t *testing.T) {
 	dir := needSlapd(t)

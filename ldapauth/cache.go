@@ -7,8 +7,9 @@ import (
 // cacheLogin checks a login against the cached credential, because the
 // directory could not decide (at says why). The order is SSSD's: no
 // credential, expired, locked out, and only then the hash; every refusal
-// before the hash still pays a dummy hash, so timing tells nothing (R10).
-// It never creates a user (R2) and never extends the expiry (R4).
+// before the hash still pays a dummy hash, so timing tells nothing. It
+// never creates a user (only people who signed in online have a credential)
+// and never extends the expiry (counted from the last online login).
 func (a *Authenticator) cacheLogin(ctx context.Context, username, password string, at attempt) (Identity, Outcome, error) {
 	name := canonicalName(username)
 	fail := func(o Outcome, reason string, err error) (Identity, Outcome, error) {

@@ -58,8 +58,9 @@ const (
 	DefaultGroupFilter = "(&(objectClass=groupOfNames)(member={dn}))"
 )
 
-// DefaultConfig returns the defaults of SPEC §3 and §7; set URLs, the bind
-// account, UserBase and RoleMappings on it.
+// DefaultConfig returns the defaults, the same as the settings' in README
+// (dial 2 s, request 3 s, login 5 s, cache 7 days, 5 offline failures lock
+// for 5 minutes); set URLs, the bind account, UserBase and RoleMappings on it.
 func DefaultConfig() Config {
 	return Config{
 		UserFilter: DefaultUserFilter, UsernameAttribute: "uid", DisplayNameAttr: "cn",

@@ -64,7 +64,7 @@ func TestDirectoryLogins(t *testing.T) {
 				!id.LastOnlineAt.Equal(h.clock.Now()) {
 				t.Fatalf("identity %+v", id)
 			}
-			// R3: the online login wrote the cache, with the role snapshot.
+			// The online login wrote the cache, with the role snapshot.
 			if !ok || c.Role != tc.want.role || c.UserID != id.UserID || !c.LastOnlineAt.Equal(h.clock.Now()) ||
 				!slices.Equal(c.Groups, id.Groups) || len(c.PasswordHash) < 60 {
 				t.Fatalf("cached credential %+v (found %v) for identity %+v", c, ok, id)

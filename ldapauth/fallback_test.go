@@ -12,7 +12,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// P2 #6, #7, #9: slapd is stopped; people who signed in before get in from
+// Slapd is stopped; people who signed in before get in from
 // the cache with the right password, and nobody else does.
 func TestDirectoryStoppedFallsBackToCache(t *testing.T) {
 	dir := needSlapd(t)
@@ -69,7 +69,7 @@ func TestDirectoryStoppedFallsBackToCache(t *testing.T) {
 	}
 }
 
-// P2 #10 and R4: the cache works CacheMaxAge after the last online login,
+// The cache works CacheMaxAge after the last online login,
 // not after the last cache login; 0 disables the fallback.
 func TestCacheExpiry(t *testing.T) {
 	dir := needSlapd(t)
@@ -108,7 +108,7 @@ func TestFallbackDisabled(t *testing.T) {
 		expect{outcome: ldapauth.Unreachable, source: ldapauth.SourceLDAP, reason: ldapauth.ReasonDirectoryDown})
 }
 
-// P2 #8 and R5: after OfflineMaxFailures wrong passwords the cache refuses
+// After OfflineMaxFailures wrong passwords the cache refuses
 // even the right one until OfflineLockout has passed; the lockout is
 // checked before the hash, so locked attempts are not even counted.
 func TestOfflineLockout(t *testing.T) {
@@ -154,7 +154,7 @@ func TestOfflineLockoutUntilOnlineLogin(t *testing.T) {
 	offline.check("sam", "sampw", fromCache(models.RoleSRE, ldapauth.ReasonDirectoryDown))
 }
 
-// R10: on the cache path, a name without a cached credential, an expired
+// On the cache path, a name without a cached credential, an expired
 // or a locked one costs an argon2id hash like a real check does, so response
 // times do not reveal who has a usable cached credential.
 func TestCachePathPaysAHashForEveryone(t *testing.T) {
@@ -267,7 +267,7 @@ func oneHash() time.Duration {
 	return median(func() { argon2.IDKey([]byte("Wr0ng-pw"), salt, 2, 19456, 1, 32) })
 }
 
-// P2 #12: slapd hangs (SIGSTOP): connections open and nobody answers. The
+// Slapd hangs (SIGSTOP): connections open and nobody answers. The
 // login still returns within LoginTimeout and falls back to the cache.
 func TestHungDirectoryFallsBackWithinLoginTimeout(t *testing.T) {
 	dir := needSlapd(t)

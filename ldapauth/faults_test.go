@@ -17,9 +17,10 @@ func faultConfig(url string) ldapauth.Config {
 	return cfg
 }
 
-// P2 #12, #15, #16: every way the directory can fail to decide ends in the
-// cache, which accepts sam (who signed in online before) with the role of
-// that login. Where a person must act, the log says so at ERROR.
+// Every way the directory can fail to decide (hung, busy, unavailable, TLS
+// broken, service account refused) ends in the cache, which accepts sam
+// (who signed in online before) with the role of that login. Where a
+// person must act, the log says so at ERROR.
 func TestFaultsFallBackToCache(t *testing.T) {
 	trusted := newPKI(t, "127.0.0.1")
 	otherHost := newPKI(t, "ldap.example.org")
@@ -143,7 +144,7 @@ func TestDirectoryAnswersOverTLSAndWhenSlow(t *testing.T) {
 	}
 }
 
-// P2 #4: what reaches the directory is the escaped filter, byte for byte.
+// What reaches the directory is the escaped filter, byte for byte.
 func TestUserFilterIsEscaped(t *testing.T) {
 	d := startFaultDirectory(t, plainLDAP, nil)
 	h := newHarness(t, faultConfig(d.url))

@@ -133,7 +133,7 @@ func newHarnessOn(t testing.TB, store *sqlstore.Store, clk *clock, cfg ldapauth.
 	}
 	h.auth = a
 	t.Cleanup(func() {
-		// R11 / P2 #21: no password ever reaches the log.
+		// No password ever reaches the log.
 		logs := h.logs.String()
 		h.mu.Lock()
 		defer h.mu.Unlock()
