@@ -41,6 +41,10 @@ type CredentialStore interface {
 	RecordOfflineSuccess(ctx context.Context, username string, at time.Time) error
 	// DeleteCredential purges the cached credential.
 	DeleteCredential(ctx context.Context, username string) error
+	// DirectoryUsersToCheck lists directory users with live sessions last checked before a time.
+	DirectoryUsersToCheck(ctx context.Context, before time.Time, limit int) ([]models.DirectoryCheck, error)
+	// RecordDirectoryCheck stores a check's verdict, ending sessions when it says so; it returns how many ended.
+	RecordDirectoryCheck(ctx context.Context, userID int64, at time.Time, v models.CheckVerdict) (int64, error)
 }
 
 // Authenticator is the one door to sign-in against the directory. It is
@@ -193,6 +197,7 @@ func (a *Authenticator) acceptOnline(ctx context.Context, at attempt, password s
 	}
 	uid, err := a.store.SaveOnlineLogin(ctx, models.OnlineLogin{
 		Username: id.Username, DisplayName: id.DisplayName, Role: id.Role, Groups: id.Groups, PasswordHash: hash, At: now,
+		DirectoryStamp: at.stamp,
 	})
 	if err != nil {
 		if models.ErrorCode(err) == models.ECONFLICT {
@@ -298,15 +303,29 @@ func (a *Authenticator) refuse(username string, f *Failure) (Identity, Outcome, 
 }
 
 // Run probes the directory every ProbeInterval while the breaker is open,
-// and closes it when the service account can bind again. It returns when
-// ctx ends.
+// and closes it when the service account can bind again; while it is closed
+// it checks the accounts of signed-in directory users (see Revalidate). It
+// returns when ctx ends.
 func (a *Authenticator) Run(ctx context.Context) {
 	t := time.NewTicker(a.cfg.ProbeInterval)
 	defer t.Stop()
+	var recheck <-chan time.Time
+	if a.cfg.RevalidateEvery > 0 {
+		rt := time.NewTicker(a.revalidatePass())
+		defer rt.Stop()
+		recheck = rt.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-recheck:
+			if a.DirectoryUp() {
+				if _, err := a.Revalidate(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("checking signed-in users against the directory failed; next pass soon", "err", err)
+				}
+			}
+			continue
 		case <-t.C:
 		}
 		a.breaker.probed(a.now())

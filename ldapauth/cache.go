@@ -2,6 +2,8 @@ package ldapauth
 
 import (
 	"context"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // cacheLogin checks a login against the cached credential, because the
@@ -61,6 +63,13 @@ func (a *Authenticator) cacheLogin(ctx context.Context, username, password strin
 	id := Identity{
 		UserID: cred.UserID, Username: cred.Username, DisplayName: cred.DisplayName,
 		Groups: cred.Groups, Role: cred.Role, Source: SourceCache, LastOnlineAt: cred.LastOnlineAt, DirectoryReason: at.reason,
+	}
+	// The snapshot vouches for the role only so long: someone demoted or
+	// removed while the directory is down keeps at most viewer after it.
+	if a.cfg.CacheFullRoleFor > 0 && now.Sub(cred.LastOnlineAt) > a.cfg.CacheFullRoleFor && id.Role.Rank() > models.RoleViewer.Rank() {
+		a.log.Info("cached role capped at viewer: the last directory login is too old to vouch for more", "user", id.Username,
+			"cached_role", id.Role, "last_online_at", cred.LastOnlineAt, "full_role_for", a.cfg.CacheFullRoleFor)
+		id.Role = models.RoleViewer
 	}
 	a.log.Info("login", "user", id.Username, "outcome", Accepted, "source", SourceCache, "reason", ReasonOK,
 		"directory", at.reason, "role", id.Role, "last_online_at", cred.LastOnlineAt)

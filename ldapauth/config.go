@@ -44,6 +44,18 @@ type Config struct {
 	// FailureTime is the least time a refused login takes, from its start, so
 	// that how long a refusal took says nothing about why; 0: no floor.
 	FailureTime time.Duration
+
+	// RevalidateEvery is how often, at the most, the sessions of a directory
+	// user go unchecked against the directory while it answers (Run checks
+	// in the background); 0: never.
+	RevalidateEvery time.Duration
+	// ChangedAttribute changes whenever the account does (its password
+	// above all); a check that finds another value than the last sign-in's
+	// ends the sessions and purges the cached credential. Empty: not read.
+	ChangedAttribute string
+	// CacheFullRoleFor is how long after the last online login a cache login
+	// still gets the cached role; after it, at most viewer. 0: always.
+	CacheFullRoleFor time.Duration
 }
 
 // RoleMapping grants Role to the members of GroupDN.
@@ -68,6 +80,7 @@ func DefaultConfig() Config {
 		DialTimeout: 2 * time.Second, RequestTimeout: 3 * time.Second, LoginTimeout: 5 * time.Second,
 		CacheMaxAge: 7 * 24 * time.Hour, OfflineMaxFailures: 5, OfflineLockout: 5 * time.Minute,
 		BreakerFailures: 3, ProbeInterval: 15 * time.Second, FailureTime: 250 * time.Millisecond,
+		RevalidateEvery: 15 * time.Minute, ChangedAttribute: "modifyTimestamp", CacheFullRoleFor: 12 * time.Hour,
 	}
 }
 
@@ -155,7 +168,8 @@ func (c *Config) prepare() ([]server, []mapping, error) {
 	case len(c.RoleMappings) == 0:
 		return nil, nil, bad("no role mappings: nobody could sign in")
 	case c.DialTimeout < 0 || c.RequestTimeout < 0 || c.LoginTimeout < 0 || c.ProbeInterval < 0 ||
-		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0 || c.FailureTime < 0:
+		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0 || c.FailureTime < 0 ||
+		c.RevalidateEvery < 0 || c.CacheFullRoleFor < 0:
 		return nil, nil, bad("durations and counts must not be negative")
 	}
 	for _, f := range []string{c.UserFilter, c.GroupFilter} {

@@ -220,6 +220,9 @@ func TestDirectoryRejectionsPayAHash(t *testing.T) {
 // FailureTime and not much more, so the small differences left between the
 // paths (a round trip, a database write) cannot be measured either.
 func TestRefusalsTakeTheFailureTime(t *testing.T) {
+	if raceDetector {
+		t.Skip("timing is not measurable under the race detector")
+	}
 	dir := needSlapd(t)
 	cfg := testConfig(dir.url)
 	cfg.FailureTime = 150 * time.Millisecond

@@ -41,7 +41,13 @@ func testConfig(urls ...string) ldapauth.Config {
 	c.RequestTimeout = 250 * time.Millisecond
 	c.LoginTimeout = 400 * time.Millisecond
 	c.ProbeInterval = 50 * time.Millisecond
-	c.FailureTime = 0 // TestRefusalsTakeTheFailureTime sets it
+	c.FailureTime = 0      // TestRefusalsTakeTheFailureTime sets it
+	c.CacheFullRoleFor = 0 // TestCachedRoleIsCappedWhenOld sets it
+	c.RevalidateEvery = 0  // TestSessionsFollowTheDirectory sets it
+	if raceDetector {
+		// The race detector slows TLS handshakes and argon2id several times.
+		c.DialTimeout, c.RequestTimeout, c.LoginTimeout = 4*c.DialTimeout, 4*c.RequestTimeout, 4*c.LoginTimeout
+	}
 	return c
 }
 

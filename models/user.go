@@ -25,6 +25,10 @@ type User struct {
 	MustChangePassword bool       `json:"must_change_password"`
 	LastOnlineLoginAt  *time.Time `json:"last_online_login_at"`
 	LastCachedLoginAt  *time.Time `json:"last_cached_login_at"`
+	// DirectoryStamp and DirectoryCheckedAt serve the background check of
+	// directory users' sessions (see DirectoryCheck).
+	DirectoryStamp     string     `json:"-"`
+	DirectoryCheckedAt *time.Time `json:"directory_checked_at"`
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
 }

@@ -26,6 +26,7 @@ func (c *Config) ldapauthConfig() ldapauth.Config {
 		LoginTimeout: l.LoginTimeout, RoleMappings: mappings,
 		CacheMaxAge: a.CacheMaxAge, OfflineMaxFailures: a.OfflineMaxFailures, OfflineLockout: a.OfflineLockout,
 		BreakerFailures: a.BreakerFailures, ProbeInterval: a.ProbeInterval, FailureTime: a.FailureTime,
+		RevalidateEvery: a.RevalidateInterval, ChangedAttribute: l.ChangedAttribute, CacheFullRoleFor: a.CacheFullRoleFor,
 	}
 }
 

@@ -67,6 +67,7 @@ type LDAPConfig struct {
 	DialTimeout        time.Duration
 	RequestTimeout     time.Duration
 	LoginTimeout       time.Duration
+	ChangedAttribute   string
 	RoleMappings       []RoleMapping
 }
 
@@ -90,6 +91,8 @@ type AuthConfig struct {
 	MaxFailuresPerIP     int
 	FailureWindow        time.Duration
 	FailureTime          time.Duration
+	CacheFullRoleFor     time.Duration
+	RevalidateInterval   time.Duration
 }
 
 // setting is one configuration entry: its file key, and how to apply a value.
@@ -144,6 +147,7 @@ func settings() []setting {
 		{"ldap.dial_timeout", "2s", "Time to connect to one directory server.", dur(func(c *Config) *time.Duration { return &c.LDAP.DialTimeout })},
 		{"ldap.request_timeout", "3s", "Time for one directory request.", dur(func(c *Config) *time.Duration { return &c.LDAP.RequestTimeout })},
 		{"ldap.login_timeout", "5s", "Time for a whole directory login, over every server.", dur(func(c *Config) *time.Duration { return &c.LDAP.LoginTimeout })},
+		{"ldap.changed_attribute", "modifyTimestamp", "Attribute that changes whenever an account does (its password above all). When the background check finds another value than at the last sign-in, the person's sessions end and their saved credentials go. pwdChangedTime (ppolicy) or pwdLastSet (Active Directory) watch the password alone; empty: not read.", str(func(c *Config) *string { return &c.LDAP.ChangedAttribute })},
 		{"ldap.role_admin", "", "Group DNs (;-separated) whose members are admins. Replaces [[ldap.role_mappings]] from the file.", roles(models.RoleAdmin)},
 		{"ldap.role_sre", "", "Group DNs (;-separated) whose members are SREs.", roles(models.RoleSRE)},
 		{"ldap.role_viewer", "", "Group DNs (;-separated) whose members are viewers.", roles(models.RoleViewer)},
@@ -152,6 +156,8 @@ func settings() []setting {
 		{"auth.session_idle", "2h", "A session unused this long ends.", dur(func(c *Config) *time.Duration { return &c.Auth.SessionIdle })},
 		{"auth.cache_session_lifetime", "1h", "Lifetime of a session signed in from saved credentials.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheSessionLifetime })},
 		{"auth.cache_max_age", "7d", "Saved credentials work this long after the last directory login; 0 disables the fallback.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheMaxAge })},
+		{"auth.cache_full_role_for", "12h", "A sign-in from saved credentials gets the saved role only this long after the last directory sign-in; later it gets at most viewer. 0: always the saved role.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheFullRoleFor })},
+		{"auth.revalidate_interval", "15m", "While the directory answers, the sessions of directory users are checked against it at least this often, in the background: a deleted account, one without a mapped group or one changed since sign-in (ldap.changed_attribute) loses its sessions and saved credentials; a changed role ends the sessions. 0: never.", dur(func(c *Config) *time.Duration { return &c.Auth.RevalidateInterval })},
 		{"auth.offline_max_failures", "5", "Failed logins from saved credentials before they lock.", num(func(c *Config) *int { return &c.Auth.OfflineMaxFailures })},
 		{"auth.offline_lockout", "5m", "How long saved credentials stay locked after too many failures.", dur(func(c *Config) *time.Duration { return &c.Auth.OfflineLockout })},
 		{"auth.breaker_failures", "3", "Consecutive unreachable-directory logins that open the circuit breaker.", num(func(c *Config) *int { return &c.Auth.BreakerFailures })},

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ldapauth_test
+
+const raceDetector = false
