@@ -147,7 +147,7 @@ func (h *Handler) checkPassword(ctx context.Context, name, password string) (sig
 		return signIn{source: "none"}, fmt.Errorf("sign-in: %w", err)
 	}
 	if f.Reason == ldapauth.ReasonStoreError {
-		return signIn{source: f.Source}, models.Errorf(models.EUNAVAILABLE, "the database did not answer")
+		return signIn{source: f.Source}, models.Wrap(models.EUNAVAILABLE, f, "the database did not answer")
 	}
 	return signIn{source: f.Source, reason: f.Reason}, nil
 }

@@ -122,7 +122,7 @@ func settings() []setting {
 		{"trusted_proxies", "", "Space-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
 		{"http.max_connections", "0", "Most open connections; more are closed as soon as accepted. 0: the process's open-file limit less 512.", num(func(c *Config) *int { return &c.HTTP.MaxConnections })},
 		{"http.max_connections_per_client", "256", "Most open connections from one client address (trusted proxies count in the total only); 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxConnectionsPerClient })},
-		{"http.max_requests_per_client", "64", "Most requests in flight from one client address (behind trusted proxies, from X-Forwarded-For); more are answered 429. 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxRequestsPerClient })},
+		{"http.max_requests_per_client", "64", "Most requests in flight from one client address (behind trusted proxies, from X-Forwarded-For); more are answered 429. Webhook deliveries are exempt: Splunk never retries. 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxRequestsPerClient })},
 		{"http.idle_timeout", "30s", "An idle keep-alive connection is closed after this long.", dur(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"ingest.max_bytes", "1MiB", "Largest webhook body accepted (and kept in the delivery log).", size(func(c *Config) *int64 { return &c.IngestMaxBytes })},
 		{"ingest.max_rows", "5000", "Most rows accepted in one delivery.", num(func(c *Config) *int { return &c.IngestMaxRows })},

@@ -86,6 +86,9 @@ func TestRequestsInFlightAreCappedPerClient(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	r := do(t, "GET", a.URL+"/healthz", nil)
 	mustf(t, r.Status == 429 && r.Header.Get("Retry-After") == "1", "a third request in flight: %d", r.Status)
+	// A webhook delivery is never refused for it: Splunk would not retry.
+	r = do(t, "POST", a.URL+"/hooks/splunk/smf_unknown", []byte(`{"result":{}}`))
+	mustf(t, r.Status == 404, "a delivery while the client is at its cap: %d", r.Status)
 	client := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
