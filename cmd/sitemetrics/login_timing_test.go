@@ -62,7 +62,7 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 		status, _ := attempt(u[0], u[1])
 		mustf(t, status == 303, "%s online: %d", u[0], status)
 	}
-	const rounds = 7
+	const rounds = 5
 	online := measure([]kind{
 		{name: "unknown user", user: "ghost", password: "ghostpw"},
 		{name: "wrong password", user: "eve", password: "wrong"},
