@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
@@ -18,7 +19,12 @@ type apiError struct {
 }
 
 // fail answers an error: code → status, logged once here when it is ours.
+// An uncoded error that the store classifies as "the database cannot serve
+// us" (by its type) is a 503 with a message of our own, never the driver's.
 func (h *Handler) fail(c *gin.Context, err error) {
+	if models.ErrorCode(err) == models.EINTERNAL && sqlstore.IsUnavailable(err) {
+		err = models.Wrap(models.EUNAVAILABLE, err, "The database did not answer.")
+	}
 	status := statusFor(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request.Context(), "request failed", "route", route(c), "err", err)

@@ -17,6 +17,7 @@ func TestReadyzDuringOutageRevealsNothing(t *testing.T) {
 	env := testEnv(t, "postgres")
 	user := dbUser(t, env)
 	proxy := throughProxy(t, env)
+	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
 
 	proxy.cut()
@@ -34,6 +35,14 @@ func TestReadyzDuringOutageRevealsNothing(t *testing.T) {
 	_, port, _ := net.SplitHostPort(proxy.addr)
 	for _, secret := range []string{"127.0.0.1", port, user, "search_path", "SQLSTATE", "dial", "user="} {
 		mustf(t, !strings.Contains(string(last.Body), secret), "readyz reveals %q: %s", secret, last.Body)
+	}
+	// The API says the same: a 503 in our words, not the driver's.
+	api := do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+viewer)
+	var e answer
+	api.json(t, &e)
+	mustf(t, api.Status == 503 && e.Error.Code == "unavailable" && e.Error.Message == "The database did not answer.", "API during the outage: %d %s", api.Status, api.Body)
+	for _, secret := range []string{"127.0.0.1", port, user, "SQLSTATE", "dial"} {
+		mustf(t, !strings.Contains(string(api.Body), secret), "the API reveals %q: %s", secret, api.Body)
 	}
 	logs := a.out.String()
 	mustf(t, strings.Count(logs, `msg="not ready"`) == 1, "five polls during one outage logged %d times:\n%s", strings.Count(logs, `msg="not ready"`), logs)
