@@ -206,10 +206,12 @@ type AuthPolicy struct {
 	CacheMaxAgeText  string // "7 days", for the admin page
 }
 
-// The back-off of one user name from one address: 1 s after the last free
-// failure, doubling per failure, at most 15 minutes.
+// The back-off of one user name from one address: 15 s after the last free
+// failure, doubling per failure, at most 15 minutes. The first wait is long
+// enough that a burst of parallel guesses is over before it ends: they all
+// meet the same wait instead of trickling through one a second.
 const (
-	loginBaseDelay = time.Second
+	loginBaseDelay = 15 * time.Second
 	loginMaxDelay  = 15 * time.Minute
 )
 

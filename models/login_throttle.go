@@ -30,9 +30,9 @@ type LoginThrottle struct {
 
 // Backoff is how long the pair must wait after its failures-th failure.
 //
-// With FreeFailures 5, BaseDelay 1 s and MaxDelay 15 min: failures 1–4
-// wait nothing, the 5th 1 s, the 6th 2 s, the 7th 4 s, … the 15th 1024 s,
-// capped at 900 s; about 18 guesses an hour from one address for one user.
+// For example, with FreeFailures 5, BaseDelay 1 s and MaxDelay 15 min:
+// failures 1–4 wait nothing, the 5th 1 s, the 6th 2 s, the 7th 4 s, … the
+// 15th 1024 s, capped at 900 s.
 func (p LoginThrottle) Backoff(failures int) time.Duration {
 	if p.FreeFailures <= 0 || failures < p.FreeFailures {
 		return 0

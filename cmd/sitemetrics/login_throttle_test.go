@@ -69,19 +69,20 @@ func TestLoginThrottleUnderParallelGuessing(t *testing.T) {
 		// The user, at the office, is not locked out by the attack.
 		r := newBrowser(t, a.URL).post("/login", formOf("username", "sam", "password", "sampw"), from(office)...)
 		mustf(t, r.Status == 303, "sam from the office during the attack: %d", r.Status)
-		// From the attacking address even the right password waits.
-		r = newBrowser(t, a.URL).post("/login", formOf("username", "sam", "password", "sampw"), from(attacker)...)
-		mustf(t, r.Status == 429 && r.Header.Get("Retry-After") != "" &&
-			strings.Contains(string(r.Body), "Too many failed sign-ins"), "the attacking address: %d", r.Status)
 
 		// One address over many names: 5 failures so far from the attacker,
-		// 7 more names reach its ceiling of 12; then any name waits.
+		// 7 more names reach its ceiling of 12; then any name waits, even
+		// with the right password. (The per-name back-off of one address,
+		// 1 s and doubling, is tested on a clock in models/sqlstore.)
 		for i := range 7 {
 			r := newBrowser(t, a.URL).post("/login", formOf("username", "user"+strconv.Itoa(i), "password", "x"), from(attacker)...)
 			mustf(t, r.Status == 401, "name %d from the attacker: %d", i, r.Status)
 		}
-		r = newBrowser(t, a.URL).post("/login", formOf("username", "eve", "password", "evepw"), from(attacker)...)
-		mustf(t, r.Status == 429, "past the address's ceiling: %d", r.Status)
+		for _, u := range [][2]string{{"sam", "sampw"}, {"eve", "evepw"}} {
+			r = newBrowser(t, a.URL).post("/login", formOf("username", u[0], "password", u[1]), from(attacker)...)
+			mustf(t, r.Status == 429 && r.Header.Get("Retry-After") != "" && strings.Contains(string(r.Body), "Too many failed sign-ins"),
+				"%s from the attacking address past its ceiling: %d", u[0], r.Status)
+		}
 		r = newBrowser(t, a.URL).post("/login", formOf("username", "eve", "password", "evepw"), from(elsewhere)...)
 		mustf(t, r.Status == 303, "eve from elsewhere: %d", r.Status)
 	})
