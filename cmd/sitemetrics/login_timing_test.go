@@ -37,7 +37,11 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 		user, password string
 		before         func() // run, untimed, before each timed attempt
 	}
-	measure := func(kinds []kind, rounds int) map[string]time.Duration {
+	// Per kind, the fastest and the median of its attempts. Load on the
+	// machine only ever adds time, so the fastest is what a patient attacker
+	// can estimate and what the test holds to; medians are shown beside.
+	type figures struct{ fastest, median time.Duration }
+	measure := func(kinds []kind, rounds int) map[string]figures {
 		took := map[string][]time.Duration{}
 		for range rounds {
 			for _, k := range kinds {
@@ -49,12 +53,12 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 				took[k.name] = append(took[k.name], d)
 			}
 		}
-		medians := map[string]time.Duration{}
+		out := map[string]figures{}
 		for name, ds := range took {
 			slices.Sort(ds)
-			medians[name] = ds[len(ds)/2]
+			out[name] = figures{ds[0], ds[len(ds)/2]}
 		}
-		return medians
+		return out
 	}
 
 	// Sam and alice sign in once online, so the cache knows them.
@@ -62,7 +66,7 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 		status, _ := attempt(u[0], u[1])
 		mustf(t, status == 303, "%s online: %d", u[0], status)
 	}
-	const rounds = 5
+	const rounds = 7
 	online := measure([]kind{
 		{name: "unknown user", user: "ghost", password: "ghostpw"},
 		{name: "wrong password", user: "eve", password: "wrong"},
@@ -89,20 +93,18 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 		{name: "directory down, unknown user", user: "ghost", password: "ghostpw"},
 	}, rounds)
 
-	all := map[string]time.Duration{}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	var lines []string
-	for _, m := range []map[string]time.Duration{online, offline} {
+	lo, hi, loMed, hiMed := time.Hour, time.Duration(0), time.Hour, time.Duration(0)
+	for _, m := range []map[string]figures{online, offline} {
 		for k, v := range m {
-			all[k] = v
-			lines = append(lines, fmt.Sprintf("  %-34s %6.1f ms", k, float64(v.Microseconds())/1000))
+			lines = append(lines, fmt.Sprintf("  %-34s %6.1f ms fastest, %6.1f ms median", k, ms(v.fastest), ms(v.median)))
+			lo, hi = min(lo, v.fastest), max(hi, v.fastest)
+			loMed, hiMed = min(loMed, v.median), max(hiMed, v.median)
 		}
 	}
 	slices.Sort(lines)
-	lo, hi := time.Hour, time.Duration(0)
-	for _, v := range all {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	t.Logf("median of %d failed sign-ins per kind:\n%s\n  spread (slowest - fastest median): %.1f ms", rounds, strings.Join(lines, "\n"),
-		float64((hi-lo).Microseconds())/1000)
+	t.Logf("%d failed sign-ins per kind:\n%s\n  spread between kinds: %.1f ms (fastest), %.1f ms (median)", rounds, strings.Join(lines, "\n"),
+		ms(hi-lo), ms(hiMed-loMed))
 	mustf(t, hi-lo < 10*time.Millisecond, "failed sign-ins differ by %s between kinds", hi-lo)
 }
