@@ -8,6 +8,9 @@ FUZZTIME ?= 20s
 # breaker, probe and re-validation, per-replica caches) run under the race
 # detector; the rest without, which keeps `make test` within a few minutes.
 RACE_PKGS := ./models/sqlstore ./models/spool ./ldapauth ./handlers
+# ldapauth's timing tests skip under -race (it slows argon2id several times
+# and unevenly); they run once more without it.
+TIMING_TESTS := PayAHash|TakeTheFailureTime
 
 .PHONY: build demo test test-go generate bench-ingest bench-status bench-pages
 
@@ -35,6 +38,7 @@ test-go:
 	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy (the diff above): run go mod tidy and commit"; exit 1; }
 	$(GO) test -count=1 -p 1 -timeout 15m $$($(GO) list ./... | grep -v -x -F $(foreach p,$(RACE_PKGS),-e github.com/sitemetrics/sitemetrics/$(patsubst ./%,%,$(p))))
 	$(GO) test -race -count=1 -p 1 -timeout 15m $(RACE_PKGS)
+	$(GO) test -count=1 -run '$(TIMING_TESTS)' ./ldapauth
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/splunk
 
 ## generate: regenerate templ components
