@@ -44,7 +44,7 @@ func TestBreakerOpensOnHungDirectoryAndProbeClosesIt(t *testing.T) {
 
 	dir.pause(t)
 	for i := 1; i <= cfg.BreakerFailures; i++ {
-		h.checkWithin(cfg.LoginTimeout+250*time.Millisecond, "sam", "sampw", fromCache(models.RoleSRE, ldapauth.ReasonTimeout))
+		h.checkWithin(cfg.LoginTimeout+raceFactor*250*time.Millisecond, "sam", "sampw", fromCache(models.RoleSRE, ldapauth.ReasonTimeout))
 		if up := h.auth.DirectoryUp(); up != (i < cfg.BreakerFailures) {
 			t.Fatalf("after %d timeouts DirectoryUp = %v", i, up)
 		}

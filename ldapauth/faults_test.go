@@ -101,11 +101,7 @@ func TestFaultsFallBackToCache(t *testing.T) {
 				mutate(&cfg)
 			}
 			h := newHarnessOn(t, seed.store, seed.clock, cfg)
-			slack := 300 * time.Millisecond // one hash and the database
-			if raceDetector {
-				slack *= 4
-			}
-			h.checkWithin(cfg.LoginTimeout+slack, "sam", "sampw", tc.want)
+			h.checkWithin(cfg.LoginTimeout+raceFactor*300*time.Millisecond, "sam", "sampw", tc.want) // plus one hash and the database
 			h.check("sam", "Wr0ng-sam", refusedByCache(ldapauth.ReasonCacheBadPassword, tc.want.dirReason))
 			if tc.loud != "" && !containsLine(h.logs.String(), "level=ERROR", tc.loud) {
 				t.Fatalf("no ERROR line with %q:\n%s", tc.loud, h.logs)

@@ -44,10 +44,8 @@ func testConfig(urls ...string) ldapauth.Config {
 	c.FailureTime = 0      // TestRefusalsTakeTheFailureTime sets it
 	c.CacheFullRoleFor = 0 // TestCachedRoleIsCappedWhenOld sets it
 	c.RevalidateEvery = 0  // TestSessionsFollowTheDirectory sets it
-	if raceDetector {
-		// The race detector slows TLS handshakes and argon2id several times.
-		c.DialTimeout, c.RequestTimeout, c.LoginTimeout = 4*c.DialTimeout, 4*c.RequestTimeout, 4*c.LoginTimeout
-	}
+	// The race detector slows TLS handshakes and argon2id several times.
+	c.DialTimeout, c.RequestTimeout, c.LoginTimeout = raceFactor*c.DialTimeout, raceFactor*c.RequestTimeout, raceFactor*c.LoginTimeout
 	return c
 }
 

@@ -2,4 +2,7 @@
 
 package ldapauth_test
 
-const raceDetector = false
+const (
+	raceDetector = false
+	raceFactor   = 1
+)
