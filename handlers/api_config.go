@@ -24,7 +24,7 @@ func (h *Handler) saveFeedAPI(c *gin.Context) {
 		// RetentionDays keeps the feed's samples fewer days than the installation.
 		RetentionDays *int `json:"retention_days"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -138,7 +138,7 @@ func (h *Handler) listMaintenanceAPI(c *gin.Context) {
 
 func (h *Handler) createMaintenanceAPI(c *gin.Context) {
 	var in models.MaintenanceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -167,7 +167,7 @@ func (h *Handler) listAnnotationsAPI(c *gin.Context) {
 // createAnnotationAPI is what CI pipelines call on deploy.
 func (h *Handler) createAnnotationAPI(c *gin.Context) {
 	var in models.AnnotationInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

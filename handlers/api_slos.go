@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -125,23 +124,9 @@ func (h *Handler) showSLOAPI(c *gin.Context) {
 	c.JSON(http.StatusOK, toSLOJSON(r))
 }
 
-// decodeJSON reads a JSON body strictly: unknown fields are errors.
-func decodeJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var me *models.Error
-		if errors.As(err, &me) {
-			return me
-		}
-		return models.Errorf(models.EINVALID, "the body is not valid JSON for this endpoint: %v", err)
-	}
-	return nil
-}
-
 func (h *Handler) saveSLOAPI(c *gin.Context) {
 	var in models.SLOInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -210,7 +195,7 @@ func (h *Handler) showServiceAPI(c *gin.Context) {
 
 func (h *Handler) saveServiceAPI(c *gin.Context) {
 	var in models.ServiceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -19,11 +19,12 @@ type apiError struct {
 }
 
 // fail answers an error: code → status, logged once here when it is ours.
+// An uncoded error that the store classifies as "the database cannot serve
+// us" (by its type) is a 503 with a message of our own, never the driver's.
 func (h *Handler) fail(c *gin.Context, err error) {
 	if models.ErrorCode(err) == models.EINTERNAL && sqlstore.IsUnavailable(err) {
 		// A database out of reach is not a bug: 503, in words that name no host or user.
-		h.log.DebugContext(c.Request.Context(), "database unavailable", "route", route(c), "err", err)
-		err = models.Errorf(models.EUNAVAILABLE, "Sitemetrics cannot reach its database right now. Try again in a moment.")
+		err = models.Wrap(models.EUNAVAILABLE, err, "Sitemetrics cannot reach its database right now. Try again in a moment.")
 	}
 	status := statusFor(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {

@@ -5,7 +5,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
@@ -57,10 +59,12 @@ type Handler struct {
 	roleMappings []ldapauth.RoleMapping
 	passwords    PasswordHasher
 	policy       AuthPolicy
-	dummyHash    string
+	dummyMu      sync.Mutex
+	dummyHash    string // see dummy
 	recent       recentAuth
 	sparklines   sparklineCache
 	chartCache   chartCache
+	ready        readiness
 }
 
 // Authenticator is the directory sign-in with its cached-credential fallback.
@@ -89,9 +93,27 @@ func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, spool: d.Spool, known: d.Tokens, log: d.Log, metrics: d.Metrics, cfg: d.Config,
 		now: d.Now, tokens: newTokenCache(), auth: d.Auth, roleMappings: d.RoleMappings, passwords: d.Passwords, policy: d.Policy}
 	h.policy.defaults()
-	// A hash of nothing anyone knows, checked when an account does not exist,
-	// so that a wrong name costs as much time as a wrong password.
-	dummy, _, _ := models.NewSecret("")
-	h.dummyHash, _ = h.passwords.Hash(context.Background(), dummy)
+	if _, err := h.dummy(context.Background()); err != nil {
+		// Sign-ins that need it retry, and fail while it cannot be made.
+		h.log.Error("cannot make the dummy password hash that keeps failed sign-ins constant-time", "err", err)
+	}
 	return h
+}
+
+// dummy returns a hash of a password nobody knows, checked when there is no
+// account to check, so that a wrong name costs as much time as a wrong
+// password. Without it a sign-in fails (an error, not a quicker answer).
+func (h *Handler) dummy(ctx context.Context) (string, error) {
+	h.dummyMu.Lock()
+	defer h.dummyMu.Unlock()
+	if h.dummyHash != "" {
+		return h.dummyHash, nil
+	}
+	secret, _, _ := models.NewSecret("")
+	hash, err := h.passwords.Hash(ctx, secret)
+	if err != nil {
+		return "", fmt.Errorf("make the dummy password hash: %w", err)
+	}
+	h.dummyHash = hash
+	return hash, nil
 }

@@ -111,8 +111,8 @@ func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.Month
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="sitemetrics-%s.csv"`, month.Format("2006-01")))
 	c.Header("Cache-Control", "no-store")
 	w := csv.NewWriter(c.Writer)
-	_ = w.Write([]string{"month", "slo", "service", "team", "window", "time_zone", "status", "target_percent", "attained_percent", "met",
-		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents"})
+	rows := [][]string{{"month", "slo", "service", "team", "window", "time_zone", "status", "target_percent", "attained_percent", "met",
+		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents"}}
 	for _, r := range list {
 		a := r.Month
 		// A month without data is neither met nor missed: its met cell stays empty.
@@ -126,12 +126,18 @@ func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.Month
 		for _, i := range r.Incidents {
 			incidents = append(incidents, i.At.UTC().Format(time.RFC3339)+" "+i.Title)
 		}
-		_ = w.Write([]string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
+		rows = append(rows, []string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
 			csvStatus(r, a, now), models.FormatPercent(a.Target), attained, met, strconv.FormatFloat(a.Good, 'f', -1, 64),
 			strconv.FormatFloat(a.Total, 'f', -1, 64), used, strconv.FormatFloat(a.TimeInBreach.Minutes(), 'f', 0, 64),
 			strings.Join(incidents, "; ")})
 	}
-	w.Flush()
+	// WriteAll flushes and returns the first write error. The status is sent
+	// by then, so a failure (the client went away, a full buffer) can only
+	// be logged; the client sees a cut file, not a complete-looking one.
+	if err := w.WriteAll(rows); err != nil {
+		h.log.WarnContext(c.Request.Context(), "write the CSV report", "month", month.Format("2006-01"), "rows", len(rows), "err", err)
+		c.Abort()
+	}
 }
 
 // csvStatus is the report row's status in the CSV: for the month in progress the SLO's

@@ -94,9 +94,6 @@ func (h *Handler) Routes() http.Handler {
 
 	api := app.Group("/api/v1", h.apiAuth)
 	viewer := api.Group("", h.requireRole(models.RoleViewer))
-	viewer.GET("/feeds", h.listFeedsAPI)
-	viewer.GET("/feeds/:id", h.showFeedAPI)
-	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	viewer.GET("/feeds/:id/samples", h.listSamplesAPI)
 	viewer.GET("/slos", h.listSLOsAPI)
 	viewer.GET("/slos/:id", h.showSLOAPI)
@@ -106,9 +103,14 @@ func (h *Handler) Routes() http.Handler {
 	viewer.GET("/annotations", h.listAnnotationsAPI)
 	viewer.GET("/openslo", h.exportOpenSLO)
 
+	// Feeds carry token hints and deliveries raw bodies: SREs only, as the
+	// feed pages are.
 	sreAPI := api.Group("", h.requireRole(models.RoleSRE))
 	sreAPI.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryAPI)
 	sreAPI.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDeliveryAPI)
+	sreAPI.GET("/feeds", h.listFeedsAPI)
+	sreAPI.GET("/feeds/:id", h.showFeedAPI)
+	sreAPI.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	sreAPI.POST("/slos", h.saveSLOAPI)
 	sreAPI.PUT("/slos/:id", h.saveSLOAPI)
 	sreAPI.DELETE("/slos/:id", h.deleteSLOAPI)

@@ -67,9 +67,8 @@ type AuthStore interface {
 	EndSession(ctx context.Context, plain string) error
 	EndUserSessions(ctx context.Context, userID int64) (int64, error)
 	UserSessions(ctx context.Context, userID int64) ([]models.Session, error)
-	RecordLoginFailure(ctx context.Context, username, clientIP string) error
-	LoginFailures(ctx context.Context, username, clientIP string, since time.Time) (byUser, byIP int, oldest time.Time, err error)
-	ClearLoginFailures(ctx context.Context, username string) error
+	AdmitLogin(ctx context.Context, username, clientIP string, p models.LoginThrottle) (models.Admission, error)
+	LoginSucceeded(ctx context.Context, username, clientIP string) error
 	APITokenBySecret(ctx context.Context, plain string) (models.APIToken, error)
 	APITokens(ctx context.Context) ([]models.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)

@@ -51,10 +51,15 @@ type Delivery struct {
 	Rejections    string `json:"-"`
 }
 
-// RejectionList decodes the stored rejections.
+// RejectionList decodes the stored rejections. Rejections that cannot be decoded are
+// listed as one entry that says so, rather than as none.
 func (d Delivery) RejectionList() []Rejection {
 	var out []Rejection
-	_ = json.Unmarshal([]byte(d.Rejections), &out)
+	if d.Rejections != "" {
+		if err := json.Unmarshal([]byte(d.Rejections), &out); err != nil {
+			return []Rejection{{Reason: "the stored rejections cannot be read: " + err.Error()}}
+		}
+	}
 	if out == nil {
 		out = []Rejection{}
 	}

@@ -37,8 +37,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
 		env := testEnv(t, dialect)
 		hook := newFeed(t, env, "--name", "web", "--series-field", "service")
-		viewer := newAPIToken(t, env, "viewer")
-		sre := newAPIToken(t, env, "sre")
+		viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 
 		posts := []struct {
@@ -94,7 +93,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 				Rejected24h   int     `json:"rejected_rows_24h"`
 			} `json:"feeds"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds", &feeds)
+		apiGet(t, a, sre, "/api/v1/feeds", &feeds)
 		mustf(t, len(feeds.Feeds) == 1 && feeds.Feeds[0].Name == "web", "feeds %+v", feeds)
 		web := feeds.Feeds[0]
 		mustf(t, len(web.Tokens) == 1 && web.Tokens[0].LastUsedAt != nil && web.LastSampleAt != nil &&
@@ -127,7 +126,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 				} `json:"rejections"`
 			} `json:"deliveries"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		mustf(t, len(deliveries.Deliveries) == 19, "deliveries %d", len(deliveries.Deliveries))
 		rej := deliveries.Deliveries[10] // newest first: ten deliveries came after it
 		var one struct {
@@ -145,8 +144,7 @@ func TestWebhookErrors(t *testing.T) {
 		env := testEnv(t, dialect)
 		env["SITEMETRICS_INGEST_MAX_BYTES"] = "64KiB"
 		hook := newFeed(t, env, "--name", "web")
-		viewer := newAPIToken(t, env, "viewer")
-		sre := newAPIToken(t, env, "sre")
+		viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 		big := []byte(`{"results":[` + strings.Repeat(`{"total":"1"},`, 10000) + `{"total":"1"}]}`)
 		tests := []struct {
@@ -199,7 +197,7 @@ func TestWebhookErrors(t *testing.T) {
 				BodyURL       string `json:"body_url"`
 			} `json:"deliveries"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		// Every request that reached the feed is in its log (not the bad-token ones, nor the GET).
 		mustf(t, len(deliveries.Deliveries) == 12, "deliveries %d", len(deliveries.Deliveries))
 		var first struct {
@@ -213,7 +211,7 @@ func TestWebhookErrors(t *testing.T) {
 
 func TestAPIAuthAndErrors(t *testing.T) {
 	env := testEnv(t, "sqlite")
-	viewer := newAPIToken(t, env, "viewer")
+	viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 	a := startApp(t, env)
 	tests := []struct {
 		path, auth string
@@ -223,7 +221,11 @@ func TestAPIAuthAndErrors(t *testing.T) {
 		{"/api/v1/feeds", "", 401, "unauthorized"},
 		{"/api/v1/feeds", "Bearer sma_nope", 401, "unauthorized"},
 		{"/api/v1/feeds/99/samples", "Bearer " + viewer, 404, "not_found"},
-		{"/api/v1/feeds/abc", "Bearer " + viewer, 404, "not_found"},
+		{"/api/v1/feeds/abc", "Bearer " + sre, 404, "not_found"},
+		// Raw bodies and token hints are for SREs, as the feed pages are.
+		{"/api/v1/feeds", "Bearer " + viewer, 403, "forbidden"},
+		{"/api/v1/feeds/1", "Bearer " + viewer, 403, "forbidden"},
+		{"/api/v1/feeds/1/deliveries", "Bearer " + viewer, 403, "forbidden"},
 		{"/api/v1/nothing", "Bearer " + viewer, 404, "not_found"},
 	}
 	for _, tc := range tests {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -116,18 +115,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	h := handlers.New(deps)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	srv, ln, err := newServer(cfg, http.NewCrossOriginProtection().Handler(h.Routes()), metrics.Registry, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s (SITEMETRICS_ADDR): %w", cfg.Addr, err)
-	}
-	srv := &http.Server{
-		Handler:           http.NewCrossOriginProtection().Handler(h.Routes()),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		return err
 	}
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
 	bg.Go(func() error { replaySpool(runCtx, store, spooled, opt, log); return nil })

@@ -31,6 +31,17 @@ func newProxy(t *testing.T, target string) *cuttableProxy {
 	return p
 }
 
+// throughProxy sends the app of env to its PostgreSQL through a proxy the
+// test can cut.
+func throughProxy(t *testing.T, env map[string]string) *cuttableProxy {
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	return proxy
+}
+
 func (p *cuttableProxy) restore(t *testing.T) {
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
@@ -115,13 +126,7 @@ func (p *cuttableProxy) cut() {
 // answered 202; when it returns they are replayed in order, none lost, none doubled.
 func TestSpoolWhileDatabaseDown(t *testing.T) {
 	env := testEnv(t, "postgres")
-	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	proxy := throughProxy(t, env)
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
@@ -180,11 +185,9 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 // is unreachable, instead of an error page.
 func TestTVWhileDatabaseDown(t *testing.T) {
 	env := localEnv(t, "postgres")
+	proxy := throughProxy(t, env)
 	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
 	must(t, err)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
 	a := startApp(t, env)
 	b := newBrowser(t, a.URL)
 	mustf(t, b.login("admin", adminPassword, "/tv").Status == 303, "login")
@@ -199,7 +202,7 @@ func TestTVWhileDatabaseDown(t *testing.T) {
 	mustf(t, r.Status == 200 && strings.Contains(string(r.Body), "Sitemetrics cannot reach its database") &&
 		strings.Contains(string(r.Body), `http-equiv="refresh"`), "TV during the outage: %d %s", r.Status, r.Body)
 	r = b.get("/")
-	mustf(t, r.Status == 503 && strings.Contains(string(r.Body), "cannot reach its database") && !strings.Contains(string(r.Body), u.Hostname()),
+	mustf(t, r.Status == 503 && strings.Contains(string(r.Body), "cannot reach its database") && !strings.Contains(string(r.Body), u.Host) && !strings.Contains(string(r.Body), u.User.Username()),
 		"overview during the outage: %d %s", r.Status, r.Body)
 	proxy.restore(t)
 }
@@ -370,7 +373,7 @@ func TestStartWhileDatabaseDown(t *testing.T) {
 		mustf(t, r.Status == 202, "while down from the start: %d %s", r.Status, r.Body)
 	}
 	r := do(t, "POST", strings.Replace(hook, "smf_", "smf_x", 1), []byte(`{"result":{"service":"checkout","total":"1"}}`))
-	mustf(t, r.Status == 503 && !strings.Contains(string(r.Body), u.Hostname()), "an unknown token while down: %d %s", r.Status, r.Body)
+	mustf(t, r.Status == 503 && !strings.Contains(string(r.Body), u.Host) && !strings.Contains(string(r.Body), u.User.Username()), "an unknown token while down: %d %s", r.Status, r.Body)
 	mustf(t, do(t, "GET", a.URL+"/readyz", nil).Status == 503, "ready while the database is down")
 
 	proxy.restore(t)

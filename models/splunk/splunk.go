@@ -18,7 +18,8 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// Body shapes a Splunk delivery can take (SPEC §4).
+// Body shapes a Splunk delivery can take, detected by shape whatever the
+// Content-Type says.
 const (
 	ShapeNative = "native" // Splunk's webhook action: one row in "result" (per-result mode looks the same)
 	ShapePacked = "packed" // one "result" whose fields are arrays (stats list(x)), one row per index

@@ -257,7 +257,9 @@ func (s *Store) FeedByToken(ctx context.Context, plain string) (models.Feed, int
 	// page shows it, and ingest does not pay a write per delivery.
 	now := s.now()
 	if row.TokenUsed == nil || now.Sub(*row.TokenUsed) > time.Minute {
-		_ = s.db.WithContext(ctx).Model(&models.FeedToken{}).Where("id = ?", row.TokenID).Update("last_used_at", now).Error
+		if err := s.db.WithContext(ctx).Model(&models.FeedToken{}).Where("id = ?", row.TokenID).Update("last_used_at", now).Error; err != nil {
+			s.log.WarnContext(ctx, "record a feed token's use", "feed", row.Name, "err", err)
+		}
 	}
 	return row.Feed, row.TokenID, nil
 }

@@ -43,6 +43,9 @@ type Store struct {
 	file string // the SQLite database's path; empty on PostgreSQL
 	// replica, when set, serves the reads behind pages and the API (see reads).
 	replica *gorm.DB
+	// throttlePruned is when this replica last pruned the login throttle (Unix seconds);
+	// a pointer, as inTx views copy the store.
+	throttlePruned *atomic.Int64
 }
 
 // primaryOnly marks a context whose reads must not go to the replica.
@@ -128,6 +131,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		db, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
 	}
 	if err != nil {
+		if IsUnavailable(err) {
+			return nil, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
+		}
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	sqlDB, err := db.DB()
@@ -143,7 +149,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
 		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
-		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}}
+		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{}}
 	if dialect == migrations.Postgres {
 		s.sql = postgresDialect{}
 	} else {
@@ -156,7 +162,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		// The store is returned anyway: serve starts while the database is down and
 		// spools until it answers; one-shot commands give up.
 		s.down.Store(true)
-		return s, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+		return s, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
 	}
 	return s, nil
 }
@@ -234,11 +240,11 @@ func (s *Store) Ready(ctx context.Context) error {
 		return err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "database unreachable: %v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "database unreachable")
 	}
 	pending, err := migrations.Pending(ctx, sqlDB, s.dialect, s.log)
 	if err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "%v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "cannot read the schema version")
 	}
 	if pending {
 		return models.Errorf(models.EUNAVAILABLE, "database migrations pending")
@@ -246,7 +252,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	if s.dialect == migrations.SQLite {
 		// The file lives on this machine's disk: read-only or full, nothing can be stored.
 		if err := spool.WritableDir(filepath.Dir(s.file)); err != nil {
-			return models.Errorf(models.EUNAVAILABLE, "the database's disk cannot be written: %v", err)
+			return models.Wrap(models.EUNAVAILABLE, err, "the database's disk cannot be written")
 		}
 	}
 	return nil
@@ -283,23 +289,3 @@ func isNoRows(err error) bool {
 
 // isUnique reports a unique-constraint violation.
 func isUnique(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
-
-// IsUnavailable reports whether err means the database could not be reached,
-// as opposed to the database refusing the statement.
-func IsUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if models.ErrorCode(err) == models.EUNAVAILABLE {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"connection refused", "broken pipe", "connection reset", "failed to connect",
-		"unexpected EOF", "conn closed", "the database system is", "terminating connection", "i/o timeout",
-		"no such host", "driver: bad connection", "server closed the connection"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return errors.Is(err, context.DeadlineExceeded)
-}

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -359,4 +360,45 @@ func TestFeedSummary(t *testing.T) {
 			t.Errorf("token use after two minutes: %v", used)
 		}
 	})
+}
+
+// A stored sample whose fields do not parse is logged with its feed and
+// series, not silently read as "no fields"; the other feeds' fields stay.
+func TestFeedShapesLogsCorruptFields(t *testing.T) {
+	for _, dialect := range dbtest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			var logs strings.Builder
+			s, err := sqlstore.Open(ctx, dbtest.URL(t, dialect), "", slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := mustFeed(t, s, "web", "service")
+			bucket := time.Now().Unix() / 300 * 300
+			for i, fields := range []string{`{"good": 1, "total": 2}`, `{"good": 1, "tot`} {
+				var id int64
+				if err := s.DB().Raw("INSERT INTO series (feed_id, key, last_bucket) VALUES (?, ?, ?) RETURNING id",
+					f.ID, "s"+strconv.Itoa(i), bucket).Scan(&id).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := s.DB().Exec("INSERT INTO samples (series_id, bucket, fields, delivery_id) VALUES (?, ?, ?, 0)",
+					id, bucket, fields).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			shapes, err := s.FeedShapes(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(shapes[f.ID].Fields, ","); got != "good,total" {
+				t.Errorf("fields %q, want good,total", got)
+			}
+			if !strings.Contains(logs.String(), `msg="stored sample fields do not parse`) || !strings.Contains(logs.String(), "series=s1") {
+				t.Errorf("the corrupt row was not logged:\n%s", logs.String())
+			}
+		})
+	}
 }
