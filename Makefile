@@ -72,7 +72,7 @@ bench-status:
 ## a row a minute while timing) and cold (the first page of a freshly started app)
 bench-pages:
 	@mkdir -p docs/benchmarks; { $(call bench-head); \
-	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Pages/(warm|live)' -benchtime 2000x -timeout 30m ./cmd/sitemetrics && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Pages/(warm|live|chart)' -benchtime 2000x -timeout 30m ./cmd/sitemetrics && \
 	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Pages/cold' -benchtime 5x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
 
 ## bench-feeds: the feeds list (page and GET /api/v1/feeds) and the hourly delivery prune,

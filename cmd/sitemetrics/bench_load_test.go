@@ -46,6 +46,7 @@ type serveProc struct {
 	env     map[string]string
 	URL     string
 	cmd     *exec.Cmd
+	logDir  string // lives as long as the test that started the process
 	logPath string
 	exited  chan struct{}
 	Started time.Time // when it was exec'd
@@ -57,7 +58,7 @@ type serveProc struct {
 // goes to a log file in the test's temporary directory, shown if it fails.
 func startServe(tb testing.TB, bin string, env map[string]string) *serveProc {
 	tb.Helper()
-	p := &serveProc{bin: bin, env: env, URL: env["SITEMETRICS_BASE_URL"]}
+	p := &serveProc{bin: bin, env: env, URL: env["SITEMETRICS_BASE_URL"], logDir: tb.TempDir()}
 	p.start(tb)
 	tb.Cleanup(func() { p.kill(tb) })
 	return p
@@ -65,7 +66,7 @@ func startServe(tb testing.TB, bin string, env map[string]string) *serveProc {
 
 func (p *serveProc) start(tb testing.TB) {
 	tb.Helper()
-	f, err := os.CreateTemp(tb.TempDir(), "serve-*.log")
+	f, err := os.CreateTemp(p.logDir, "serve-*.log")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -414,4 +415,91 @@ func (s *sender) post(base string, rows []string) error {
 		return fmt.Errorf("webhook stored %d of %d rows: %s", n, len(rows), firstLine(b))
 	}
 	return nil
+}
+
+// feedLoad posts rows in the background: each of n series once per period,
+// the share due every tick, in deliveries of up to batch rows over senders.
+type feedLoad struct {
+	rows  atomic.Int64
+	lat   *latencies
+	start time.Time
+	stop  func() // stops posting and waits for the deliveries in flight
+}
+
+// startFeedLoad starts posting: row(i) is series i's next row (called from one
+// goroutine only), post sends one delivery.
+func startFeedLoad(tb testing.TB, n int, period, tick time.Duration, senders, batch int, row func(i int) string, post func(rows []string) error) *feedLoad {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &feedLoad{lat: newLatencies(), start: time.Now()}
+	done := make(chan struct{})
+	l.stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Minute): // a delivery in flight ends with its client's timeout
+			tb.Errorf("the load of a row per series each %s did not stop", period)
+		}
+		l.lat.done()
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		sent := int64(0)
+		for {
+			due := int64(float64(n)*float64(time.Since(l.start)+tick)/float64(period)) - sent
+			chunks := make(chan []string, due/int64(batch)+1)
+			var rows []string
+			for k := range due {
+				rows = append(rows, row(int((sent+k)%int64(n))))
+			}
+			sent += due
+			for len(rows) > 0 {
+				k := min(len(rows), batch)
+				chunks <- rows[:k]
+				rows = rows[k:]
+			}
+			close(chunks)
+			var wg sync.WaitGroup
+			for range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for c := range chunks {
+						s := time.Now()
+						err := post(c)
+						l.lat.add(time.Since(s), err)
+						if err == nil {
+							l.rows.Add(int64(len(c)))
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return l
+}
+
+// signIn signs admin in through the sign-in form and returns the session token.
+func signIn(tb testing.TB, base string) string {
+	tb.Helper()
+	c := newReader("", "")
+	resp, err := c.client.PostForm(base+"/login", map[string][]string{"username": {"admin"}, "password": {adminPassword}, "next": {"/"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "sitemetrics_session" && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	tb.Fatalf("sign-in answered %d without a session cookie", resp.StatusCode)
+	return ""
 }

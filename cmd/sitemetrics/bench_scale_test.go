@@ -251,7 +251,7 @@ func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
 	r.posted = make([]int, r.cfg.slos)
 
 	for range r.cfg.clients {
-		r.pages = append(r.pages, newReader(r.signIn(), ""))
+		r.pages = append(r.pages, newReader(signIn(b, r.app.URL), ""))
 	}
 	// Viewers' sessions are made in the database: signing 1,000 people in is
 	// not what is measured (each sign-in costs an argon2id hash).
@@ -355,23 +355,6 @@ spec:
 		r.b.Fatal(err)
 	}
 	r.cli("slo", "import", path)
-}
-
-// signIn signs admin in through the sign-in form and returns the session token.
-func (r *scaleRun) signIn() string {
-	c := newReader("", "")
-	resp, err := c.client.PostForm(r.app.URL+"/login", map[string][]string{"username": {"admin"}, "password": {adminPassword}, "next": {"/"}})
-	if err != nil {
-		r.b.Fatal(err)
-	}
-	resp.Body.Close()
-	for _, ck := range resp.Cookies() {
-		if ck.Name == "sitemetrics_session" && ck.Value != "" {
-			return ck.Value
-		}
-	}
-	r.b.Fatalf("sign-in answered %d without a session cookie", resp.StatusCode)
-	return ""
 }
 
 // historyRow is series i's row for the bucket starting at t: 1,000 events, a
@@ -699,78 +682,12 @@ func (r *scaleRun) liveRow(i int) string {
 	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"1000","good":"%d"}`, seriesKey(i), t, 900+r.posted[i]%50)
 }
 
-// feedLoad posts rows in the background: every SLO once per period, a share
-// of them every tick.
-type feedLoad struct {
-	rows  atomic.Int64
-	lat   *latencies
-	start time.Time
-	stop  func()
-}
-
-func (r *scaleRun) startLoad(period, tick time.Duration) *feedLoad {
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &feedLoad{lat: newLatencies(), start: time.Now()}
-	done := make(chan struct{})
-	l.stop = func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Minute): // a delivery in flight ends with its client's timeout
-			r.b.Errorf("the %s load did not stop", period)
-		}
-		l.lat.done()
-	}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		n, sent := int64(r.cfg.slos), int64(0)
-		for {
-			due := int64(float64(n)*float64(time.Since(l.start)+tick)/float64(period)) - sent
-			var rows []string
-			for k := range due {
-				rows = append(rows, r.liveRow(int((sent+k)%n)))
-			}
-			sent += due
-			var wg sync.WaitGroup
-			chunks := make(chan []string, len(rows)/r.cfg.batch+1)
-			for len(rows) > 0 {
-				k := min(len(rows), r.cfg.batch)
-				chunks <- rows[:k]
-				rows = rows[k:]
-			}
-			close(chunks)
-			for range r.cfg.senders {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for c := range chunks {
-						s := time.Now()
-						err := r.send.post(r.app.URL, c)
-						l.lat.add(time.Since(s), err)
-						if err == nil {
-							l.rows.Add(int64(len(c)))
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return l
-}
-
 // live measures the reads while every SLO gets a row each period.
 func (r *scaleRun) live(label string, period, tick time.Duration) {
 	rate := float64(r.cfg.slos) / period.Seconds()
 	asked := fmt.Sprintf("%s (every SLO a row each %s: %.1f rows/s, posted every %s)", label, period, rate, tick)
-	load := r.startLoad(period, tick)
+	load := startFeedLoad(r.b, r.cfg.slos, period, tick, r.cfg.senders, r.cfg.batch, r.liveRow,
+		func(rows []string) error { return r.send.post(r.app.URL, rows) })
 	profiled := r.profile(label, r.cfg.phase)
 	target := 100 * time.Millisecond
 	if period < time.Minute {
