@@ -87,10 +87,10 @@ bench-feeds:
 ## live, burst and cold reads with 16 clients, VIEWERS (1000) overview viewers, freshness
 ## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on 2
 ## cores; N=1000 about 20-30 minutes (8.6 million rows through the webhook); N=10000 hours.
-## Also: WINDOW (30d), PHASE (15s per measured read), FRESH (20 samples per replica set),
+## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
 ## PPROF=DIR (CPU profiles of the app during ingest, viewers and burst, and its heap).
 bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
-	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),15s) \
+	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),10s) \
 	SITEMETRICS_BENCH_VIEWERS=$(or $(VIEWERS),1000) SITEMETRICS_BENCH_FRESH=$(or $(FRESH),20) \
 	$(if $(PPROF),SITEMETRICS_BENCH_PPROF=$(abspath $(PPROF)))
 bench-scale-vars = N=$(or $(N),$(1)) $(foreach v,DAYS WINDOW PHASE VIEWERS FRESH PPROF,$(if $($(v)),$(v)=$($(v))))

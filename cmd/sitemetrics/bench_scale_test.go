@@ -58,7 +58,7 @@ import (
 // future, which do not move data time.
 //
 // Settings (environment, set by the make target): SITEMETRICS_BENCH_SLOS (N,
-// default 100), _DAYS (30), _WINDOW (30d), _PHASE (15s), _VIEWERS (1000),
+// default 100), _DAYS (30), _WINDOW (30d), _PHASE (10s), _VIEWERS (1000),
 // _FRESH (20 samples per replica set), _PPROF (a directory: CPU profiles of the
 // app during ingest, the viewers and the burst, and its heap once summarised,
 // are written there for `go tool pprof`). It fails, rather than skips, without
@@ -124,8 +124,8 @@ func scaleConfigFrom(b *testing.B, defaults ...string) scaleConfig {
 		viewers: num("SITEMETRICS_BENCH_VIEWERS", "1000"), fresh: num("SITEMETRICS_BENCH_FRESH", "20"),
 		window: get("SITEMETRICS_BENCH_WINDOW", "30d"), clients: 16, senders: 4, batch: 1000}
 	var err error
-	if c.phase, err = time.ParseDuration(get("SITEMETRICS_BENCH_PHASE", "15s")); err != nil || c.phase <= 0 {
-		b.Fatalf("SITEMETRICS_BENCH_PHASE: want a duration such as 15s, have %q", get("SITEMETRICS_BENCH_PHASE", "15s"))
+	if c.phase, err = time.ParseDuration(get("SITEMETRICS_BENCH_PHASE", "10s")); err != nil || c.phase <= 0 {
+		b.Fatalf("SITEMETRICS_BENCH_PHASE: want a duration such as 10s, have %q", get("SITEMETRICS_BENCH_PHASE", "10s"))
 	}
 	return c
 }
@@ -552,13 +552,13 @@ func (r *scaleRun) diskUse() {
 	if _, err := r.db.Exec("ANALYZE"); err != nil {
 		r.b.Fatal(err)
 	}
-	size := map[string]int64{}
+	size, index := map[string]int64{}, map[string]int64{}
 	for _, t := range []string{"samples", "slo_hours", "slo_days", "series", "sample_parts", "deliveries", "slo_state"} {
-		n, err := dbtest.RelationBytes(ctx, r.db, t)
+		heap, idx, err := dbtest.RelationBytes(ctx, r.db, t)
 		if err != nil {
 			r.b.Fatal(err)
 		}
-		size[t] = n
+		size[t], index[t] = heap+idx, idx
 	}
 	var count, deliveries int64
 	if err := r.db.QueryRow("SELECT count(*) FROM samples").Scan(&count); err != nil {
@@ -570,8 +570,11 @@ func (r *scaleRun) diskUse() {
 	data := size["samples"] + size["slo_hours"] + size["slo_days"] + size["series"] + size["sample_parts"]
 	per := float64(data) / float64(count)
 	r.b.ReportMetric(per, "bytes/sample")
-	r.record("database bytes per sample, deliveries aside", fmt.Sprintf("%.0f B (%d samples; samples %s, slo_hours %s, slo_days %s, series %s, sample_parts %s)",
-		per, count, mib(size["samples"]), mib(size["slo_hours"]), mib(size["slo_days"]), mib(size["series"]), mib(size["sample_parts"])),
+	perRow := func(t string) string {
+		return fmt.Sprintf("%s %.1f (index %.1f)", t, float64(size[t])/float64(count), float64(index[t])/float64(count))
+	}
+	r.record("database bytes per sample, deliveries aside", fmt.Sprintf("%.0f B over %d samples: %s, %s, %s, %s, %s",
+		per, count, perRow("samples"), perRow("slo_hours"), perRow("slo_days"), perRow("series"), perRow("sample_parts")),
 		"≤ 120 B", verdict(per <= 120))
 	r.record("deliveries (raw bodies kept 30 days) and summaries", fmt.Sprintf("deliveries %s for %d deliveries (%.0f B per sample); slo_state %s",
 		mib(size["deliveries"]), deliveries, float64(size["deliveries"])/float64(count), mib(size["slo_state"])), "", nil)

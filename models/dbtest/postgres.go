@@ -52,14 +52,16 @@ func MirrorTable(ctx context.Context, db *sql.DB, source, target string) error {
 	return nil
 }
 
-// RelationBytes is the size on disk of a table with its indexes and TOAST, and
-// of all its partitions when it is partitioned (pg_total_relation_size of a
-// partitioned table alone is zero).
-func RelationBytes(ctx context.Context, db *sql.DB, table string) (int64, error) {
-	var n sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))`, table).Scan(&n)
+// RelationBytes is the size on disk of a table (with its TOAST) and of its
+// indexes, over all its partitions when it is partitioned (the sizes of a
+// partitioned table alone are zero).
+func RelationBytes(ctx context.Context, db *sql.DB, table string) (heap, indexes int64, err error) {
+	var h, i sql.NullInt64
+	// pg_partition_tree lists nothing for a table that is not partitioned.
+	err = db.QueryRowContext(ctx, `SELECT sum(pg_table_size(relid)), sum(pg_indexes_size(relid)) FROM (
+		SELECT to_regclass($1) AS relid UNION SELECT relid FROM pg_partition_tree(to_regclass($1))) r`, table).Scan(&h, &i)
 	if err != nil {
-		return 0, fmt.Errorf("size of %s: %w", table, err)
+		return 0, 0, fmt.Errorf("size of %s: %w", table, err)
 	}
-	return n.Int64, nil
+	return h.Int64, i.Int64, nil
 }
