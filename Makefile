@@ -60,7 +60,8 @@ bench-out = 2>&1 | tee $(if $(filter 1,$(SAVE)),docs/benchmarks/$(1).txt,/dev/nu
 ## from a pool of as many connections; 1,000-row batches beside COPY, one connection each
 bench-ingest:
 	@mkdir -p docs/benchmarks; { $(call bench-head); \
-	  ./.ci/with-services $(GO) test -run '^$$' -bench Ingest -benchtime 4000x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Ingest/(http-single|raw-insert)' -benchtime 4000x -timeout 30m ./cmd/sitemetrics && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Ingest/(http-batch|copy)' -benchtime 300x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
 
 ## bench-status: status and budget of 100 SLOs over 30 days of 5-minute samples, on PostgreSQL
 bench-status:
