@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -67,7 +66,7 @@ func BenchmarkIngest(b *testing.B) {
 		}
 	}
 	store.Close()
-	startApp(b, env)
+	a := startApp(b, env)
 	db, err := sql.Open("pgx", env["SITEMETRICS_DATABASE_URL"])
 	if err != nil {
 		b.Fatal(err)
@@ -83,7 +82,7 @@ func BenchmarkIngest(b *testing.B) {
 	time.Sleep(2 * time.Second)
 	for i := 0; i < 200; i++ {
 		if err := postSingle(client, hook, &seq)(); err != nil {
-			b.Fatal(err)
+			b.Fatalf("%v\n%s", err, a.out.String())
 		}
 	}
 	rates := map[string]float64{}
@@ -123,16 +122,8 @@ func BenchmarkIngest(b *testing.B) {
 					fmt.Fprintf(&body, `{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}`, series, bucket)
 				}
 				body.WriteString("]}")
-				resp, err := client.Post(feed.url, "application/json", &body)
-				if err != nil {
-					return err
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
+				_, err := okBody(client.Post(feed.url, "application/json", &body))
+				return err
 			})
 			report(b, lat, "deliveries/s")
 			rates[b.Name()] = 1000 * float64(len(lat)) / b.Elapsed().Seconds()
@@ -208,16 +199,8 @@ func postSingle(client *http.Client, hook string, seq *atomic.Int64) func() erro
 		body := fmt.Sprintf(`{"sid":"scheduler__svc__search__RMD5b_at_1700000000_%d","search_name":"SLO","app":"search","owner":"svc",`+
 			`"results_link":"https://splunk:8000/app/search/@go?sid=x","result":{"service":"svc%d","_time":"%d","total":"1234","good":"1229","p95_ms":"212.5"}}`,
 			i, series, bucket)
-		resp, err := client.Post(hook, "application/json", strings.NewReader(body))
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		_, err := okBody(client.Post(hook, "application/json", strings.NewReader(body)))
+		return err
 	}
 }
 

@@ -302,7 +302,7 @@ func (r *reader) get(base, path string, body *[]byte) error {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	resp, err := r.client.Do(req)
-	b, err := okBody(resp, err, "GET "+path)
+	b, err := okBody(resp, err)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (r *reader) get(base, path string, body *[]byte) error {
 }
 
 // okBody reads a response's body, and fails unless its status is 200.
-func okBody(resp *http.Response, err error, what string) ([]byte, error) {
+func okBody(resp *http.Response, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,11 @@ func okBody(resp *http.Response, err error, what string) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %d %s", what, resp.StatusCode, firstLine(b))
+		path := resp.Request.URL.Path
+		if strings.HasPrefix(path, "/hooks/splunk/") {
+			path = "/hooks/splunk/…" // not the feed's token
+		}
+		return nil, fmt.Errorf("%s %s: %d %s", resp.Request.Method, path, resp.StatusCode, firstLine(b))
 	}
 	return b, nil
 }
@@ -399,8 +403,7 @@ func (s *sender) post(base string, rows []string) error {
 		body.WriteString(r)
 	}
 	body.WriteString("]}")
-	resp, err := s.client.Post(base+"/hooks/splunk/"+s.token, "application/json", &body)
-	b, err := okBody(resp, err, "webhook")
+	b, err := okBody(s.client.Post(base+"/hooks/splunk/"+s.token, "application/json", &body))
 	if err != nil {
 		return err
 	}
