@@ -86,8 +86,9 @@ bench-feeds:
 ## feed) × DAYS (30) of data posted through the webhook (1,000-row batches, 4 senders) into
 ## a real `sitemetrics serve` process: ingest beside COPY, RSS, bytes per sample, warm,
 ## live, burst and cold reads with 16 clients, VIEWERS (1000) overview viewers, freshness
-## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on 2
-## cores; N=1000 about 20-30 minutes (8.6 million rows through the webhook); N=10000 hours.
+## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on a quiet
+## 2-core machine (4.7 minutes on a loaded one); N=1000 about 20-30 minutes (8.6 million rows
+## through the webhook, most of the time); N=10000 hours.
 ## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
 ## PPROF=DIR (CPU profiles of the app during ingest, viewers and burst, and its heap).
 bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
