@@ -120,12 +120,19 @@ func (w tWriter) Write(p []byte) (int, error) {
 // restarted replica would.
 func Reopen(tb testing.TB, s *sqlstore.Store) *sqlstore.Store {
 	tb.Helper()
-	fresh, err := sqlstore.Open(context.Background(), s.URL(), "", Logger(tb))
+	return OpenURL(tb, s.URL())
+}
+
+// OpenURL opens a store on an existing database (one a running app uses, for
+// example), closed at the end of the test.
+func OpenURL(tb testing.TB, databaseURL string) *sqlstore.Store {
+	tb.Helper()
+	s, err := sqlstore.Open(context.Background(), databaseURL, "", Logger(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = fresh.Close() })
-	return fresh
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // ReplicaURL is url (a fresh test database on the PostgreSQL that `make test`
