@@ -2,9 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -104,11 +108,56 @@ func (h *Handler) listSLOsAPI(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := make([]sloJSON, len(reports))
-	for i, r := range reports {
-		out[i] = toSLOJSON(r)
+	body, err := h.sloList.get(reports, func() ([]byte, error) {
+		out := make([]sloJSON, len(reports))
+		for i, r := range reports {
+			out[i] = toSLOJSON(r)
+		}
+		return json.Marshal(gin.H{"slos": out})
+	})
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"slos": out})
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// encodedList is the last encoded list of SLOs, kept while every SLO's numbers are
+// the same: encoding a thousand SLOs is most of what the list costs, and between two
+// summaries every reader gets the same bytes.
+type encodedList struct {
+	mu   sync.Mutex
+	key  [32]byte
+	body []byte
+}
+
+func (e *encodedList) get(reports []models.SLOReport, encode func() ([]byte, error)) ([]byte, error) {
+	h := sha256.New()
+	var b [24]byte
+	for _, r := range reports {
+		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
+		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
+		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
+		h.Write(b[:])
+		h.Write([]byte(r.Name)) // settings change with a new version too; names are cheap insurance
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	e.mu.Lock()
+	if e.body != nil && e.key == key {
+		body := e.body
+		e.mu.Unlock()
+		return body, nil
+	}
+	e.mu.Unlock()
+	body, err := encode()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.key, e.body = key, body
+	e.mu.Unlock()
+	return body, nil
 }
 
 func (h *Handler) showSLOAPI(c *gin.Context) {

@@ -63,6 +63,7 @@ type Handler struct {
 	dummyHash    string // see dummy
 	recent       recentAuth
 	sparklines   sparklineCache
+	sloList      encodedList
 	chartCache   chartCache
 	ready        readiness
 }

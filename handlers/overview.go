@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -66,7 +69,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 			groups[key] = g
 			order = append(order, key)
 		}
-		g.Rows = append(g.Rows, h.overviewRow(r, now))
+		g.Rows = append(g.Rows, h.overviewRow(c.Request.Context(), r, now))
 	}
 	for t := range teams {
 		v.Teams = append(v.Teams, t)
@@ -101,7 +104,7 @@ func teamTier(s models.Service) string {
 	return ""
 }
 
-func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
+func (h *Handler) overviewRow(ctx context.Context, r models.SLOReport, now time.Time) views.OverviewRow {
 	e := r.Eval
 	row := views.OverviewRow{ID: r.ID, Name: r.Title(), Service: r.Service.Name, Team: r.Service.Team,
 		Status: string(e.Status), StatusClass: statusClass(e.Status), Remaining: pct(e.Remaining), Overspent: e.Remaining < 0,
@@ -119,7 +122,7 @@ func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewR
 	if r.Rederiving != nil {
 		row.Rederiving = fmt.Sprintf("recomputing history %d%%", r.Rederiving.Percent())
 	}
-	row.Sparkline = h.sparklines.get(r, func() charts.Sparkline {
+	row.Sparkline = h.sparklines.get(ctx, r, func() charts.Sparkline {
 		pts := make([]charts.Point, len(r.Sparkline))
 		for i, b := range r.Sparkline {
 			pts[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
@@ -142,27 +145,33 @@ type sparklineCache struct {
 	m  map[int64]sparkEntry
 }
 
+// sparkEntry is a sparkline's markup, drawn once per summary: drawing it is most of
+// what an overview costs, and a thousand viewers see the same one.
 type sparkEntry struct {
 	at    time.Time
 	title string
-	chart charts.Sparkline
+	html  templ.Component
 }
 
-func (c *sparklineCache) get(r models.SLOReport, draw func() charts.Sparkline) charts.Sparkline {
+func (c *sparklineCache) get(ctx context.Context, r models.SLOReport, draw func() charts.Sparkline) templ.Component {
 	c.mu.Lock()
 	e, ok := c.m[r.ID]
 	c.mu.Unlock()
 	if ok && e.at.Equal(r.At) && e.title == r.Title() {
-		return e.chart
+		return e.html
 	}
-	chart := draw()
+	var b strings.Builder
+	if err := charts.SparklineChart(draw()).Render(ctx, &b); err != nil {
+		return charts.SparklineChart(draw()) // drawn again where it is shown, which reports the error
+	}
+	html := templ.Raw(b.String())
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[int64]sparkEntry{}
 	}
-	c.m[r.ID] = sparkEntry{r.At, r.Title(), chart}
+	c.m[r.ID] = sparkEntry{r.At, r.Title(), html}
 	c.mu.Unlock()
-	return chart
+	return html
 }
 
 // dataAge says how fresh an SLO's data is: "updated 3 min ago", or loudly stale.

@@ -208,7 +208,10 @@ func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
 	r.bin = buildServe(b)
 	addr := freePort(b)
 	r.env = map[string]string{"SITEMETRICS_ADDR": addr, "SITEMETRICS_BASE_URL": "http://" + addr, "SITEMETRICS_DATABASE_URL": url,
-		"SITEMETRICS_DATA_DIR": b.TempDir(), "SITEMETRICS_LOG_LEVEL": "warn", "SITEMETRICS_ADMIN_PASSWORD": adminPassword}
+		"SITEMETRICS_DATA_DIR": b.TempDir(), "SITEMETRICS_LOG_LEVEL": "warn", "SITEMETRICS_ADMIN_PASSWORD": adminPassword,
+		// Every simulated person comes from 127.0.0.1: the per-address caps, which
+		// stop one client from taking the server, would count them as one.
+		"SITEMETRICS_HTTP_MAX_CONNECTIONS_PER_CLIENT": "0", "SITEMETRICS_HTTP_MAX_REQUESTS_PER_CLIENT": "0"}
 	r.cli("migrate")
 	m := webhookRE.FindStringSubmatch(r.cli("feed", "create", "--name", "bench", "--interval", "5m", "--series-field", "service"))
 	if m == nil {

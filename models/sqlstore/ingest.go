@@ -34,9 +34,9 @@ const (
 	commitWriters = 1
 	commitRows    = 1000
 	aloneRows     = 100
-	// ingestDeadline is how long a delivery waits for the database: a database that
-	// hangs is treated like one that is down, and the delivery is spooled.
-	ingestDeadline = 2 * time.Second
+	// DefaultIngestDeadline is how long a delivery waits for the database: a database
+	// that hangs is treated like one that is down, and the delivery is spooled.
+	DefaultIngestDeadline = 2 * time.Second
 )
 
 func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
@@ -49,7 +49,7 @@ func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
 // being out of reach, each delivery is tried alone, so one delivery's error is not
 // another's.
 func (s *Store) writeDeliveries(batch []*pendingDelivery) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), ingestDeadline)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), s.IngestDeadline)
 	defer cancel()
 	err := s.writeBatch(ctx, batch)
 	if err == nil {
@@ -182,7 +182,7 @@ func (s *Store) IngestBody(ctx context.Context, feed models.Feed, tokenID int64,
 	if s.Down() {
 		return models.IngestResult{}, models.Errorf(models.EUNAVAILABLE, "database unreachable")
 	}
-	ctx, cancel := context.WithTimeout(ctx, ingestDeadline)
+	ctx, cancel := context.WithTimeout(ctx, s.IngestDeadline)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		p, err := s.prepare(ctx, feed, tokenID, body, contentType, receivedAt, opt)

@@ -29,14 +29,17 @@ type Store struct {
 	url     string
 	log     *slog.Logger
 	// Now is the clock; tests replace it.
-	Now      func() time.Time
-	bindings *bindingCache
-	series   *seriesCache
-	sql      dialect
-	wake     chan struct{}
-	rm       *readModel
-	reports  *reportCache
-	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	Now func() time.Time
+	// IngestDeadline is how long a delivery waits for the database before it is
+	// refused as unavailable (and spooled by the webhook).
+	IngestDeadline time.Duration
+	bindings       *bindingCache
+	series         *seriesCache
+	sql            dialect
+	wake           chan struct{}
+	rm             *readModel
+	reports        *reportCache
+	commits        *groupCommit[*pendingDelivery] // PostgreSQL ingest
 	// down is set while ingest finds the database out of reach (refused, or hung past
 	// its deadline): deliveries then go straight to the spool, without waiting on it.
 	down *atomic.Bool
@@ -147,7 +150,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	} else {
 		sqlDB.SetMaxOpenConns(8)
 	}
-	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
+	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, IngestDeadline: DefaultIngestDeadline,
 		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
 		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{}}
 	if dialect == migrations.Postgres {
