@@ -122,6 +122,23 @@ func (h *Handler) listSLOsAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
+// numbersKey identifies a list of SLOs with their numbers: each SLO's summary version
+// (a delivery or a change of settings, its service's included, gives a new one) and
+// when it was computed (a late feed's numbers are computed again as time passes).
+func numbersKey(reports []models.SLOReport) [32]byte {
+	h := sha256.New()
+	var b [24]byte
+	for _, r := range reports {
+		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
+		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
+		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
+		h.Write(b[:])
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	return key
+}
+
 // encodedList is the last encoded list of SLOs, kept while every SLO's numbers are
 // the same: encoding a thousand SLOs is most of what the list costs, and between two
 // summaries every reader gets the same bytes.
@@ -132,17 +149,7 @@ type encodedList struct {
 }
 
 func (e *encodedList) get(reports []models.SLOReport, encode func() ([]byte, error)) ([]byte, error) {
-	h := sha256.New()
-	var b [24]byte
-	for _, r := range reports {
-		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
-		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
-		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
-		h.Write(b[:])
-		h.Write([]byte(r.Name)) // settings change with a new version too; names are cheap insurance
-	}
-	var key [32]byte
-	h.Sum(key[:0])
+	key := numbersKey(reports)
 	e.mu.Lock()
 	if e.body != nil && e.key == key {
 		body := e.body

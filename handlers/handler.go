@@ -64,6 +64,7 @@ type Handler struct {
 	recent       recentAuth
 	sparklines   sparklineCache
 	sloList      encodedList
+	overviews    overviewCache
 	chartCache   chartCache
 	ready        readiness
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,8 +36,18 @@ func (h *Handler) showOverview(c *gin.Context) {
 		status = http.StatusServiceUnavailable
 		p.Flash = &views.Flash{Kind: "error", Text: "Sitemetrics cannot reach its database: these are the last numbers it had; they will update when it is back."}
 	}
+	canEdit := p.User != nil && p.User.CanEdit
+	content := h.overviews.get(overviewKey{numbers: numbersKey(reports), query: c.Request.URL.RawQuery, canEdit: canEdit,
+		tick: now.Unix() / overviewTick}, func() templ.Component {
+		return views.OverviewContent(h.overview(c, reports, now, canEdit))
+	})
+	h.render(c, status, views.OverviewWith(p, content))
+}
+
+// overview is the overview's view model.
+func (h *Handler) overview(c *gin.Context, reports []models.SLOReport, now time.Time, canEdit bool) views.OverviewView {
 	v := views.OverviewView{GroupBy: "service", Team: c.Query("team"), Status: c.Query("status"), NoSLOs: len(reports) == 0,
-		CanEdit: p.User != nil && p.User.CanEdit}
+		CanEdit: canEdit}
 	if c.Query("group") == "team" {
 		v.GroupBy = "team"
 	}
@@ -45,6 +56,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 		v.Statuses = append(v.Statuses, string(s))
 	}
 	teams := map[string]bool{}
+	reports = slices.Clone(reports)
 	sortWorstFirst(reports)
 	groups := map[string]*views.OverviewGroup{}
 	var order []string
@@ -78,7 +90,51 @@ func (h *Handler) showOverview(c *gin.Context) {
 	for _, k := range order {
 		v.Groups = append(v.Groups, *groups[k])
 	}
-	h.render(c, status, views.OverviewPage(p, v))
+	return v
+}
+
+// overviewTick is how long, in seconds, a drawn overview may be shown unchanged: only
+// its "updated N min ago" texts move with the clock.
+const overviewTick = 10
+
+type overviewKey struct {
+	numbers [32]byte // every SLO's summary (numbersKey)
+	query   string
+	canEdit bool
+	tick    int64
+}
+
+// overviewCache keeps the overviews drawn for the current numbers: a thousand people
+// opening the overview at once cost one drawing per set of filters, not a thousand.
+type overviewCache struct {
+	mu sync.Mutex
+	m  map[overviewKey]templ.Component
+}
+
+func (c *overviewCache) get(k overviewKey, draw func() templ.Component) templ.Component {
+	c.mu.Lock()
+	html, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return html
+	}
+	var b strings.Builder
+	if err := draw().Render(context.Background(), &b); err != nil {
+		return draw() // drawn again as part of the page, whose renderer reports the error
+	}
+	html = templ.Raw(b.String())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for old := range c.m {
+		if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
+			delete(c.m, old) // drawn for other numbers, another tick, or too many filters
+		}
+	}
+	if c.m == nil {
+		c.m = map[overviewKey]templ.Component{}
+	}
+	c.m[k] = html
+	return html
 }
 
 // sortWorstFirst orders reports by status, then by budget left.
