@@ -36,6 +36,8 @@ const (
 	computeTimeout = 20 * time.Second
 	// drainWorkers is how many summaries a replica computes at once.
 	drainWorkers = 4
+	// computeGap is the least time between two computations of one SLO's summary.
+	computeGap = time.Second
 )
 
 // summary is an SLO's numbers for one data version.
@@ -48,30 +50,31 @@ type summary struct {
 
 // readModel is this replica's copy of every SLO's settings and summary.
 type readModel struct {
-	pollMu    sync.Mutex // one poll at a time
-	mu        sync.Mutex
-	seq       uint64           // counts config loads
-	loadedAt  map[int64]uint64 // seq when each config was loaded
-	loaded    bool
-	pollErr   error            // the last poll's failure, nil once one succeeds
-	pending   map[int64]uint64 // SLOs changed here whose numbers are being computed, by touch count
-	touches   uint64
-	changes   uint64 // counts changes made here
-	polled    uint64 // changes seen by the last complete poll
-	lastPoll  time.Time
-	configs   map[int64]models.SLODetail
-	versions  map[int64]int64 // slo_state.version the config was loaded at
-	summaries map[int64]*summary
-	waiting   map[int64]time.Time // since when a version newer than the summary is known
-	queue     map[int64]bool      // to compute
-	local     map[int64]bool      // made here: compute without waiting
-	wake      chan struct{}
-	flight    singleflight.Group
+	pollMu     sync.Mutex // one poll at a time
+	mu         sync.Mutex
+	seq        uint64           // counts config loads
+	loadedAt   map[int64]uint64 // seq when each config was loaded
+	loaded     bool
+	pollErr    error            // the last poll's failure, nil once one succeeds
+	pending    map[int64]uint64 // SLOs changed here whose numbers are being computed, by touch count
+	touches    uint64
+	changes    uint64 // counts changes made here
+	polled     uint64 // changes seen by the last complete poll
+	lastPoll   time.Time
+	configs    map[int64]models.SLODetail
+	versions   map[int64]int64 // slo_state.version the config was loaded at
+	summaries  map[int64]*summary
+	waiting    map[int64]time.Time // since when a version newer than the summary is known
+	computedAt map[int64]time.Time // when each summary was last computed here
+	queue      map[int64]bool      // to compute
+	local      map[int64]bool      // made here: compute without waiting
+	wake       chan struct{}
+	flight     singleflight.Group
 }
 
 func newReadModel() *readModel {
 	return &readModel{configs: map[int64]models.SLODetail{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
-		waiting: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
+		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // touched queues SLOs whose data or settings this replica just changed.
@@ -486,12 +489,19 @@ func (s *Store) drain(ctx context.Context) {
 	wg.Wait()
 }
 
-// next takes an SLO off the queue.
+// next takes an SLO off the queue, one not computed in the last computeGap: an SLO
+// that receives data many times a second (a backfill) is computed once a computeGap,
+// well within the freshness bound, and leaves the database to ingest. SLOs left
+// queued are taken at the next pass, within a poll.
 func (s *Store) next() (int64, bool) {
 	rm := s.rm
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	now := time.Now()
 	for id := range rm.queue {
+		if now.Sub(rm.computedAt[id]) < computeGap {
+			continue
+		}
 		delete(rm.queue, id)
 		delete(rm.local, id)
 		return id, true
@@ -504,6 +514,7 @@ func (s *Store) next() (int64, bool) {
 func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	s.rm.mu.Lock()
 	touch, wasPending := s.rm.pending[id]
+	s.rm.computedAt[id] = time.Now()
 	s.rm.mu.Unlock()
 	if wasPending {
 		defer func() {
@@ -674,6 +685,7 @@ func (s *Store) forget(id int64) {
 	delete(rm.waiting, id)
 	delete(rm.queue, id)
 	delete(rm.loadedAt, id)
+	delete(rm.computedAt, id)
 }
 
 // Settle brings this replica's read model up to date now: it polls the versions and
