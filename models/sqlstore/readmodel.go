@@ -43,6 +43,9 @@ type summary struct {
 	At        time.Time            `json:"at"`
 	Eval      models.Evaluation    `json:"eval"`
 	Sparkline []models.BudgetPoint `json:"sparkline"`
+	// Rederiving is the derivation in progress when the numbers were computed: until they
+	// are computed again, they are not the derived history's, whatever the settings say.
+	Rederiving *models.Progress `json:"rederiving,omitempty"`
 }
 
 // readModel is this replica's copy of every SLO's settings and summary.
@@ -150,6 +153,7 @@ func (s *Store) reportOf(ctx context.Context, id int64, now time.Time) (models.S
 	rm.mu.Lock()
 	d, ok := rm.configs[id]
 	sum := rm.summaries[id]
+	loaded := rm.loadedAt[id]
 	rm.mu.Unlock()
 	if !ok {
 		return models.SLOReport{}, false, nil
@@ -164,6 +168,7 @@ func (s *Store) reportOf(ctx context.Context, id int64, now time.Time) (models.S
 		}
 	}
 	r := reportFrom(d, sum, now)
+	r.Loaded = loaded
 	if r.Eval.Stale && !sum.Eval.Stale {
 		s.queue(id) // the feed went late since: windows now end at now
 	}
@@ -173,13 +178,18 @@ func (s *Store) reportOf(ctx context.Context, id int64, now time.Time) (models.S
 // reportFrom is an SLO's report from its settings and summary, judged at now.
 func reportFrom(d models.SLODetail, sum *summary, now time.Time) models.SLOReport {
 	r := models.SLOReport{SLODetail: d, Eval: sum.Eval, Sparkline: sum.Sparkline, At: sum.At, Version: sum.Version}
+	if r.Rederiving == nil && sum.Rederiving != nil {
+		// The history is derived but these numbers were computed before it was: the
+		// derivation shows as done, the numbers as still computing.
+		r.Rederiving = &models.Progress{Done: sum.Rederiving.Total, Total: sum.Rederiving.Total}
+	}
 	r.Eval.Tiers = slices.Clone(sum.Eval.Tiers)
 	r.Eval.Rejudge(now, d.Feed.Interval())
 	if !r.Eval.LastDataAt.IsZero() {
 		t := r.Eval.LastDataAt
 		r.LastDataAt = &t
 	}
-	if d.PendingGeneration != nil {
+	if r.Rederiving != nil {
 		r.Eval.Status = models.StatusComputing
 	}
 	return r

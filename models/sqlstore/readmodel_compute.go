@@ -195,7 +195,7 @@ func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODet
 		return nil, d, err
 	}
 	n := len(ranges) - len(spark)
-	sum := &summary{Version: version, At: now, Eval: models.EvaluateSums(obj, sums[:n], dt, now)}
+	sum := &summary{Version: version, At: now, Eval: models.EvaluateSums(obj, sums[:n], dt, now), Rederiving: d.Rederiving}
 	for i, t := range spark {
 		sum.Sparkline = append(sum.Sparkline, obj.BudgetAt(t, sums[n+i]))
 	}
