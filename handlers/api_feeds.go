@@ -85,8 +85,10 @@ func (h *Handler) listDeliveriesAPI(c *gin.Context) {
 		out[i] = toDeliveryJSON(d)
 	}
 	resp := gin.H{"deliveries": out}
-	if len(list) == q.Limit && len(list) > 0 {
-		resp["next"] = "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10) + "&limit=" + strconv.Itoa(q.Limit)
+	// The page the store answered with, not the one asked for: a limit over the cap
+	// still gets a next page.
+	if size := q.PageSize(); len(list) == size {
+		resp["next"] = "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10) + "&limit=" + strconv.Itoa(size)
 	}
 	c.JSON(http.StatusOK, resp)
 }

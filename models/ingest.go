@@ -100,6 +100,15 @@ type DeliveryQuery struct {
 	Outcome  string // "" = any
 }
 
+// PageSize is how many deliveries the query returns at most: Limit, at most 100;
+// 50 when Limit is not set. A full page means there may be more.
+func (q DeliveryQuery) PageSize() int {
+	if q.Limit <= 0 {
+		return 50
+	}
+	return min(q.Limit, 100)
+}
+
 // Sample is a stored bucket of one series, as the API returns it. Time is the bucket's
 // start: the row's time floored to the feed's interval.
 type Sample struct {

@@ -131,9 +131,12 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
 
+	tally := newFaultTally()
 	post := func(i int) response {
-		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"sid":"scheduler__a__s__RMD5x_at_%d_1","result":{"service":"checkout","total":"%d","good":"%d"}}`,
+		r := do(t, "POST", hook, []byte(fmt.Sprintf(`{"sid":"scheduler__a__s__RMD5x_at_%d_1","result":{"service":"checkout","total":"%d","good":"%d"}}`,
 			1700000000+i*300, 100+i, 100+i)))
+		tally.answer("checkout", int64(1700000000+i*300), r.Status)
+		return r
 	}
 	mustf(t, post(0).Status == 200, "before the outage")
 
@@ -179,6 +182,7 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 	r = do(t, "GET", a.URL+"/api/v1/feeds/1/samples", nil, "Authorization", "Bearer "+viewer)
 	r.json(t, &page)
 	mustf(t, len(page.Samples) == 6, "a redelivery was stored twice: %d samples", len(page.Samples))
+	tally.report(t, "PostgreSQL down", page)
 }
 
 // The wall screen keeps the last numbers under a banner while the database
@@ -230,8 +234,11 @@ func TestSpoolQuarantine(t *testing.T) {
 		CREATE TRIGGER refuse_poison BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
 	must(t, err)
 
+	tally := newFaultTally()
 	post := func(service string, i int) response {
-		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":%q,"_time":"%d","total":"100","good":"99"}}`, service, 1700000000+i*300)))
+		r := do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":%q,"_time":"%d","total":"100","good":"99"}}`, service, 1700000000+i*300)))
+		tally.answer(service, int64(1700000000+i*300), r.Status)
+		return r
 	}
 	mustf(t, post("checkout", 0).Status == 200, "before the outage")
 	proxy.cut()
@@ -273,6 +280,8 @@ func TestSpoolQuarantine(t *testing.T) {
 	mustf(t, strings.Contains(one.Body, `"poison"`), "the quarantined body is not kept whole: %q", one.Body)
 	files, _ := filepath.Glob(filepath.Join(env["SITEMETRICS_DATA_DIR"], "spool", "*.json"))
 	mustf(t, len(files) == 0, "the spool still holds %d files", len(files))
+	poison := 1700000000 + 2*300
+	tally.report(t, "poison delivery", page, sampleID{"poison", int64(poison - poison%300)})
 
 	// The cause goes away; an SRE replays it.
 	_, err = db.Exec(`DROP TRIGGER refuse_poison ON series`)
@@ -281,6 +290,7 @@ func TestSpoolQuarantine(t *testing.T) {
 	mustf(t, r.Status == 200, "replay: %d %s", r.Status, r.Body)
 	apiGet(t, a, sre, "/api/v1/feeds/1/samples", &page)
 	mustf(t, len(page.Samples) == 4, "after the replay %d samples", len(page.Samples))
+	tally.report(t, "poison delivery, after an SRE replayed it", page)
 	apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?outcome=replayed", &list)
 	mustf(t, len(list.Deliveries) == 1 && list.Deliveries[0].ID == q.ID, "the quarantined delivery is not marked replayed: %+v", list)
 	r = apiSend(t, a, "POST", sre, fmt.Sprintf("/api/v1/feeds/1/deliveries/%d/replay", q.ID), nil)
@@ -301,9 +311,11 @@ func TestHungDatabaseSpools(t *testing.T) {
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
+	tally := newFaultTally()
 	post := func(i int) (response, time.Duration) {
 		start := time.Now()
 		r := do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"99"}}`, 1700000000+i*300)))
+		tally.answer("checkout", int64(1700000000+i*300), r.Status)
 		return r, time.Since(start)
 	}
 	r, _ := post(0)
@@ -345,6 +357,7 @@ func TestHungDatabaseSpools(t *testing.T) {
 		}
 		mustf(t, time.Now().Before(deadline), "after the hang: %d samples\n%s", len(page.Samples), a.out.String())
 	}
+	tally.report(t, "PostgreSQL hung", page)
 }
 
 // serve starts while the database is unreachable: it spools deliveries for the feed
@@ -359,8 +372,11 @@ func TestStartWhileDatabaseDown(t *testing.T) {
 	env["SITEMETRICS_DATABASE_URL"] = u.String()
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 	viewer := newAPIToken(t, env, "viewer")
+	tally := newFaultTally()
 	post := func(i int) response {
-		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"99"}}`, 1700000000+i*300)))
+		r := do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"99"}}`, 1700000000+i*300)))
+		tally.answer("checkout", int64(1700000000+i*300), r.Status)
+		return r
 	}
 	first := startApp(t, env)
 	mustf(t, post(0).Status == 200, "before the outage")
@@ -389,6 +405,7 @@ func TestStartWhileDatabaseDown(t *testing.T) {
 		mustf(t, time.Now().Before(deadline), "after the outage: %d samples\n%s", len(page.Samples), a.out.String())
 	}
 	mustf(t, do(t, "GET", a.URL+"/readyz", nil).Status == 200, "not ready once the database answers")
+	tally.report(t, "serve started while PostgreSQL down", page)
 }
 
 // Readiness covers the disks: with the SQLite database's folder read-only (made

@@ -32,3 +32,8 @@ func WriteTogether(s *Store, feeds []models.Feed, bodies []string) ([]models.Del
 	}
 	return ds, errs
 }
+
+// Attach creates and attaches one partition, as the retention pass does.
+func Attach(ctx context.Context, s *Store, parent, def, name, col string, lo, hi any) error {
+	return s.attach(ctx, parent, def, name, col, lo, hi)
+}

@@ -95,11 +95,9 @@ func (s *Store) RecordDelivery(ctx context.Context, d *models.Delivery) error {
 	return nil
 }
 
-// Deliveries lists a feed's deliveries, newest first, bodies included.
+// Deliveries lists a feed's deliveries, newest first, without their raw bodies.
 func (s *Store) Deliveries(ctx context.Context, feedID int64, q models.DeliveryQuery) ([]models.Delivery, error) {
-	if q.Limit <= 0 || q.Limit > 100 {
-		q.Limit = 50
-	}
+	q.Limit = q.PageSize()
 	// Listings never carry raw bodies (up to the body limit each): see Delivery.
 	db := s.db.WithContext(ctx).Omit("body").Where("feed_id = ?", feedID)
 	if q.BeforeID > 0 {

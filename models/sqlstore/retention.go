@@ -149,6 +149,12 @@ func monthOf(t time.Time) time.Time {
 // attach creates a partition for [lo, hi) unless it exists, moving into it whatever
 // the default partition holds in that range, in one transaction. The CHECK that
 // mirrors the bound lets PostgreSQL attach it without scanning it again.
+//
+// The parent is locked first, against readers too: ATTACH alone lets a query plan
+// without the new partition and run after the move, finding the moved rows nowhere,
+// and a write between the copy and the delete would be deleted uncopied. A partition
+// is attached ahead of its data, so the lock is short; if it cannot be had within a
+// second (a long query), the next pass tries again rather than hold writers up.
 func (s *Store) attach(ctx context.Context, parent, def, name, col string, lo, hi any) error {
 	var exists bool
 	if err := s.db.WithContext(ctx).Raw("SELECT to_regclass(?) IS NOT NULL", name).Row().Scan(&exists); err != nil {
@@ -176,6 +182,8 @@ func (s *Store) attach(ctx context.Context, parent, def, name, col string, lo, h
 	}
 	within := fmt.Sprintf("%s >= %s AND %s < %s", col, lit(lo), col, lit(hi))
 	for _, q := range []string{
+		"SET LOCAL lock_timeout = '1s'",
+		fmt.Sprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", parent),
 		fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", name, parent),
 		fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_bound CHECK (%s)", name, name, within),
 		fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE %s", name, def, within),

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -295,6 +296,75 @@ func TestRetention(t *testing.T) {
 			t.Errorf("%d delivery partitions, want the default and 33 days: 21 Oct (30 days back) to 22 Nov (two ahead): %v", days, err)
 		}
 	})
+}
+
+// Attaching a partition moves the default partition's rows in its range into it. A
+// query that waits on the attach must find those rows in one place or the other: one
+// planned before the attach and run after it found them in neither, so an app
+// restarted onto rows in the default partition listed no samples at all while its
+// first retention pass ran.
+func TestAttachPartitionWhileReading(t *testing.T) {
+	s := dbtest.Open(t, "postgres")
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if err := s.DB().Exec("INSERT INTO samples (series_id, bucket, fields) VALUES (?, ?, '{}')", i+1, month.Unix()+300).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("pgx", s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waiting := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM pg_locks WHERE NOT granted
+				AND relation IN (to_regclass('samples')::oid, to_regclass('samples_default')::oid)`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n >= want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d statements wait on the samples tables, want %d", n, want)
+			}
+		}
+	}
+	// A transaction reading the default partition holds the attach up, so that a
+	// query can arrive while it is under way.
+	holder, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.Exec("LOCK TABLE samples_default IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	attached := make(chan error, 1)
+	go func() {
+		attached <- sqlstore.Attach(ctx, s, "samples", "samples_default", "samples_p202611", "bucket", month.Unix(), month.AddDate(0, 1, 0).Unix())
+	}()
+	waiting(1)
+	counted := make(chan int, 1)
+	go func() {
+		n := -1
+		if err := db.QueryRow("SELECT count(*) FROM samples").Scan(&n); err != nil {
+			t.Error(err)
+		}
+		counted <- n
+	}()
+	waiting(2)
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-attached; err != nil {
+		t.Fatal(err)
+	}
+	if n := <-counted; n != 3 {
+		t.Errorf("a query that waited on the attach counted %d samples, want 3", n)
+	}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
