@@ -61,9 +61,12 @@ type rig struct {
 // t0 is where every rig's data starts: a Monday, midnight UTC.
 var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
-func newRig(t testing.TB, s *sqlstore.Store) *rig {
+func newRig(t testing.TB, s *sqlstore.Store) *rig { return newRigAt(t, s, t0) }
+
+// newRigAt is a rig whose data starts at start (a bucket boundary).
+func newRigAt(t testing.TB, s *sqlstore.Store, start time.Time) *rig {
 	t.Helper()
-	r := &rig{t: t, s: s, clock: &clock{t: t0}}
+	r := &rig{t: t, s: s, clock: &clock{t: start}}
 	s.Now = r.clock.Now
 	var err error
 	r.feed, err = s.CreateFeed(ctx, models.FeedInput{Name: "web", Interval: "5m", SeriesField: "service"})
@@ -78,7 +81,7 @@ func newRig(t testing.TB, s *sqlstore.Store) *rig {
 	must(t, err)
 	must(t, s.DeriveAll(ctx))
 	r.n = notify.New(s, notify.Options{BaseURL: "https://slo.example", Log: dbtest.Logger(t), Now: r.clock.Now})
-	r.end = t0
+	r.end = start
 	return r
 }
 
@@ -256,4 +259,22 @@ func (rc *receiver) bodies(t testing.TB) []notify.WebhookBody {
 		out = append(out, b)
 	}
 	return out
+}
+
+// syncWriter collects a child process's output.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

@@ -102,7 +102,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	bg.Go(func() error { pruneDeliveries(runCtx, store, cfg.Retention, log); return nil })
 	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
 	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
-	bg.Go(func() error { notify.New(store, notify.Options{BaseURL: cfg.BaseURL, Log: log}).Run(runCtx); return nil })
+	notifier := notify.New(store, notify.Options{BaseURL: cfg.BaseURL, Log: log})
+	bg.Go(func() error { notifier.Run(runCtx); return nil })
 
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", appVersion())
 	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", appVersion(), cfg.BaseURL)
