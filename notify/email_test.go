@@ -198,4 +198,6 @@ func decodeQP(t *testing.T, enc string, b []byte) string {
 	return string(b)
 }
 
-func quotedPrintable(b []byte) io.Reader { return quotedprintable.NewReader(strings.NewReader(string(b))) }
+func quotedPrintable(b []byte) io.Reader {
+	return quotedprintable.NewReader(strings.NewReader(string(b)))
+}
