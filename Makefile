@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-status bench-pages bench-notify
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -57,3 +57,10 @@ bench-status:
 ## bench-pages: overview and detail pages, 32 clients, 100 SLOs over 30 days, on PostgreSQL
 bench-pages:
 	./.ci/with-services $(GO) test -run '^$$' -bench Pages -benchtime 2000x ./cmd/sitemetrics
+
+## bench-notify: notifications on PostgreSQL: delivery that crosses a tier → receiver's POST
+## (p50/p99), how fast the sender drains the outbox, messages in a 30-minute flapping run
+bench-notify:
+	./.ci/with-services $(GO) test -count=1 -run '^TestFlappingRun$$' -v ./notify 2>&1 | grep -E 'figure|^(ok|FAIL|---)'
+	./.ci/with-services $(GO) test -run '^$$' -bench CrossingToPOST -benchtime 60x ./notify
+	./.ci/with-services $(GO) test -run '^$$' -bench SenderDrain -benchtime 2000x ./notify

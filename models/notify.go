@@ -696,6 +696,12 @@ type Outcome struct {
 	Permanent bool
 }
 
+// Attempt is one try at sending a delivery and what became of it.
+type Attempt struct {
+	Outbound
+	Outcome Outcome
+}
+
 // FiringAlert is an alert receivers were told is firing, with the event that said so.
 type FiringAlert struct {
 	State AlertState

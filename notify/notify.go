@@ -22,7 +22,7 @@ type Store interface {
 	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
 	DecideAlerts(ctx context.Context, reports []models.SLOReport) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]models.Outbound, error)
-	CompleteDelivery(ctx context.Context, ob models.Outbound, o models.Outcome, now time.Time) error
+	CompleteDeliveries(ctx context.Context, attempts []models.Attempt, now time.Time) error
 	DropEvent(ctx context.Context, ev models.AlertEvent, reason string) error
 	EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error)
 	Silenced(ctx context.Context, sloID, serviceID int64) (bool, error)

@@ -31,7 +31,7 @@ func (n *Notifier) Send(ctx context.Context) (int, error) {
 	next := make(chan models.Outbound)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr error
+	var done []models.Attempt
 	for range min(workers, len(todo)) {
 		wg.Add(1)
 		go func() {
@@ -48,11 +48,9 @@ func (n *Notifier) Send(ctx context.Context) (int, error) {
 					n.log.Warn("notification not delivered", "channel", ob.Channel.Name, "type", ob.Channel.Type,
 						"event", ob.Event.UID, "attempt", ob.Delivery.Attempts+1, "err", o.Err, "permanent", o.Permanent)
 				}
-				if err := n.store.CompleteDelivery(ctx, ob, o, n.opt.Now()); err != nil {
-					mu.Lock()
-					firstErr = errors.Join(firstErr, err)
-					mu.Unlock()
-				}
+				mu.Lock()
+				done = append(done, models.Attempt{Outbound: ob, Outcome: o})
+				mu.Unlock()
 			}
 		}()
 	}
@@ -61,7 +59,10 @@ func (n *Notifier) Send(ctx context.Context) (int, error) {
 	}
 	close(next)
 	wg.Wait()
-	return len(claimed), firstErr
+	// One transaction for the pass, written even when stopping (what was sent stays
+	// sent); a sender killed before it commits sends these again after their lease, with
+	// the same ids.
+	return len(claimed), n.store.CompleteDeliveries(context.WithoutCancel(ctx), done, n.opt.Now())
 }
 
 // recheck drops the firing events that no longer hold and returns the deliveries to send.

@@ -62,35 +62,55 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 	return out, err
 }
 
-// CompleteDelivery records an attempt: sent, or failed and due again after the retry
-// delay (models.RetryDelay), or failed for good once 24 hours have passed since the
-// event was decided or the failure is permanent. The channel keeps its last error.
-func (s *Store) CompleteDelivery(ctx context.Context, ob models.Outbound, o models.Outcome, now time.Time) error {
+// CompleteDeliveries records a pass's attempts in one transaction: each sent, or
+// failed and due again after the retry delay (models.RetryDelay), or failed for good once
+// 24 hours have passed since its event was decided or the failure is permanent. Each
+// channel keeps when it last sent and its last error.
+func (s *Store) CompleteDeliveries(ctx context.Context, attempts []models.Attempt, now time.Time) error {
+	if len(attempts) == 0 {
+		return nil
+	}
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
 	now = now.UTC()
-	d := ob.Delivery
-	attempts := d.Attempts + 1
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		set := map[string]any{"attempts": attempts, "lease_until": nil}
-		if o.Sent {
-			set["state"], set["sent_at"], set["last_error"] = models.DeliverySent, now, ""
-		} else {
-			next := now.Add(models.RetryDelay(attempts))
-			set["last_error"], set["next_at"] = o.Err, next
-			if o.Permanent || next.After(ob.Event.DecidedAt.Add(models.RetryGiveUp)) {
+		var sent []int64
+		lastErr := map[int64]string{}
+		ok := map[int64]bool{}
+		for _, a := range attempts {
+			d := a.Delivery
+			if a.Outcome.Sent {
+				sent = append(sent, d.ID)
+				ok[d.ChannelID] = true
+				continue
+			}
+			n := d.Attempts + 1
+			next := now.Add(models.RetryDelay(n))
+			set := map[string]any{"attempts": n, "lease_until": nil, "last_error": a.Outcome.Err, "next_at": next}
+			if a.Outcome.Permanent || next.After(a.Event.DecidedAt.Add(models.RetryGiveUp)) {
 				set["state"] = models.DeliveryFailed
 			}
+			if err := tx.Model(&models.AlertDelivery{}).Where("id = ? AND state = ?", d.ID, models.DeliveryPending).Updates(set).Error; err != nil {
+				return fmt.Errorf("record delivery %d: %w", d.ID, err)
+			}
+			lastErr[d.ChannelID] = a.Outcome.Err
 		}
-		if err := tx.Model(&models.AlertDelivery{}).Where("id = ? AND state = ?", d.ID, models.DeliveryPending).Updates(set).Error; err != nil {
-			return fmt.Errorf("record delivery %d: %w", d.ID, err)
+		if len(sent) > 0 {
+			if err := tx.Model(&models.AlertDelivery{}).Where("id IN ? AND state = ?", sent, models.DeliveryPending).
+				Updates(map[string]any{"state": models.DeliverySent, "sent_at": now, "last_error": "", "lease_until": nil,
+					"attempts": gorm.Expr("attempts + 1")}).Error; err != nil {
+				return fmt.Errorf("record sent deliveries: %w", err)
+			}
 		}
-		ch := map[string]any{"last_sent_at": now}
-		if !o.Sent {
-			ch = map[string]any{"last_error": o.Err, "last_error_at": now}
+		for id := range ok {
+			if err := tx.Model(&models.Channel{}).Where("id = ?", id).Update("last_sent_at", now).Error; err != nil {
+				return fmt.Errorf("record channel %d: %w", id, err)
+			}
 		}
-		if err := tx.Model(&models.Channel{}).Where("id = ?", d.ChannelID).Updates(ch).Error; err != nil {
-			return fmt.Errorf("record channel %d: %w", d.ChannelID, err)
+		for id, msg := range lastErr {
+			if err := tx.Model(&models.Channel{}).Where("id = ?", id).Updates(map[string]any{"last_error": msg, "last_error_at": now}).Error; err != nil {
+				return fmt.Errorf("record channel %d: %w", id, err)
+			}
 		}
 		return nil
 	})
