@@ -86,6 +86,10 @@ func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, spool: d.Spool, log: d.Log, metrics: d.Metrics, cfg: d.Config,
 		now: d.Now, tokens: newTokenCache(), auth: d.Auth, roleMappings: d.RoleMappings, passwords: d.Passwords, policy: d.Policy}
 	h.policy.defaults()
+	if d.Metrics != nil && d.Store != nil {
+		// Per-SLO gauges, read at scrape time (a registry takes one such collector).
+		_ = d.Metrics.Registry.Register(sloCollector{reports: d.Store.Reports, now: d.Now})
+	}
 	// A hash of nothing anyone knows, checked when an account does not exist,
 	// so that a wrong name costs as much time as a wrong password.
 	dummy, _, _ := models.NewSecret("")
@@ -165,4 +169,6 @@ type Store interface {
 	KioskLinks(ctx context.Context) ([]models.KioskLink, error)
 	RevokeKioskLink(ctx context.Context, actor string, id int64) error
 	MonthlyReport(ctx context.Context, year int, month time.Month, now time.Time) ([]models.MonthReport, error)
+
+	NotifyStore
 }
