@@ -38,7 +38,9 @@ func (sloCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func metricName(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, " ", "_"), "-", "_") }
+func metricName(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, " ", "_"), "-", "_")
+}
 
 func (c sloCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
