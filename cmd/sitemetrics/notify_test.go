@@ -190,3 +190,45 @@ func TestNotificationsEndToEnd(t *testing.T) {
 		mustf(t, !strings.Contains(a.out.String(), "SECRETpath") && !strings.Contains(a.out.String(), signKey), "the log holds a credential")
 	})
 }
+
+// Notifications ride out a database outage as ingest does: the delivery that crosses a
+// tier is spooled while PostgreSQL is unreachable, replayed when it returns, and the
+// alert it causes is then decided and sent; the log says "paused" once, not per pass.
+func TestNotificationsThroughDatabaseOutage(t *testing.T) {
+	env := testEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	feedURL := newFeed(t, env, "--name", "web", "--interval", "5m", "--series-field", "service")
+	sre := newAPIToken(t, env, "sre")
+	a := startApp(t, env)
+	hook := newHookSink(t)
+	mustf(t, apiSend(t, a, "POST", sre, "/api/v1/channels", map[string]any{"name": "pager", "type": "webhook", "url": hook.srv.URL,
+		"min_severity": "page"}).Status == 201, "channel")
+	mustf(t, apiSend(t, a, "POST", sre, "/api/v1/services", map[string]any{"name": "checkout"}).Status == 201, "service")
+	mustf(t, apiSend(t, a, "POST", sre, "/api/v1/slos", map[string]any{"service": "checkout", "name": "checkout-availability", "indicator": "ratio",
+		"target": "99.9", "window": "30d", "feed": "web", "series": "checkout", "good_field": "good", "total_field": "total"}).Status == 201, "slo")
+	end := time.Now().UTC().Truncate(5 * time.Minute)
+	var rows []string
+	for i := 288 * 3; i >= 1; i-- {
+		rows = append(rows, fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"1000","good":"1000"}`, end.Add(-time.Duration(i)*5*time.Minute).Unix()))
+	}
+	mustf(t, do(t, "POST", feedURL, []byte(`{"results":[`+strings.Join(rows, ",")+`]}`)).Status == 200, "history")
+	time.Sleep(1500 * time.Millisecond)
+
+	proxy.cut()
+	row := fmt.Sprintf(`{"sid":"scheduler__sre__search__RMD5_at_%d_1","result":{"service":"checkout","_time":"%d","total":"1000","good":"700"}}`, end.Unix(), end.Unix())
+	r := do(t, "POST", feedURL, []byte(row))
+	mustf(t, r.Status == 202, "during the outage the delivery is spooled: %d %s", r.Status, r.Body)
+	time.Sleep(3 * time.Second) // evaluator and sender find the database gone, pass after pass
+	hook.mu.Lock()
+	early := len(hook.bodies)
+	hook.mu.Unlock()
+	mustf(t, early == 0, "sent during the outage")
+	proxy.restore(t)
+	got := hook.wait(t, 1, "the firing after the outage")
+	mustf(t, strings.Contains(string(got[0]), `"status":"firing"`) && strings.Contains(string(got[0]), `"page quick"`), "body %s", got[0])
+	mustf(t, strings.Count(a.out.String(), "notifications paused") == 1, "the outage is logged once:\n%s", a.out.String())
+}
