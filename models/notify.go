@@ -74,8 +74,8 @@ type Channel struct {
 	SecretHint  string      `json:"secret_hint,omitempty"`
 	MinSeverity Severity    `json:"min_severity"`
 	// Services and Teams scope the channel, as comma-separated names; empty = all.
-	Services    string     `json:"-"`
-	Teams       string     `json:"-"`
+	Services    string     `json:"services"`
+	Teams       string     `json:"teams"`
 	CreatedBy   string     `json:"created_by"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`

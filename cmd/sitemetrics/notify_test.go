@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,11 +13,16 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/sitemetrics/sitemetrics/notify"
 )
+
+const notifyLease = notify.Lease
 
 // hookSink is a local webhook receiver.
 type hookSink struct {
@@ -231,4 +237,62 @@ func TestNotificationsThroughDatabaseOutage(t *testing.T) {
 	got := hook.wait(t, 1, "the firing after the outage")
 	mustf(t, strings.Contains(string(got[0]), `"status":"firing"`) && strings.Contains(string(got[0]), `"page quick"`), "body %s", got[0])
 	mustf(t, strings.Count(a.out.String(), "notifications paused") == 1, "the outage is logged once:\n%s", a.out.String())
+}
+
+// The replica sending a message is killed (SIGKILL) while the receiver holds the
+// request: nothing recorded it as sent, so the replica that takes over sends it again
+// once its lease (30 s) ends, with the same id; nothing is lost, nothing else is doubled.
+func TestSenderProcessKilledMidSend(t *testing.T) {
+	env := testEnv(t, "postgres")
+	sre := newAPIToken(t, env, "sre")
+	var mu sync.Mutex
+	var ids []string
+	hold := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m struct{ ID, Kind string }
+		_ = json.Unmarshal(b, &m)
+		mu.Lock()
+		ids = append(ids, m.ID)
+		first := len(ids) == 1
+		mu.Unlock()
+		arrived <- struct{}{}
+		if first {
+			select { // the first request hangs until the test ends: its sender dies meanwhile
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	defer recv.Close()
+	defer close(hold)
+
+	cmd := startProcess(t, env)
+	a := &app{URL: env["SITEMETRICS_BASE_URL"]}
+	mustf(t, apiSend(t, a, "POST", sre, "/api/v1/channels", map[string]any{"name": "pager", "type": "webhook", "url": recv.URL}).Status == 201, "channel")
+	mustf(t, apiSend(t, a, "POST", sre, "/api/v1/channels/1/test", nil).Status == 202, "test queued")
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the message never arrived")
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	killedAt := time.Now()
+
+	startProcess(t, env)
+	select {
+	case <-arrived:
+	case <-time.After(notifyLease + 20*time.Second):
+		t.Fatal("the message was not sent again after the lease")
+	}
+	again := time.Since(killedAt)
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 2 || ids[0] != ids[1] || ids[0] == "" {
+		t.Fatalf("want the same message twice, with one id: %v", ids)
+	}
+	t.Logf("sent again %s after the kill, with the same id %s", again.Round(time.Second), ids[0])
 }
