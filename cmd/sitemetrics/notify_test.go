@@ -84,6 +84,9 @@ func TestNotificationsEndToEnd(t *testing.T) {
 		}
 		r.json(t, &ch)
 		mustf(t, ch.ID > 0 && strings.HasSuffix(ch.URLHint, "9876") && len(ch.Services) == 1, "channel %s", r.Body)
+		// A refused write (the name is taken) must not put the URL in the database's log lines.
+		r = apiSend(t, a, "POST", sre, "/api/v1/channels", map[string]any{"name": "pager", "type": "webhook", "url": hook.srv.URL + secretPath + "2"})
+		mustf(t, r.Status == 400 && strings.Contains(string(r.Body), `"field":"name"`), "duplicate name: %d %s", r.Status, r.Body)
 		r = apiSend(t, a, "POST", sre, "/api/v1/channels", map[string]any{"name": "bad", "type": "sms", "url": "https://x.example/"})
 		mustf(t, r.Status == 400 && strings.Contains(string(r.Body), `"field":"type"`), "bad type: %d %s", r.Status, r.Body)
 		mustf(t, apiSend(t, a, "GET", viewer, "/api/v1/channels", nil).Status == 403, "a viewer reads channels")

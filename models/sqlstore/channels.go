@@ -8,6 +8,7 @@ import (
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // notifyTimeout bounds every notification query: the outbox must ride out a database
@@ -17,6 +18,10 @@ const notifyTimeout = 5 * time.Second
 func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, notifyTimeout)
 }
+
+// secretWrites is a session for statements that carry a channel's credentials: GORM
+// logs a failed or slow statement with its values, and a webhook URL is a password.
+func secretWrites(tx *gorm.DB) *gorm.DB { return tx.Session(&gorm.Session{Logger: logger.Discard}) }
 
 // Channels lists notification channels by name (credentials loaded, never shown).
 func (s *Store) Channels(ctx context.Context) ([]models.Channel, error) {
@@ -52,7 +57,7 @@ func (s *Store) CreateChannel(ctx context.Context, actor string, in models.Chann
 		Services: strings.Join(in.Services, ","), Teams: strings.Join(in.Teams, ","), CreatedBy: actor, CreatedAt: now, UpdatedAt: now}
 	setCredentials(&c, in)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&c).Error; err != nil {
+		if err := secretWrites(tx).Create(&c).Error; err != nil {
 			if isUnique(err) {
 				return models.FieldErrorf("name", "a channel named %q exists already", in.Name)
 			}
@@ -91,7 +96,7 @@ func (s *Store) UpdateChannel(ctx context.Context, actor string, id int64, in mo
 		c.Name, c.Type, c.MinSeverity = in.Name, models.ChannelType(in.Type), models.Severity(in.MinSeverity)
 		c.Services, c.Teams, c.UpdatedAt = strings.Join(in.Services, ","), strings.Join(in.Teams, ","), s.now()
 		setCredentials(&c, in)
-		if err := tx.Save(&c).Error; err != nil {
+		if err := secretWrites(tx).Save(&c).Error; err != nil {
 			if isUnique(err) {
 				return models.FieldErrorf("name", "a channel named %q exists already", in.Name)
 			}
