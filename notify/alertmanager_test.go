@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -109,6 +110,21 @@ func TestAlertmanagerReceivesAndResolves(t *testing.T) {
 	}
 	if firing.Annotations["summary"] == "" || !firing.EndsAt.After(time.Now()) {
 		t.Fatalf("annotations %v, endsAt %s", firing.Annotations, firing.EndsAt)
+	}
+	// While it fires the alert is restated, so Alertmanager never lets it lapse: the
+	// sender's first pass restates every firing alert with endsAt an hour ahead.
+	r.clock.Add(10 * time.Minute)
+	run, stop := context.WithTimeout(ctx, 1500*time.Millisecond)
+	r.n.Run(run)
+	stop()
+	restated := false
+	for _, a := range amAlerts(t, am) {
+		if a.Labels["tier"] == "page_quick" && a.EndsAt.Sub(firing.EndsAt) >= 9*time.Minute {
+			restated = true
+		}
+	}
+	if !restated {
+		t.Fatalf("not restated (endsAt was %s): %+v", firing.EndsAt, amAlerts(t, am))
 	}
 	r.good(1)
 	r.step()

@@ -43,6 +43,8 @@ const (
 	// Lease is how long a claimed delivery is left to its sender: a sender killed
 	// mid-send has its deliveries sent again, with the same id, after this.
 	Lease = 30 * time.Second
+	// recheckTimeout bounds the evaluation from the database before a firing event goes out.
+	recheckTimeout = 10 * time.Second
 	// sendTimeout bounds one attempt at one receiver.
 	sendTimeout = 10 * time.Second
 	// batch is how many deliveries one pass claims; workers send them concurrently.

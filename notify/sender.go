@@ -78,7 +78,9 @@ func (n *Notifier) recheck(ctx context.Context, claimed []models.Outbound) ([]mo
 			r, ok := reports[ev.SLOID]
 			if !ok {
 				var err error
-				r, err = n.store.EvaluateNow(ctx, ev.SLOID)
+				ectx, cancel := context.WithTimeout(ctx, recheckTimeout)
+				r, err = n.store.EvaluateNow(ectx, ev.SLOID)
+				cancel()
 				switch {
 				case models.ErrorCode(err) == models.ENOTFOUND:
 					verdict[ev.ID] = "the SLO was deleted before the message went out"
