@@ -116,7 +116,7 @@ func (n *Notifier) runEvaluator(ctx context.Context) {
 	t := time.NewTicker(evaluateEvery)
 	defer t.Stop()
 	for {
-		if _, err := n.Evaluate(ctx, false); err != nil && ctx.Err() == nil {
+		if _, err := n.Evaluate(ctx, false); err != nil && ctx.Err() == nil && models.ErrorCode(err) != models.ECONFLICT {
 			n.outage(err)
 		}
 		select {
@@ -202,7 +202,7 @@ func (n *Notifier) Evaluate(ctx context.Context, force bool) (int, error) {
 	}
 	decided, err := n.store.DecideAlerts(ctx, reports)
 	if err != nil {
-		return 0, err
+		return 0, err // busy (another replica decides) or down: the next pass tries again
 	}
 	n.recovered()
 	n.mu.Lock()

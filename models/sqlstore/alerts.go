@@ -19,12 +19,14 @@ const alertLockKey = 0x5173_6e6f_7469 // "Qsnoti"
 // and one delivery per event and channel that wants it. On PostgreSQL the transaction
 // holds an advisory lock, taken without waiting: when another replica holds it, that
 // replica is deciding and this one returns 0 events. The states are read under the lock,
-// so whichever replica decides sees every transition the other made.
+// so whichever replica decides sees every transition the other made. While another
+// replica holds the lock the answer is an ECONFLICT error: try again on the next pass.
 func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*notifyTimeout)
 	defer cancel()
 	now := s.now()
 	n := 0
+	busy := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.dialect == migrations.Postgres {
 			var got bool
@@ -32,6 +34,7 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 				return fmt.Errorf("take the alert lock: %w", err)
 			}
 			if !got {
+				busy = true
 				return nil
 			}
 		}
@@ -96,6 +99,9 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 	})
 	if err != nil {
 		return 0, err
+	}
+	if busy {
+		return 0, models.Errorf(models.ECONFLICT, "another replica is deciding alerts")
 	}
 	return n, nil
 }
