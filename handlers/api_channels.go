@@ -72,7 +72,7 @@ func (h *Handler) showChannelAPI(c *gin.Context) {
 
 func (h *Handler) saveChannelAPI(c *gin.Context) {
 	var in models.ChannelInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -11,23 +10,6 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/views"
 )
-
-// NotifyStore is what the notification pages and API need: channels, alerts, silences.
-// Nothing here sends: a test is queued in the outbox for the background sender.
-type NotifyStore interface {
-	Channels(ctx context.Context) ([]models.Channel, error)
-	Channel(ctx context.Context, id int64) (models.Channel, error)
-	CreateChannel(ctx context.Context, actor string, in models.ChannelInput) (models.Channel, error)
-	UpdateChannel(ctx context.Context, actor string, id int64, in models.ChannelInput) (models.Channel, error)
-	DeleteChannel(ctx context.Context, actor string, id int64) error
-	QueueTest(ctx context.Context, actor string, id int64) (models.AlertEvent, error)
-	ChannelDeliveries(ctx context.Context, channelID int64, limit int) ([]models.ChannelDelivery, error)
-	FiringAlerts(ctx context.Context) ([]models.FiringAlert, error)
-	AlertHistory(ctx context.Context, beforeID int64, limit int) ([]models.EventSummary, error)
-	Silences(ctx context.Context, limit int) ([]models.Silence, error)
-	CreateSilence(ctx context.Context, actor string, in models.SilenceInput) (models.Silence, error)
-	ExpireSilence(ctx context.Context, actor string, id int64) error
-}
 
 func channelTypes() []views.Option {
 	labels := map[models.ChannelType]string{models.ChannelWebhook: "Webhook (JSON, signed)", models.ChannelSlack: "Slack incoming webhook",

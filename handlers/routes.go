@@ -64,6 +64,8 @@ func (h *Handler) Routes() http.Handler {
 	sre.POST("/feeds/:id", h.updateFeed)
 	sre.POST("/feeds/:id/tokens", h.createFeedToken)
 	sre.POST("/feeds/:id/tokens/:token/revoke", h.revokeFeedToken)
+	sre.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryBody)
+	sre.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDelivery)
 	sre.GET("/feeds/:id/preview", h.previewFeed)
 	sre.POST("/feeds/:id/preview", h.previewFeed)
 	sre.GET("/maintenance", h.listMaintenance)
@@ -102,9 +104,6 @@ func (h *Handler) Routes() http.Handler {
 
 	api := app.Group("/api/v1", h.apiAuth)
 	viewer := api.Group("", h.requireRole(models.RoleViewer))
-	viewer.GET("/feeds", h.listFeedsAPI)
-	viewer.GET("/feeds/:id", h.showFeedAPI)
-	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	viewer.GET("/feeds/:id/samples", h.listSamplesAPI)
 	viewer.GET("/slos", h.listSLOsAPI)
 	viewer.GET("/slos/:id", h.showSLOAPI)
@@ -115,7 +114,14 @@ func (h *Handler) Routes() http.Handler {
 	viewer.GET("/openslo", h.exportOpenSLO)
 	viewer.GET("/alerts", h.listAlertsAPI)
 
+	// Feeds carry token hints and deliveries raw bodies: SREs only, as the
+	// feed pages are.
 	sreAPI := api.Group("", h.requireRole(models.RoleSRE))
+	sreAPI.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryAPI)
+	sreAPI.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDeliveryAPI)
+	sreAPI.GET("/feeds", h.listFeedsAPI)
+	sreAPI.GET("/feeds/:id", h.showFeedAPI)
+	sreAPI.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	sreAPI.POST("/slos", h.saveSLOAPI)
 	sreAPI.PUT("/slos/:id", h.saveSLOAPI)
 	sreAPI.DELETE("/slos/:id", h.deleteSLOAPI)

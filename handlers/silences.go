@@ -84,7 +84,7 @@ func (h *Handler) listSilencesAPI(c *gin.Context) {
 
 func (h *Handler) createSilenceAPI(c *gin.Context) {
 	var in models.SilenceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// AlertKind is what an alert is about (SPEC §8).
+// AlertKind is what an alert is about: a burn-rate tier, a stale feed or an exhausted budget.
 type AlertKind string
 
 // The kinds of alert.

@@ -54,7 +54,7 @@ func (n *Notifier) post(ctx context.Context, rawURL string, body []byte, header 
 	return permanent(err)
 }
 
-// WebhookBody is the generic webhook's JSON (SPEC §8).
+// WebhookBody is the generic webhook's JSON, as the README documents it.
 type WebhookBody struct {
 	ID              string             `json:"id"`
 	Status          models.AlertStatus `json:"status"`

@@ -1,4 +1,4 @@
-// Package notify turns SLO status into messages that reach people (SPEC §8). An
+// Package notify turns SLO status into messages that reach people. An
 // evaluator decides alerts from the read model's numbers and writes events to the
 // database outbox in the transaction that decides them (sqlstore.DecideAlerts); a sender
 // drains the outbox in the background, checks a firing event again against the

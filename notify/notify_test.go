@@ -75,7 +75,7 @@ func TestChannelsFiringAndResolved(t *testing.T) {
 			t.Fatalf("a channel scoped to another service got %d messages", n)
 		}
 
-		// The generic webhook: SPEC §8 body, signed, ids stable per event and channel.
+		// The generic webhook: the documented body, signed, ids stable per event and channel.
 		bodies := hook.bodies(t)
 		fire, res := bodies[0], bodies[1]
 		if fire.Status != "firing" || res.Status != "resolved" || fire.Kind != "burn_rate" || fire.Severity != "page" || fire.ID == res.ID {

@@ -66,7 +66,7 @@ func rfc3339(s, path string) error {
 	return nil
 }
 
-// checkWebhook: SPEC §8's generic body, every key present, types and enumerations.
+// checkWebhook: the README's generic webhook body, every key present, types and enumerations.
 func checkWebhook(b []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {

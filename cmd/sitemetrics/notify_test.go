@@ -205,11 +205,7 @@ func TestNotificationsEndToEnd(t *testing.T) {
 // alert it causes is then decided and sent; the log says "paused" once, not per pass.
 func TestNotificationsThroughDatabaseOutage(t *testing.T) {
 	env := testEnv(t, "postgres")
-	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
-	must(t, err)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	proxy := throughProxy(t, env)
 	feedURL := newFeed(t, env, "--name", "web", "--interval", "5m", "--series-field", "service")
 	sre := newAPIToken(t, env, "sre")
 	a := startApp(t, env)

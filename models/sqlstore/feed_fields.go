@@ -25,16 +25,27 @@ func (s *Store) FeedShapes(ctx context.Context) (map[int64]models.FeedShape, err
 		return nil, fmt.Errorf("read feed shapes: %w", err)
 	}
 	series, fields := map[int64]map[string]bool{}, map[int64]map[string]bool{}
+	corrupt := 0
 	for _, r := range rows {
 		if series[r.FeedID] == nil {
 			series[r.FeedID], fields[r.FeedID] = map[string]bool{}, map[string]bool{}
 		}
 		series[r.FeedID][r.Series] = true
 		var f map[string]float64
-		_ = json.Unmarshal([]byte(r.Fields), &f)
+		if err := json.Unmarshal([]byte(r.Fields), &f); err != nil {
+			// One bad row must not hide every feed's fields; it is logged, once a call.
+			if corrupt++; corrupt == 1 {
+				s.log.ErrorContext(ctx, "stored sample fields do not parse: the feed's field list lacks them",
+					"feed_id", r.FeedID, "series", r.Series, "err", err)
+			}
+			continue
+		}
 		for k := range f {
 			fields[r.FeedID][k] = true
 		}
+	}
+	if corrupt > 1 {
+		s.log.ErrorContext(ctx, "more stored sample fields do not parse", "rows", corrupt)
 	}
 	out := map[int64]models.FeedShape{}
 	for id := range series {

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"gorm.io/gorm"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
@@ -32,6 +34,8 @@ const (
 	staleRefresh = time.Minute
 	// computeTimeout bounds one summary's computation.
 	computeTimeout = 20 * time.Second
+	// drainWorkers is how many summaries a replica computes at once.
+	drainWorkers = 4
 )
 
 // summary is an SLO's numbers for one data version.
@@ -326,6 +330,9 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		rm.mu.Lock()
 		rm.pollErr = err
 		rm.mu.Unlock()
+		if IsUnavailable(err) {
+			s.markDown(err)
+		}
 		return fmt.Errorf("read SLO versions: %w", err)
 	}
 	rm.mu.Lock()
@@ -437,8 +444,10 @@ func (s *Store) RunReadModel(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		if err := s.poll(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("read model poll failed", "err", err)
+		if err := s.poll(ctx); err == nil {
+			s.markUp()
+		} else if ctx.Err() == nil && !IsUnavailable(err) {
+			s.log.Warn("read model poll failed", "err", err) // an outage is logged once, by markDown
 		}
 		s.drain(ctx)
 		select {
@@ -450,29 +459,44 @@ func (s *Store) RunReadModel(ctx context.Context) {
 	}
 }
 
-// drain computes every queued SLO.
+// drain computes every queued SLO, drainWorkers at a time on PostgreSQL: a summary's
+// cost is mostly waiting on the database, so a burst of changed SLOs is computed in
+// parallel. SQLite has one writer, which ingest needs more: one at a time there.
 func (s *Store) drain(ctx context.Context) {
-	for ctx.Err() == nil {
-		rm := s.rm
-		rm.mu.Lock()
-		var id int64
-		found := false
-		for q := range rm.queue {
-			id, found = q, true
-			break
-		}
-		if found {
-			delete(rm.queue, id)
-			delete(rm.local, id)
-		}
-		rm.mu.Unlock()
-		if !found {
-			return
-		}
-		if _, err := s.computeShared(ctx, id); err != nil && ctx.Err() == nil {
-			s.log.Warn("SLO numbers not computed", "slo_id", id, "err", err)
-		}
+	workers := 1
+	if s.dialect == migrations.Postgres {
+		workers = drainWorkers
 	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				id, ok := s.next()
+				if !ok {
+					return
+				}
+				if _, err := s.computeShared(ctx, id); err != nil && ctx.Err() == nil {
+					s.log.Warn("SLO numbers not computed", "slo_id", id, "err", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// next takes an SLO off the queue.
+func (s *Store) next() (int64, bool) {
+	rm := s.rm
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for id := range rm.queue {
+		delete(rm.queue, id)
+		delete(rm.local, id)
+		return id, true
+	}
+	return 0, false
 }
 
 // compute works out an SLO's summary from the roll-ups, stores it for every replica
@@ -498,9 +522,8 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.WithContext(ctx).Exec("UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?",
-		string(raw), sum.Version, sum.At, id, sum.Version).Error; err != nil {
-		return nil, fmt.Errorf("store summary of SLO %d: %w", id, err)
+	if err := s.storeSummary(ctx, id, sum, raw); err != nil {
+		return nil, err
 	}
 	rm := s.rm
 	rm.mu.Lock()
@@ -513,10 +536,32 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	return sum, nil
 }
 
+// storeSummary keeps a summary for every replica, unless a newer one is there. A
+// summary can always be computed again, so on PostgreSQL its commit does not wait for
+// the disk: a crash loses at most the last few, never data.
+func (s *Store) storeSummary(ctx context.Context, id int64, sum *summary, raw []byte) error {
+	const update = "UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?"
+	var err error
+	if s.dialect == migrations.Postgres {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+				return err
+			}
+			return tx.Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
+		})
+	} else {
+		err = s.db.WithContext(ctx).Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
+	}
+	if err != nil {
+		return fmt.Errorf("store summary of SLO %d: %w", id, err)
+	}
+	return nil
+}
+
 // EvaluateNow computes an SLO's report from the database, bypassing every cache: what
 // a notification checks again just before it is sent.
 func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error) {
-	sum, d, err := s.evaluate(ctx, id)
+	sum, d, err := s.evaluate(context.WithValue(ctx, primaryOnly{}, true), id)
 	if err != nil {
 		return models.SLOReport{}, err
 	}
@@ -530,7 +575,7 @@ func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, er
 // (so what it reads is at least that version's data). nil when the SLO is gone.
 func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODetail, error) {
 	var version int64
-	if err := s.db.WithContext(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
+	if err := s.reads(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
 		if isNoRows(err) {
 			return nil, models.SLODetail{}, nil
 		}
@@ -598,7 +643,7 @@ func (s *Store) refOf(ctx context.Context, d models.SLODetail) (sloRef, time.Tim
 		ID         int64
 		LastBucket *int64
 	}
-	if err := s.db.WithContext(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
+	if err := s.reads(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
 		return ref, time.Time{}, fmt.Errorf("read series of SLO %d: %w", d.ID, err)
 	}
 	ref.series = row.ID
