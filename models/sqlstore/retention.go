@@ -148,7 +148,14 @@ func monthOf(t time.Time) time.Time {
 
 // attach creates a partition for [lo, hi) unless it exists, moving into it whatever
 // the default partition holds in that range, in one transaction. The CHECK that
-// mirrors the bound lets PostgreSQL attach it without scanning it again.
+// mirrors the bound lets PostgreSQL attach it without scanning it again. The parent is
+// locked first, whole, for the few statements: a row written into the default partition
+// between the copy and the delete would be lost, one written after the delete would
+// fail the attach (or, routed to the default before it, fail its own insert), and a
+// lock on the parent alone that let reads through deadlocks with ingest, which reads
+// the default partition before it writes. Ingest and pages wait meanwhile, briefly: a
+// lock not had within a second (a long reader) fails the pass, to be tried again at the
+// next, rather than hold deliveries queued behind it past their deadline.
 func (s *Store) attach(ctx context.Context, parent, def, name, col string, lo, hi any) error {
 	var exists bool
 	if err := s.db.WithContext(ctx).Raw("SELECT to_regclass(?) IS NOT NULL", name).Row().Scan(&exists); err != nil {
@@ -176,6 +183,8 @@ func (s *Store) attach(ctx context.Context, parent, def, name, col string, lo, h
 	}
 	within := fmt.Sprintf("%s >= %s AND %s < %s", col, lit(lo), col, lit(hi))
 	for _, q := range []string{
+		"SET LOCAL lock_timeout = '1s'",
+		fmt.Sprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", parent),
 		fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", name, parent),
 		fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_bound CHECK (%s)", name, name, within),
 		fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE %s", name, def, within),
