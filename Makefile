@@ -5,14 +5,15 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
 # Packages with goroutines of their own (group commit, spool replay, the
-# breaker, probe and re-validation, per-replica caches) run under the race
-# detector; the rest without, which keeps `make test` within a few minutes.
-RACE_PKGS := ./models/sqlstore ./models/spool ./ldapauth ./handlers
+# breaker, probe and re-validation, per-replica caches, the notifier's
+# evaluator and sender) run under the race detector; the rest without, which
+# keeps `make test` within a few minutes.
+RACE_PKGS := ./models/sqlstore ./models/spool ./ldapauth ./handlers ./notify
 # ldapauth's timing tests skip under -race (it slows argon2id several times
 # and unevenly); they run once more without it.
 TIMING_TESTS := PayAHash|TakeTheFailureTime
 
-.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh
+.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh bench-notify
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -60,7 +61,7 @@ parity:
 # SITEMETRICS_TEST_REQUIRE: a benchmark whose database is missing fails, it never skips.
 # SAVE=1 also writes what a target prints to docs/benchmarks/<target>.txt (bench-scale:
 # bench-scale-N.txt), headed by the command, the commit and the date.
-BENCHES = bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh
+BENCHES = bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh bench-notify
 $(BENCHES): SHELL := /bin/bash
 $(BENCHES): .SHELLFLAGS := -o pipefail -c
 bench-head = echo "\$$ make $@ $(strip $(1))   \# $$(git describe --always --dirty), $$(date -u +%FT%TZ), $$(nproc) CPUs"
@@ -122,3 +123,11 @@ bench-fresh:
 	@mkdir -p docs/benchmarks; { $(call bench-head,$(call bench-scale-vars,100)); \
 	  ./.ci/with-services env $(call bench-scale-env,100,1) \
 	    $(GO) test -run '^$$' -bench '^BenchmarkFresh$$' -benchtime 1x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
+
+## bench-notify: notifications on PostgreSQL: delivery that crosses a tier → receiver's POST
+## (p50/p99), how fast the sender drains the outbox, messages in a 30-minute flapping run
+bench-notify:
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -count=1 -run '^TestFlappingRun$$' -v ./notify 2>&1 | grep -E 'figure|^(ok|FAIL|---)' && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench CrossingToPOST -benchtime 60x ./notify && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench SenderDrain -benchtime 2000x ./notify; } $(call bench-out,$@)

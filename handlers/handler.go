@@ -5,10 +5,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sitemetrics/sitemetrics/ldapauth"
 	"github.com/sitemetrics/sitemetrics/models"
@@ -95,6 +98,14 @@ func New(d Deps) *Handler {
 	h := &Handler{store: d.Store, spool: d.Spool, known: d.Tokens, log: d.Log, metrics: d.Metrics, cfg: d.Config,
 		now: d.Now, tokens: newTokenCache(), auth: d.Auth, roleMappings: d.RoleMappings, passwords: d.Passwords, policy: d.Policy}
 	h.policy.defaults()
+	if d.Metrics != nil && d.Store != nil {
+		// Per-SLO gauges, read at scrape time. A registry takes one such collector:
+		// a second handler set on the same registry (tests) shares the first's.
+		are := prometheus.AlreadyRegisteredError{}
+		if err := d.Metrics.Registry.Register(sloCollector{reports: d.Store.Reports, now: d.Now}); err != nil && !errors.As(err, &are) {
+			h.log.Error("cannot export the per-SLO gauges on /metrics", "err", err)
+		}
+	}
 	if _, err := h.dummy(context.Background()); err != nil {
 		// Sign-ins that need it retry, and fail while it cannot be made.
 		h.log.Error("cannot make the dummy password hash that keeps failed sign-ins constant-time", "err", err)

@@ -69,6 +69,11 @@ func TestRolesOnAPIRoutes(t *testing.T) {
 		{"an SRE makes no API token", "POST", "/api/v1/tokens", `{"name":"x","role":"viewer"}`, models.RoleSRE, http.StatusForbidden},
 		{"an unknown delivery", "GET", "/api/v1/feeds/1/deliveries/99", "", models.RoleSRE, http.StatusNotFound},
 		{"bad JSON names the problem", "POST", "/api/v1/services", `{"name":`, models.RoleSRE, http.StatusBadRequest},
+		{"a viewer reads alerts", "GET", "/api/v1/alerts", "", models.RoleViewer, http.StatusOK},
+		{"a viewer reads no channels", "GET", "/api/v1/channels", "", models.RoleViewer, http.StatusForbidden},
+		{"a viewer adds no silence", "POST", "/api/v1/silences", `{"duration":"1h"}`, models.RoleViewer, http.StatusForbidden},
+		{"a channel with trailing garbage", "POST", "/api/v1/channels", `{"name":"x","type":"webhook","url":"https://x.example/"} rm -rf`,
+			models.RoleSRE, http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,6 +89,9 @@ func TestRolesOnAPIRoutes(t *testing.T) {
 	}
 	if list, err := s.Services(ctx); err != nil || len(list) != 1 {
 		t.Fatalf("services after the refusals: %d %v", len(list), err)
+	}
+	if list, err := s.Channels(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("channels after the refusals: %d %v", len(list), err)
 	}
 }
 

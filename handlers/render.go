@@ -60,6 +60,7 @@ var flashes = map[string]string{
 	"deleted":          "Deleted.",
 	"token-revoked":    "Token revoked: it no longer works.",
 	"link-revoked":     "Kiosk link revoked.",
+	"test-queued":      "Test queued: it goes out within seconds; its outcome shows under Recent messages.",
 }
 
 // isAPI tells JSON callers from browsers.

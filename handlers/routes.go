@@ -46,6 +46,7 @@ func (h *Handler) Routes() http.Handler {
 	viewerPages.GET("/reports", h.reportsIndex)
 	viewerPages.GET("/reports/:month", h.showReport)
 	viewerPages.GET("/account/password", h.showPassword)
+	viewerPages.GET("/alerts", h.showAlerts)
 	viewerPages.POST("/account/password", h.changePassword)
 
 	sre := app.Group("", h.requirePage(models.RoleSRE))
@@ -80,6 +81,15 @@ func (h *Handler) Routes() http.Handler {
 	sre.POST("/services/:id/edit", h.saveService)
 	sre.GET("/services/:id/delete", h.confirmDeleteService)
 	sre.POST("/services/:id/delete", h.deleteService)
+	sre.GET("/channels", h.listChannels)
+	sre.POST("/channels", h.createChannel)
+	sre.GET("/channels/:id", h.showChannel)
+	sre.POST("/channels/:id", h.updateChannel)
+	sre.POST("/channels/:id/test", h.testChannel)
+	sre.POST("/channels/:id/delete", h.deleteChannel)
+	sre.GET("/silences", h.listSilences)
+	sre.POST("/silences", h.createSilence)
+	sre.POST("/silences/:id/expire", h.expireSilence)
 
 	adminPages := app.Group("/admin", h.requirePage(models.RoleAdmin))
 	adminPages.GET("/users", h.listUsers)
@@ -102,6 +112,7 @@ func (h *Handler) Routes() http.Handler {
 	viewer.GET("/maintenance", h.listMaintenanceAPI)
 	viewer.GET("/annotations", h.listAnnotationsAPI)
 	viewer.GET("/openslo", h.exportOpenSLO)
+	viewer.GET("/alerts", h.listAlertsAPI)
 
 	// Feeds carry token hints and deliveries raw bodies: SREs only, as the
 	// feed pages are.
@@ -129,6 +140,15 @@ func (h *Handler) Routes() http.Handler {
 	sreAPI.DELETE("/annotations/:id", h.deleteAnnotation)
 	sreAPI.GET("/audit", h.listAuditAPI)
 	sreAPI.POST("/openslo", h.importOpenSLO)
+	sreAPI.GET("/channels", h.listChannelsAPI)
+	sreAPI.POST("/channels", h.saveChannelAPI)
+	sreAPI.GET("/channels/:id", h.showChannelAPI)
+	sreAPI.PUT("/channels/:id", h.saveChannelAPI)
+	sreAPI.DELETE("/channels/:id", h.deleteChannel)
+	sreAPI.POST("/channels/:id/test", h.testChannel)
+	sreAPI.GET("/silences", h.listSilencesAPI)
+	sreAPI.POST("/silences", h.createSilenceAPI)
+	sreAPI.DELETE("/silences/:id", h.expireSilence)
 
 	admin := api.Group("", h.requireRole(models.RoleAdmin))
 	admin.GET("/tokens", h.listTokensAPI)

@@ -19,6 +19,7 @@ type Store interface {
 	AuthStore
 	NumbersStore
 	ConfigStore
+	NotifyStore
 }
 
 // HealthStore is what readiness asks, and how any handler tells a database that cannot
@@ -115,4 +116,21 @@ type ConfigStore interface {
 	Audit(ctx context.Context, q models.AuditQuery) ([]models.AuditEntry, error)
 	ExportOpenSLO(ctx context.Context) ([]byte, error)
 	ImportOpenSLO(ctx context.Context, actor string, plan openslo.Plan, dryRun bool) (openslo.Result, error)
+}
+
+// NotifyStore is what the notification pages and API need: channels, alerts, silences.
+// Nothing here sends: a test is queued in the outbox for the background sender.
+type NotifyStore interface {
+	Channels(ctx context.Context) ([]models.Channel, error)
+	Channel(ctx context.Context, id int64) (models.Channel, error)
+	CreateChannel(ctx context.Context, actor string, in models.ChannelInput) (models.Channel, error)
+	UpdateChannel(ctx context.Context, actor string, id int64, in models.ChannelInput) (models.Channel, error)
+	DeleteChannel(ctx context.Context, actor string, id int64) error
+	QueueTest(ctx context.Context, actor string, id int64) (models.AlertEvent, error)
+	ChannelDeliveries(ctx context.Context, channelID int64, limit int) ([]models.ChannelDelivery, error)
+	FiringAlerts(ctx context.Context) ([]models.FiringAlert, error)
+	AlertHistory(ctx context.Context, beforeID int64, limit int) ([]models.EventSummary, error)
+	Silences(ctx context.Context, limit int) ([]models.Silence, error)
+	CreateSilence(ctx context.Context, actor string, in models.SilenceInput) (models.Silence, error)
+	ExpireSilence(ctx context.Context, actor string, id int64) error
 }

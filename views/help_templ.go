@@ -83,7 +83,7 @@ func HelpPage(p Page, v HelpView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "/hooks/splunk/</code> there.</li><li>Each row becomes a sample; SLOs read their fields. The feed's delivery log shows what was accepted and why rows were rejected.</li></ol></section><section class=\"panel prose\" id=\"api\"><h2>Scripts and CI</h2><p>Everything is in the JSON API under <code>/api/v1</code>, with an API token (Admin → API tokens). To mark a deploy on the charts:</p><pre>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "/hooks/splunk/</code> there.</li><li>Each row becomes a sample; SLOs read their fields. The feed's delivery log shows what was accepted and why rows were rejected.</li></ol></section><section class=\"panel prose\" id=\"notifications\"><h2>Notifications</h2><p>Each burn-rate tier is an alert of its own, with the tier's severity (page or ticket); so are a late feed and a spent budget (tickets). An alert is sent once when it starts and once when it ends: a tier ends only after it has been quiet for its own short window of data (5 minutes for page quick on a 30-day window), so a tier that flaps does not page again and again. Just before a firing alert goes out it is computed again from the database and dropped if it no longer holds.</p><p>SREs add channels (Alerts → Channels): a signed webhook, Slack, Microsoft Teams, email, PagerDuty or Alertmanager, each with a minimum severity and the services or teams it is for. Route pages to the pager with a “page only” channel and everything to the team's chat or queue with a “ticket” one. Maintenance windows and silences (Alerts → Silences) stop messages for the SLOs they cover; an alert that still holds when they end is sent then.</p></section><section class=\"panel prose\" id=\"api\"><h2>Scripts and CI</h2><p>Everything is in the JSON API under <code>/api/v1</code>, with an API token (Admin → API tokens). To mark a deploy on the charts:</p><pre>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -92,7 +92,7 @@ func HelpPage(p Page, v HelpView) templ.Component {
   -d '{"kind": "deploy", "title": "checkout v2.4.1", "service": "checkout"}' \
   ` + v.BaseURL + `/api/v1/annotations`)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/help.templ`, Line: 31, Col: 39}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/help.templ`, Line: 36, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {

@@ -5,7 +5,7 @@ package views
 // Page is what the shell of every page needs.
 type Page struct {
 	Title  string
-	Active string // nav item: overview, reports, tv, slos, feeds, admin, help
+	Active string // nav item: overview, reports, alerts, tv, slos, feeds, admin, help
 	User   *User  // nil on the login page
 	Flash  *Flash
 	// Version is shown in the footer.
@@ -39,7 +39,7 @@ func Nav(u *User) []NavItem {
 	if u == nil {
 		return nil
 	}
-	items := []NavItem{{"overview", "Overview", "/"}, {"reports", "Reports", "/reports"}, {"tv", "TV", "/tv"}}
+	items := []NavItem{{"overview", "Overview", "/"}, {"reports", "Reports", "/reports"}, {"alerts", "Alerts", "/alerts"}, {"tv", "TV", "/tv"}}
 	if u.CanEdit {
 		items = append(items, NavItem{"slos", "SLOs", "/slos"}, NavItem{"feeds", "Feeds", "/feeds"})
 	}

@@ -89,6 +89,13 @@ func TestBrowserPages(t *testing.T) {
 			chromedp.SendKeys("#name", "Lobby TV"), chromedp.Submit("#name")},
 			ready: `[data-testid="kiosk-url"]`, keys: []string{`[data-testid="kiosk-url"] pre`, `[data-testid="kiosk-links"] td`}},
 		{name: "account-password", path: "/account/password", ready: "#current"},
+		{name: "alerts", path: "/alerts", ready: "main h1"},
+		{name: "channels", path: "/channels", ready: "#url"},
+		// A Slack channel on a local port nothing listens on: the demo's alerts go nowhere.
+		{name: "channel", path: "/channels", then: []chromedp.Action[chromedp.Void]{chromedp.SendKeys("#name", "sre-chat"),
+			chromedp.SetValue("#type", "slack"), chromedp.SendKeys("#url", "http://127.0.0.1:9/services/T000/B000/XXXXdemo"), chromedp.Submit("#name")},
+			ready: `[data-testid="channel-where"]`, keys: []string{`[data-testid="channel-last-sent"]`, `[data-testid="channel-last-error"]`}},
+		{name: "silences", path: "/silences", ready: "#duration"},
 		{name: "not-found", path: "/no/such/page", ready: `[data-testid="error"]`, status: 404},
 	}
 	for _, p := range pages {

@@ -19,6 +19,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/spool"
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
+	"github.com/sitemetrics/sitemetrics/notify"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -125,6 +126,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	bg.Go(func() error { retain(runCtx, store, keep, log); return nil })
 	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
 	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
+	notifier := notify.New(store, notify.Options{BaseURL: cfg.BaseURL, Log: log})
+	bg.Go(func() error { notifier.Run(runCtx); return nil })
 
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Dialect(), "version", appVersion())
 	fmt.Fprintf(e.stdout, "Sitemetrics %s is running: open %s\n", appVersion(), cfg.BaseURL)

@@ -150,11 +150,14 @@ func monthOf(t time.Time) time.Time {
 // the default partition holds in that range, in one transaction. The CHECK that
 // mirrors the bound lets PostgreSQL attach it without scanning it again.
 //
-// The parent is locked first, against readers too: ATTACH alone lets a query plan
-// without the new partition and run after the move, finding the moved rows nowhere,
-// and a write between the copy and the delete would be deleted uncopied. A partition
-// is attached ahead of its data, so the lock is short; if it cannot be had within a
-// second (a long query), the next pass tries again rather than hold writers up.
+// The parent is locked first, whole, against readers too: ATTACH alone lets a query
+// plan without the new partition and run after the move, finding the moved rows
+// nowhere; a row written into the default partition between the copy and the delete
+// would be lost, and one written after the delete would fail the attach. A lock that
+// let reads through deadlocks with ingest, which reads the default partition before it
+// writes. A partition is attached ahead of its data, so the lock is short; if it cannot
+// be had within a second (a long reader), the pass fails and the next tries again,
+// rather than hold deliveries queued behind it past their deadline.
 func (s *Store) attach(ctx context.Context, parent, def, name, col string, lo, hi any) error {
 	var exists bool
 	if err := s.db.WithContext(ctx).Raw("SELECT to_regclass(?) IS NOT NULL", name).Row().Scan(&exists); err != nil {
