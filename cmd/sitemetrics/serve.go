@@ -50,6 +50,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
 			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: appVersion(),
+			Location: cfg.TimeZone,
 		},
 		Policy: handlers.AuthPolicy{
 			SessionLifetime: cfg.Auth.SessionLifetime, SessionIdle: cfg.Auth.SessionIdle,
