@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -64,7 +66,7 @@ func (h *Handler) revokeToken(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/tokens?flash=token-revoked")
+	h.redirect(c, "/admin/tokens", flash{Text: "API token revoked: it no longer works."}, "")
 }
 
 func (h *Handler) listTokensAPI(c *gin.Context) {
@@ -106,12 +108,16 @@ func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) 
 	loc, now := h.location(c), h.now()
 	for _, k := range list {
 		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, loc), Expires: when(&k.ExpiresAt, loc),
-			LastUsed: when(k.LastUsedAt, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt)}
+			LastUsed: when(k.LastUsedAt, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt), Zone: k.TimeZone}
+		if row.Zone == "" {
+			row.Zone = h.defaultZone().String() + " (default)"
+		}
 		if k.RevokedAt != nil {
 			row.Revoked = when(k.RevokedAt, loc)
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	v.Zones, v.Default = commonZones, h.defaultZone().String()
 	h.render(c, status, views.AdminKioskPage(h.page(c, "Kiosk links", "admin"), v))
 }
 
@@ -121,7 +127,7 @@ func (h *Handler) createKiosk(c *gin.Context) {
 		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: map[string]string{"days": "write a number of days, 1 to 366"}})
 		return
 	}
-	plain, _, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour)
+	plain, link, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour, c.PostForm("time_zone"))
 	if errs, ok := formErrors(err); ok {
 		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs})
 		return
@@ -130,7 +136,16 @@ func (h *Handler) createKiosk(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{NewURL: h.cfg.BaseURL + "/tv?k=" + plain})
+	h.kioskPage(c, http.StatusOK, views.AdminKioskView{NewURL: kioskURL(h.cfg.BaseURL, plain, link.TimeZone)})
+}
+
+// kioskURL is what a wall screen opens: the token, and the screen's zone.
+func kioskURL(base, token, tz string) string {
+	u := base + "/tv?k=" + url.QueryEscape(token)
+	if tz != "" {
+		u += "&tz=" + strings.ReplaceAll(url.QueryEscape(tz), "%2F", "/") // a slash is fine in a query
+	}
+	return u
 }
 
 func (h *Handler) revokeKiosk(c *gin.Context) {
@@ -142,5 +157,5 @@ func (h *Handler) revokeKiosk(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/kiosk?flash=link-revoked")
+	h.redirect(c, "/admin/kiosk", flash{Text: "Kiosk link revoked."}, "")
 }

@@ -66,7 +66,7 @@ func (h *Handler) endUserSessions(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"ended": n})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/users?flash=sessions-ended")
+	h.redirect(c, "/admin/users", flash{Text: "Every session of that user has ended."}, "")
 }
 
 func (h *Handler) listUsersAPI(c *gin.Context) {

@@ -110,7 +110,7 @@ func (h *Handler) revokeFeedToken(c *gin.Context) {
 	}
 	h.tokens.forget()
 	h.log.InfoContext(c.Request.Context(), "feed token revoked", "feed_id", id, "token_id", tid, "by", actor(c))
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=token-revoked", id))
+	h.redirect(c, fmt.Sprintf("/feeds/%d", id), flash{Text: "Token revoked: it no longer works."}, "")
 }
 
 func (h *Handler) updateFeed(c *gin.Context) {
@@ -130,7 +130,7 @@ func (h *Handler) updateFeed(c *gin.Context) {
 		return
 	}
 	h.tokens.forget()
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=saved", id))
+	h.redirect(c, fmt.Sprintf("/feeds/%d", id), flash{Text: "Feed settings saved."}, "")
 }
 
 func (h *Handler) showFeed(c *gin.Context) {

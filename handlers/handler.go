@@ -58,6 +58,7 @@ type Handler struct {
 	recent       recentAuth
 	sparklines   sparklineCache
 	chartCache   chartCache
+	zones        zoneCache
 }
 
 // Authenticator is the directory sign-in with its cached-credential fallback.
@@ -114,6 +115,7 @@ type Store interface {
 	Users(ctx context.Context) ([]models.UserSummary, error)
 	RecordLocalLogin(ctx context.Context, userID int64) error
 	SetLocalPassword(ctx context.Context, userID int64, passwordHash string) error
+	SetUserTimeZone(ctx context.Context, userID int64, tz string) (string, error)
 	CreateSession(ctx context.Context, in models.SessionInput) (string, models.Session, error)
 	SessionByToken(ctx context.Context, plain string) (models.SessionUser, error)
 	EndSession(ctx context.Context, plain string) error
@@ -160,7 +162,7 @@ type Store interface {
 	APITokens(ctx context.Context) ([]models.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64) error
-	CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration) (string, models.KioskLink, error)
+	CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration, tz string) (string, models.KioskLink, error)
 	KioskLinkBySecret(ctx context.Context, plain string) (models.KioskLink, error)
 	KioskLinks(ctx context.Context) ([]models.KioskLink, error)
 	RevokeKioskLink(ctx context.Context, actor string, id int64) error

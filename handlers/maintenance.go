@@ -118,7 +118,7 @@ func (h *Handler) createMaintenance(c *gin.Context) {
 		h.maintenancePage(c, http.StatusBadRequest, form, errs)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/maintenance?flash=saved")
+	h.redirect(c, "/maintenance", flash{Text: "Maintenance window added."}, "")
 }
 
 func (h *Handler) deleteMaintenance(c *gin.Context) {
@@ -134,7 +134,7 @@ func (h *Handler) deleteMaintenance(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/maintenance?flash=deleted")
+	h.redirect(c, "/maintenance", flash{Text: "Maintenance window removed."}, "")
 }
 
 func (h *Handler) listAnnotations(c *gin.Context) {
@@ -197,7 +197,7 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 		h.annotationsPage(c, http.StatusBadRequest, form, errs)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/annotations?flash=saved")
+	h.redirect(c, "/annotations", flash{Text: "Annotation added."}, "")
 }
 
 func (h *Handler) deleteAnnotation(c *gin.Context) {
@@ -213,7 +213,7 @@ func (h *Handler) deleteAnnotation(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/annotations?flash=deleted")
+	h.redirect(c, "/annotations", flash{Text: "Annotation removed."}, "")
 }
 
 func (h *Handler) showAudit(c *gin.Context) {

@@ -45,8 +45,10 @@ func (h *Handler) Routes() http.Handler {
 	viewerPages.GET("/help", h.showHelp)
 	viewerPages.GET("/reports", h.reportsIndex)
 	viewerPages.GET("/reports/:month", h.showReport)
-	viewerPages.GET("/account/password", h.showPassword)
-	viewerPages.POST("/account/password", h.changePassword)
+	viewerPages.GET("/account", h.showAccount)
+	viewerPages.POST("/account", h.saveAccount)
+	viewerPages.GET(passwordPath, h.showPassword)
+	viewerPages.POST(passwordPath, h.changePassword)
 
 	sre := app.Group("", h.requirePage(models.RoleSRE))
 	sre.GET("/slos", h.listSLOConfig)
@@ -92,6 +94,8 @@ func (h *Handler) Routes() http.Handler {
 
 	api := app.Group("/api/v1", h.apiAuth)
 	viewer := api.Group("", h.requireRole(models.RoleViewer))
+	viewer.GET("/me", h.showMeAPI)
+	viewer.PUT("/me", h.updateMeAPI)
 	viewer.GET("/feeds", h.listFeedsAPI)
 	viewer.GET("/feeds/:id", h.showFeedAPI)
 	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)

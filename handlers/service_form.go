@@ -57,7 +57,7 @@ func (h *Handler) saveService(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=saved")
+	h.redirect(c, "/slos", flash{Text: "Service " + in.Name + " saved."}, "")
 }
 
 func (h *Handler) confirmDeleteService(c *gin.Context) {
@@ -84,5 +84,5 @@ func (h *Handler) deleteService(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=deleted")
+	h.redirect(c, "/slos", flash{Text: "Service deleted."}, "")
 }

@@ -98,8 +98,7 @@ func (h *Handler) sloForm(c *gin.Context, status int, v views.SLOFormView) {
 	}
 	v.Series, v.Fields = keys(series), keys(fields)
 	v.Windows = []string{"7d", "28d", "30d", "90d", "month", "quarter"}
-	v.TimeZones = []string{"UTC", "Europe/London", "Europe/Madrid", "Europe/Berlin", "America/New_York", "America/Chicago",
-		"America/Los_Angeles", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"}
+	v.TimeZones = commonZones
 	h.render(c, status, views.SLOFormPage(h.page(c, "SLO", "slos"), v))
 }
 
@@ -180,7 +179,7 @@ func (h *Handler) saveSLO(c *gin.Context) {
 		h.sloForm(c, http.StatusOK, views.SLOFormView{ID: d.ID, In: formInput(d.Input()), Warnings: warnings, Saved: true})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos/"+itoa(d.ID)+"?flash=saved")
+	h.redirect(c, "/slos/"+itoa(d.ID), flash{Text: "SLO " + d.Title() + " saved."}, "")
 }
 
 func formInput(in models.SLOInput) views.SLOFormInput {
@@ -215,7 +214,7 @@ func (h *Handler) deleteSLO(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=deleted")
+	h.redirect(c, "/slos", flash{Text: "SLO deleted."}, "")
 }
 
 func itoa[T int | int64](n T) string { return views.Itoa(int64(n)) }

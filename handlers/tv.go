@@ -33,6 +33,16 @@ func (h *Handler) showTV(c *gin.Context) {
 			return
 		}
 		v.Kiosk, v.Refresh = link.Name, "/tv?k="+url.QueryEscape(k)
+		// The wall screen's zone: its link's tz (chosen when the link was made,
+		// editable on the screen's side), else the one stored with the link.
+		zone := link.TimeZone
+		if tz := c.Query("tz"); tz != "" {
+			zone = tz
+			v.Refresh += "&tz=" + url.QueryEscape(tz)
+		}
+		if loc := h.zones.load(zone); zone != "" && loc != nil {
+			c.Set(zoneKey, loc)
+		}
 	} else if p, ok := currentPrincipal(c); !ok || p.Source == "token" {
 		c.Redirect(http.StatusSeeOther, "/login?next=%2Ftv")
 		return

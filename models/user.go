@@ -14,17 +14,19 @@ const (
 
 // User is someone who has signed in, or a local account.
 type User struct {
-	ID                 int64      `gorm:"primaryKey" json:"id"`
-	Username           string     `json:"username"`
-	DisplayName        string     `json:"display_name"`
-	Source             string     `json:"source"`
-	Role               Role       `json:"role"`
-	PasswordHash       string     `json:"-"`
-	MustChangePassword bool       `json:"must_change_password"`
-	LastOnlineLoginAt  *time.Time `json:"last_online_login_at"`
-	LastCachedLoginAt  *time.Time `json:"last_cached_login_at"`
-	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
+	ID                 int64  `gorm:"primaryKey" json:"id"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"display_name"`
+	Source             string `json:"source"`
+	Role               Role   `json:"role"`
+	PasswordHash       string `json:"-"`
+	MustChangePassword bool   `json:"must_change_password"`
+	// TimeZone is the IANA zone pages show times in; "" is the installation's.
+	TimeZone          string     `json:"time_zone"`
+	LastOnlineLoginAt *time.Time `json:"last_online_login_at"`
+	LastCachedLoginAt *time.Time `json:"last_cached_login_at"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // NormalizeUsername is the form user names are stored, compared and throttled in.

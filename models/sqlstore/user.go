@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -74,6 +75,28 @@ func (s *Store) SetLocalPassword(ctx context.Context, userID int64, passwordHash
 		return models.Errorf(models.ENOTFOUND, "local account %d not found", userID)
 	}
 	return nil
+}
+
+// SetUserTimeZone sets the zone a person's pages show times in: an IANA name,
+// or "" for the installation's. It returns the name as stored.
+func (s *Store) SetUserTimeZone(ctx context.Context, userID int64, tz string) (string, error) {
+	tz = strings.TrimSpace(tz)
+	if tz != "" {
+		loc, err := models.LoadZone(tz)
+		if err != nil {
+			return "", err
+		}
+		tz = loc.String()
+	}
+	res := s.db.WithContext(ctx).Model(&models.User{}).Where("id = ?", userID).
+		Updates(map[string]any{"time_zone": tz, "updated_at": s.now()})
+	if res.Error != nil {
+		return "", fmt.Errorf("set time zone of user %d: %w", userID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return "", models.Errorf(models.ENOTFOUND, "user %d not found", userID)
+	}
+	return tz, nil
 }
 
 // RecordLocalLogin notes a successful local sign-in.
