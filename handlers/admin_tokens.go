@@ -35,18 +35,13 @@ func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView
 }
 
 func (h *Handler) createToken(c *gin.Context) {
-	role, err := models.ParseRole(c.PostForm("role"))
+	plain, t, err := h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), models.Role(c.PostForm("role")), actor(c))
 	if err == nil {
-		var plain string
-		var t models.APIToken
-		plain, t, err = h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), role, actor(c))
-		if err == nil {
-			h.tokensPage(c, http.StatusOK, views.AdminTokensView{NewToken: plain, NewName: t.Name})
-			return
-		}
+		h.tokensPage(c, http.StatusOK, views.AdminTokensView{NewToken: plain, NewName: t.Name})
+		return
 	}
 	if errs, ok := formErrors(err); ok {
-		h.tokensPage(c, http.StatusBadRequest, views.AdminTokensView{Errors: errs})
+		h.tokensPage(c, http.StatusBadRequest, views.AdminTokensView{Errors: errs, Form: views.TokenForm{Name: c.PostForm("name"), Role: c.PostForm("role")}})
 		return
 	}
 	h.fail(c, err)
@@ -96,7 +91,7 @@ func (h *Handler) createTokenAPI(c *gin.Context) {
 }
 
 func (h *Handler) listKiosk(c *gin.Context) {
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{})
+	h.kioskPage(c, http.StatusOK, views.AdminKioskView{Form: views.KioskForm{Days: "90"}})
 }
 
 func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) {
@@ -122,14 +117,11 @@ func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) 
 }
 
 func (h *Handler) createKiosk(c *gin.Context) {
-	days, err := strconv.Atoi(c.PostForm("days"))
-	if err != nil {
-		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: map[string]string{"days": "write a number of days, 1 to 366"}})
-		return
-	}
+	days, _ := strconv.Atoi(c.PostForm("days")) // not a number: 0, refused with the other fields' errors
 	plain, link, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour, c.PostForm("time_zone"))
 	if errs, ok := formErrors(err); ok {
-		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs})
+		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs,
+			Form: views.KioskForm{Name: c.PostForm("name"), Days: c.PostForm("days"), TimeZone: c.PostForm("time_zone")}})
 		return
 	}
 	if err != nil {

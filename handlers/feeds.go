@@ -48,16 +48,34 @@ func feedInput(c *gin.Context) models.FeedInput {
 	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"), TimeField: c.PostForm("time_field")}
 }
 
+// formErrors is what a form marks when its input is refused: every field at
+// fault (an error without a field goes on name), or false for other errors.
 func formErrors(err error) (map[string]string, bool) {
+	var fe models.FieldErrors
+	if errors.As(err, &fe) {
+		out := map[string]string{}
+		for _, e := range fe {
+			addFormError(out, e)
+		}
+		return out, true
+	}
 	var me *models.Error
 	if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
-		field := me.Field
-		if field == "" {
-			field = "name"
-		}
-		return map[string]string{field: me.Message}, true
+		out := map[string]string{}
+		addFormError(out, me)
+		return out, true
 	}
 	return nil, false
+}
+
+func addFormError(out map[string]string, e *models.Error) {
+	field := e.Field
+	if field == "" {
+		field = "name"
+	}
+	if out[field] == "" {
+		out[field] = e.Message
+	}
 }
 
 func (h *Handler) createFeed(c *gin.Context) {

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,33 +91,45 @@ func (h *Handler) createMaintenance(c *gin.Context) {
 	form := views.MaintenanceForm{Target: c.PostForm("target"), Starts: c.PostForm("starts_at"), Ends: c.PostForm("ends_at"), Reason: c.PostForm("reason")}
 	in := models.MaintenanceInput{Reason: form.Reason}
 	in.ServiceID, in.SLOID = parseScope(form.Target)
-	var errs map[string]string
-	for name, dst := range map[string]*time.Time{"starts_at": &in.StartsAt, "ends_at": &in.EndsAt} {
-		raw := c.PostForm(name)
-		if raw == "" {
-			continue
-		}
-		t, err := time.ParseInLocation(localInput, raw, loc)
-		if err != nil {
-			errs = map[string]string{name: fmt.Sprintf("%q is not a date and time such as 2026-11-22T02:00", raw)}
-			continue
-		}
-		*dst = t
-	}
-	if errs == nil {
-		_, err := h.store.CreateMaintenance(c.Request.Context(), actor(c), in)
-		if e, ok := formErrors(err); ok {
-			errs = e
-		} else if err != nil {
-			h.fail(c, err)
-			return
+	var fe models.FieldErrors
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
+		if t, ok := parseLocal(&fe, f.name, c.PostForm(f.name), loc); ok {
+			*f.dst = t
 		}
 	}
-	if errs != nil {
+	var err error
+	if len(fe) > 0 {
+		fe.AddErr(in.Validate()) // the other fields' errors too, all at once
+		err = fe
+	} else {
+		_, err = h.store.CreateMaintenance(c.Request.Context(), actor(c), in)
+	}
+	if errs, ok := formErrors(err); ok {
 		h.maintenancePage(c, http.StatusBadRequest, form, errs)
 		return
 	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	h.redirect(c, "/maintenance", flash{Text: "Maintenance window added."}, "")
+}
+
+// parseLocal reads a datetime-local value in the viewer's zone; "" is the zero
+// time (the model says whether the field is required).
+func parseLocal(fe *models.FieldErrors, field, raw string, loc *time.Location) (time.Time, bool) {
+	if raw == "" {
+		return time.Time{}, true
+	}
+	t, err := time.ParseInLocation(localInput, raw, loc)
+	if err != nil {
+		fe.Add(field, "%q is not a date and time such as 2026-11-22T02:00", raw)
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func (h *Handler) deleteMaintenance(c *gin.Context) {
@@ -166,7 +177,7 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 	form := views.AnnotationForm{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Target: c.PostForm("target"), At: c.PostForm("at"), Link: c.PostForm("link")}
 	in := models.AnnotationInput{Kind: form.Kind, Title: form.Title, Link: form.Link}
 	svcID, sloID := parseScope(form.Target)
-	var errs map[string]string
+	var fe models.FieldErrors
 	if svcID != nil {
 		if s, err := h.store.Service(ctx, *svcID); err == nil {
 			in.Service = s.Name
@@ -177,24 +188,22 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 			in.SLO = d.Name
 		}
 	}
-	if form.At != "" {
-		t, err := time.ParseInLocation(localInput, form.At, h.location(c))
-		if err != nil {
-			errs = map[string]string{"at": fmt.Sprintf("%q is not a date and time such as 2026-11-22T02:00", form.At)}
-		}
+	if t, ok := parseLocal(&fe, "at", form.At, h.location(c)); ok && form.At != "" {
 		in.At = &t
 	}
-	if errs == nil {
-		_, err := h.store.CreateAnnotation(ctx, actor(c), in)
-		if e, ok := formErrors(err); ok {
-			errs = e
-		} else if err != nil {
-			h.fail(c, err)
-			return
-		}
+	var err error
+	if len(fe) > 0 {
+		fe.AddErr(in.Validate()) // the other fields' errors too, all at once
+		err = fe
+	} else {
+		_, err = h.store.CreateAnnotation(ctx, actor(c), in)
 	}
-	if errs != nil {
+	if errs, ok := formErrors(err); ok {
 		h.annotationsPage(c, http.StatusBadRequest, form, errs)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	h.redirect(c, "/annotations", flash{Text: "Annotation added."}, "")

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"sort"
 
@@ -162,16 +161,11 @@ func (h *Handler) saveSLO(c *gin.Context) {
 	} else {
 		d, warnings, err = h.store.UpdateSLO(ctx, actor(c), id, in)
 	}
+	if errs, ok := formErrors(err); ok {
+		h.sloForm(c, http.StatusBadRequest, views.SLOFormView{ID: id, In: formInput(in), Errors: errs})
+		return
+	}
 	if err != nil {
-		var me *models.Error
-		if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
-			field := me.Field
-			if field == "" {
-				field = "name"
-			}
-			h.sloForm(c, http.StatusBadRequest, views.SLOFormView{ID: id, In: formInput(in), Errors: map[string]string{field: me.Message}})
-			return
-		}
 		h.fail(c, err)
 		return
 	}

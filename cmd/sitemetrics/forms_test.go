@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// markedFields checks that a refused form marks exactly the fields given:
+// each control aria-invalid and described by its own error text, the summary
+// at the top naming each one, and no other control marked.
+func markedFields(t *testing.T, what string, d *goquery.Document, fields ...string) {
+	t.Helper()
+	for _, f := range fields {
+		ctl := d.Find("#" + f)
+		mustf(t, ctl.Length() == 1, "%s: no control #%s", what, f)
+		mustf(t, ctl.AttrOr("aria-invalid", "") == "true", "%s: #%s is not aria-invalid", what, f)
+		ids := strings.Fields(ctl.AttrOr("aria-describedby", ""))
+		mustf(t, slices.Contains(ids, f+"-error"), "%s: #%s is described by %v, not its error", what, f, ids)
+		msg := strings.TrimSpace(d.Find("#" + f + "-error").Text())
+		mustf(t, msg != "", "%s: #%s-error is empty", what, f)
+		mustf(t, d.Find(`[data-testid="error-summary"] a[href="#`+f+`"]`).Text() == msg, "%s: the summary does not name %s", what, f)
+	}
+	var marked []string
+	d.Find(`[aria-invalid="true"]`).Each(func(_ int, s *goquery.Selection) { marked = append(marked, s.AttrOr("id", "?")) })
+	mustf(t, len(marked) == len(fields), "%s: marked %v, want %v", what, marked, fields)
+}
+
+// A form with several mistakes marks every one at once, each on its field.
+func TestFormsMarkEveryError(t *testing.T) {
+	env := localEnv(t, "sqlite")
+	newFeed(t, env, "--name", "web", "--series-field", "service")
+	a := startApp(t, env)
+	b := newBrowser(t, a.URL)
+	b.login("admin", adminPassword, "/")
+	mustf(t, b.post("/services/new", url.Values{"name": {"checkout"}}).Status == 303, "service")
+
+	tests := []struct {
+		name, path string
+		form       url.Values
+		fields     []string
+	}{
+		{"SLO", "/slos/new", url.Values{"service": {"checkout"}, "name": {"Checkout Availability"}, "indicator": {"ratio"}, "target": {"100"},
+			"window": {"fortnight"}, "feed": {"web"}, "good_field": {"good"}, "total_field": {"total"}}, []string{"name", "target", "window"}},
+		{"SLO with nothing", "/slos/new", url.Values{"indicator": {"ratio"}},
+			[]string{"service", "name", "feed", "good_field", "total_field", "target", "window"}},
+		{"service", "/services/new", url.Values{"name": {"Check Out"}, "team": {strings.Repeat("t", 101)}, "tier": {strings.Repeat("1", 51)}},
+			[]string{"name", "team", "tier"}},
+		{"feed", "/feeds/new", url.Values{"name": {"Web Feed"}, "interval": {"often"}, "series_field": {"service\x01"}},
+			[]string{"name", "interval", "series_field"}},
+		{"maintenance", "/maintenance", url.Values{"starts_at": {"yesterday"}, "ends_at": {""}, "reason": {""}},
+			[]string{"slo_id", "starts_at", "ends_at", "reason"}},
+		{"annotation", "/annotations", url.Values{"kind": {"release"}, "at": {"soon"}, "link": {"ftp://example.com"}},
+			[]string{"kind", "at", "title", "link"}},
+		{"API token", "/admin/tokens", url.Values{"role": {"root"}}, []string{"name", "role"}},
+		{"kiosk link", "/admin/kiosk", url.Values{"days": {"many"}, "time_zone": {"Tokyo"}}, []string{"name", "days", "time_zone"}},
+		{"password", "/account/password", url.Values{"current": {"nope"}, "new": {"short"}}, []string{"current", "new"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.post(tc.path, tc.form)
+			mustf(t, r.Status == 400, "%s: %d", tc.name, r.Status)
+			markedFields(t, tc.name, page(t, r), tc.fields...)
+		})
+	}
+
+	// The API says the first as before, and lists them all.
+	token := newAPIToken(t, env, "sre")
+	r := do(t, "POST", a.URL+"/api/v1/slos", []byte(`{"service": "checkout", "name": "Checkout Availability", "indicator": "ratio",
+		"target": "100", "window": "fortnight", "feed": "web", "good_field": "good", "total_field": "total"}`), "Authorization", "Bearer "+token)
+	var answer struct {
+		Error struct {
+			Code, Field, Message string
+			FieldErrors          []struct{ Field, Message string } `json:"field_errors"`
+		}
+	}
+	must(t, json.Unmarshal(r.Body, &answer))
+	e := answer.Error
+	mustf(t, r.Status == 400 && e.Code == "invalid" && e.Field == "name" && strings.Contains(e.Message, "Checkout Availability"), "API error: %d %s", r.Status, r.Body)
+	var got []string
+	for _, f := range e.FieldErrors {
+		got = append(got, f.Field)
+	}
+	mustf(t, strings.Join(got, ",") == "name,window,target" && e.FieldErrors[0].Message == e.Message, "field_errors %v: %s", got, r.Body)
+}
