@@ -14,7 +14,11 @@ import (
 )
 
 func (h *Handler) listTokens(c *gin.Context) {
-	h.tokensPage(c, http.StatusOK, views.AdminTokensView{})
+	v := views.AdminTokensView{}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewToken, v.NewName = f.Secret, f.Label // shown once
+	}
+	h.tokensPage(c, http.StatusOK, v)
 }
 
 func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView) {
@@ -37,7 +41,7 @@ func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView
 func (h *Handler) createToken(c *gin.Context) {
 	plain, t, err := h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), models.Role(c.PostForm("role")), actor(c))
 	if err == nil {
-		h.tokensPage(c, http.StatusOK, views.AdminTokensView{NewToken: plain, NewName: t.Name})
+		h.redirect(c, "/admin/tokens", flash{Text: "API token " + t.Name + " created.", Secret: plain, Label: t.Name}, "")
 		return
 	}
 	if errs, ok := formErrors(err); ok {
@@ -91,7 +95,11 @@ func (h *Handler) createTokenAPI(c *gin.Context) {
 }
 
 func (h *Handler) listKiosk(c *gin.Context) {
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{Form: views.KioskForm{Days: "90"}})
+	v := views.AdminKioskView{Form: views.KioskForm{Days: "90"}}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewURL = f.Secret // shown once
+	}
+	h.kioskPage(c, http.StatusOK, v)
 }
 
 func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) {
@@ -128,7 +136,7 @@ func (h *Handler) createKiosk(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{NewURL: kioskURL(h.cfg.BaseURL, plain, link.TimeZone)})
+	h.redirect(c, "/admin/kiosk", flash{Text: "Kiosk link for " + link.Name + " created.", Secret: kioskURL(h.cfg.BaseURL, plain, link.TimeZone)}, "")
 }
 
 // kioskURL is what a wall screen opens: the token, and the screen's zone.

@@ -92,17 +92,18 @@ func (h *Handler) createFeed(c *gin.Context) {
 		return
 	}
 	h.log.InfoContext(ctx, "feed created", "feed", f.Name, "by", actor(c))
-	h.addToken(c, f.ID)
+	h.addToken(c, f.ID, "Feed "+f.Name+" created.")
 }
 
-// addToken creates a webhook token and shows its URL once, on the feed's page.
-func (h *Handler) addToken(c *gin.Context, feedID int64) {
+// addToken creates a webhook token and answers with the feed's page, which
+// shows its URL once.
+func (h *Handler) addToken(c *gin.Context, feedID int64, text string) {
 	plain, _, err := h.store.CreateFeedToken(c.Request.Context(), feedID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.showFeedWith(c, feedID, h.cfg.BaseURL+"/hooks/splunk/"+plain)
+	h.redirect(c, "/feeds/"+itoa(feedID), flash{Text: text, Secret: h.cfg.BaseURL + "/hooks/splunk/" + plain}, "")
 }
 
 func (h *Handler) createFeedToken(c *gin.Context) {
@@ -110,7 +111,7 @@ func (h *Handler) createFeedToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.addToken(c, id)
+	h.addToken(c, id, "New webhook token created.")
 }
 
 func (h *Handler) revokeFeedToken(c *gin.Context) {
@@ -140,7 +141,7 @@ func (h *Handler) updateFeed(c *gin.Context) {
 	_, err := h.store.UpdateFeed(c.Request.Context(), id, in)
 	if errs, ok := formErrors(err); ok {
 		c.Set("feedFormErrors", errs)
-		h.showFeedWith(c, id, "")
+		h.showFeedWith(c, id)
 		return
 	}
 	if err != nil {
@@ -156,10 +157,10 @@ func (h *Handler) showFeed(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.showFeedWith(c, id, "")
+	h.showFeedWith(c, id)
 }
 
-func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
+func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 	ctx := c.Request.Context()
 	feeds, err := h.store.Feeds(ctx)
 	if err != nil {
@@ -177,8 +178,11 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 		return
 	}
 	loc, now := h.location(c), h.now()
-	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
+	v := views.FeedView{Outcome: c.Query("outcome"),
 		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField}}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewURL = f.Secret // a token just created, shown once
+	}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")

@@ -147,5 +147,5 @@ func pageFlash(f flash) *views.Flash {
 	if f.Text == "" {
 		return nil
 	}
-	return &views.Flash{Kind: f.Kind, Text: f.Text}
+	return &views.Flash{Kind: f.Kind, Text: f.Text, Notes: f.Notes}
 }

@@ -169,11 +169,11 @@ func (h *Handler) saveSLO(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	f := flash{Text: "SLO " + d.Title() + " saved."}
 	if len(warnings) > 0 {
-		h.sloForm(c, http.StatusOK, views.SLOFormView{ID: d.ID, In: formInput(d.Input()), Warnings: warnings, Saved: true})
-		return
+		f.Kind, f.Text, f.Notes = "warn", "SLO "+d.Title()+" saved, but check:", warnings
 	}
-	h.redirect(c, "/slos/"+itoa(d.ID), flash{Text: "SLO " + d.Title() + " saved."}, "")
+	h.redirect(c, "/slos/"+itoa(d.ID), f, "")
 }
 
 func formInput(in models.SLOInput) views.SLOFormInput {

@@ -87,3 +87,53 @@ func TestFormsMarkEveryError(t *testing.T) {
 	}
 	mustf(t, strings.Join(got, ",") == "name,window,target" && e.FieldErrors[0].Message == e.Message, "field_errors %v: %s", got, r.Body)
 }
+
+// Every form that changes something answers 303 to the page that shows the
+// result, which says what happened once: a refresh neither sends the form
+// again nor repeats the message.
+func TestFormsRedirectAfterPost(t *testing.T) {
+	env := localEnv(t, "sqlite")
+	newFeed(t, env, "--name", "web", "--series-field", "service")
+	a := startApp(t, env)
+	b := newBrowser(t, a.URL)
+	b.login("admin", adminPassword, "/")
+	slo := url.Values{"service": {"checkout"}, "name": {"checkout-availability"}, "indicator": {"ratio"}, "target": {"99.9"},
+		"window": {"28d"}, "feed": {"web"}, "series": {"checkout"}, "good_field": {"good"}, "total_field": {"total"}, "latency_fields": {"p99_ms"}}
+	steps := []struct {
+		path  string
+		form  url.Values
+		to    string
+		flash string
+	}{
+		{"/services/new", url.Values{"name": {"checkout"}}, "/slos", "Service checkout saved."},
+		{"/services/1/edit", url.Values{"name": {"checkout"}, "team": {"payments"}}, "/slos", "Service checkout saved."},
+		// The feed has never sent a row: saved, with a warning that says so.
+		{"/slos/new", slo, "/slos/1", "saved, but check"},
+		{"/slos/1/edit", slo, "/slos/1", "saved"},
+		{"/feeds/new", url.Values{"name": {"batch"}, "interval": {"15m"}}, "/feeds/2", "Feed batch created."},
+		{"/feeds/2", url.Values{"name": {"batch"}, "interval": {"10m"}}, "/feeds/2", "Feed settings saved."},
+		{"/feeds/2/tokens", url.Values{}, "/feeds/2", "New webhook token created."},
+		{"/maintenance", url.Values{"target": {"service:1"}, "starts_at": {"2026-11-22T08:00"}, "ends_at": {"2026-11-22T09:00"}, "reason": {"upgrade"}},
+			"/maintenance", "Maintenance window added."},
+		{"/maintenance/1/delete", url.Values{}, "/maintenance", "Maintenance window removed."},
+		{"/annotations", url.Values{"kind": {"deploy"}, "title": {"checkout v2"}}, "/annotations", "Annotation added."},
+		{"/annotations/1/delete", url.Values{}, "/annotations", "Annotation removed."},
+		{"/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}}, "/admin/tokens", "API token ci created."},
+		{"/admin/kiosk", url.Values{"name": {"Lobby"}, "days": {"30"}}, "/admin/kiosk", "Kiosk link for Lobby created."},
+		{"/account", url.Values{"time_zone": {"Europe/Madrid"}}, "/account", "Time zone saved"},
+		{"/slos/1/delete", url.Values{}, "/slos", "SLO deleted."},
+		{"/services/1/delete", url.Values{}, "/slos", "Service deleted."},
+	}
+	for _, s := range steps {
+		r := b.post(s.path, s.form)
+		mustf(t, r.Status == 303 && r.Header.Get("Location") == s.to, "POST %s: %d to %q, want 303 to %s: %s", s.path, r.Status, r.Header.Get("Location"), s.to, r.Body)
+		d := page(t, b.follow(r))
+		got := d.Find(`[data-testid="flash"]`).Text()
+		mustf(t, strings.Contains(got, s.flash), "after POST %s the page says %q, want %q", s.path, got, s.flash)
+		if s.path == "/slos/new" {
+			mustf(t, strings.Contains(d.Find(`[data-testid="warning"]`).Text(), "has not received any rows"), "the warning is lost: %q", got)
+		}
+		again := page(t, b.get(s.to))
+		mustf(t, again.Find(`[data-testid="flash"]`).Length() == 0, "a refresh of %s says %q again", s.to, again.Find(`[data-testid="flash"]`).Text())
+	}
+}

@@ -20,16 +20,20 @@ func TestSREPages(t *testing.T) {
 	b.login("admin", adminPassword, "/")
 
 	r := b.post("/feeds/new", url.Values{"name": {"web"}, "interval": {"5m"}, "series_field": {"service"}, "time_field": {"_time"}})
+	mustf(t, r.Status == 303 && r.Header.Get("Location") == "/feeds/1", "create feed: %d %s", r.Status, r.Header.Get("Location"))
+	r = b.follow(r)
 	d, err := goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	must(t, err)
 	first := strings.TrimSpace(d.Find(`[data-testid="webhook-url"] pre`).Text())
 	mustf(t, r.Status == 200 && regexp.MustCompile(`/hooks/splunk/smf_[A-Za-z0-9_-]{43}$`).MatchString(first), "feed URL %q", first)
+	// A refresh shows the page again, without the URL: it was shown once.
+	mustf(t, !strings.Contains(string(b.get("/feeds/1").Body), first[strings.LastIndex(first, "/")+1:]), "a refresh shows the webhook URL again")
 	body := []byte(`{"result":{"service":"checkout","total":"10","good":"10"}}`)
 	mustf(t, do(t, "POST", first, body).Status == 200, "the new URL does not work")
 	mustf(t, !strings.Contains(string(b.get("/feeds/1").Body), strings.TrimPrefix(first[strings.LastIndex(first, "/")+1:], "smf_")),
 		"the feed page shows the token again")
 
-	r = b.post("/feeds/1/tokens", url.Values{})
+	r = b.follow(b.post("/feeds/1/tokens", url.Values{}))
 	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	second := strings.TrimSpace(d.Find(`[data-testid="webhook-url"] pre`).Text())
 	mustf(t, second != "" && second != first, "rotation")
@@ -55,7 +59,7 @@ func TestSREPages(t *testing.T) {
 		mustf(t, strings.Contains(audit, want), "audit lacks %q", want)
 	}
 	// An admin creates an API token in the page; it works once shown, and not once revoked.
-	r = b.post("/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}})
+	r = b.follow(b.post("/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}}))
 	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	token := strings.TrimSpace(d.Find(`[data-testid="new-token"] pre`).Text())
 	mustf(t, strings.HasPrefix(token, "sma_"), "API token page: %d", r.Status)
