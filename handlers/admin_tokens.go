@@ -51,23 +51,6 @@ func (h *Handler) createToken(c *gin.Context) {
 	h.fail(c, err)
 }
 
-func (h *Handler) revokeToken(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
-	}
-	if err := h.store.RevokeAPIToken(c.Request.Context(), id); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.log.InfoContext(c.Request.Context(), "api token revoked", "token_id", id, "by", actor(c))
-	if isAPI(c) {
-		c.Status(http.StatusNoContent)
-		return
-	}
-	h.redirect(c, "/admin/tokens", flash{Text: "API token revoked: it no longer works."}, "")
-}
-
 func (h *Handler) listTokensAPI(c *gin.Context) {
 	list, err := h.store.APITokens(c.Request.Context())
 	if err != nil {
@@ -146,16 +129,4 @@ func kioskURL(base, token, tz string) string {
 		u += "&tz=" + strings.ReplaceAll(url.QueryEscape(tz), "%2F", "/") // a slash is fine in a query
 	}
 	return u
-}
-
-func (h *Handler) revokeKiosk(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
-	}
-	if err := h.store.RevokeKioskLink(c.Request.Context(), actor(c), id); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.redirect(c, "/admin/kiosk", flash{Text: "Kiosk link revoked."}, "")
 }

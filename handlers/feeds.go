@@ -114,24 +114,6 @@ func (h *Handler) createFeedToken(c *gin.Context) {
 	h.addToken(c, id, "New webhook token created.")
 }
 
-func (h *Handler) revokeFeedToken(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
-	}
-	tid, ok := h.idParam(c, "token")
-	if !ok {
-		return
-	}
-	if err := h.store.RevokeFeedToken(c.Request.Context(), id, tid); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.tokens.forget()
-	h.log.InfoContext(c.Request.Context(), "feed token revoked", "feed_id", id, "token_id", tid, "by", actor(c))
-	h.redirect(c, fmt.Sprintf("/feeds/%d", id), flash{Text: "Token revoked: it no longer works."}, "")
-}
-
 func (h *Handler) updateFeed(c *gin.Context) {
 	id, ok := h.idParam(c, "id")
 	if !ok {
@@ -167,12 +149,7 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 		h.fail(c, err)
 		return
 	}
-	var f *models.FeedSummary
-	for i := range feeds {
-		if feeds[i].ID == id {
-			f = &feeds[i]
-		}
-	}
+	f := findFeed(feeds, id)
 	if f == nil {
 		h.fail(c, models.Errorf(models.ENOTFOUND, "Feed %d does not exist.", id))
 		return
@@ -232,6 +209,16 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 		v.MoreHref = fmt.Sprintf("/feeds/%d?before=%d&outcome=%s", id, ds[len(ds)-1].ID, v.Outcome)
 	}
 	h.render(c, http.StatusOK, views.FeedPage(h.page(c, f.Name, "feeds"), v))
+}
+
+// findFeed picks a feed out of the list, or nil.
+func findFeed(feeds []models.FeedSummary, id int64) *models.FeedSummary {
+	for i := range feeds {
+		if feeds[i].ID == id {
+			return &feeds[i]
+		}
+	}
+	return nil
 }
 
 func outcomeClass(o string) string {

@@ -68,6 +68,27 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// DateTime writes an instant in the viewer's zone, naming the zone, with the
+// year only when it is not the current one (in that zone):
+// "Thu 3 Dec 15:04 CET", "Mon 29 Dec 2025 09:30 CET".
+func DateTime(t, now time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	if lt.Year() != now.In(loc).Year() {
+		return lt.Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return lt.Format("Mon 2 Jan 15:04 MST")
+}
+
+// Date writes a day in the viewer's zone, with the year only when it is not
+// the current one: "3 Dec", "29 Dec 2025".
+func Date(t, now time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	if lt.Year() != now.In(loc).Year() {
+		return lt.Format("2 Jan 2006")
+	}
+	return lt.Format("2 Jan")
+}
+
 // group puts thousands separators into a formatted decimal number:
 // "-1234567.5" → "-1,234,567.5".
 func group(s string) string {

@@ -66,6 +66,8 @@ func TestBrowserPages(t *testing.T) {
 			`[data-testid="delivery-accepted"]`, `[data-testid="delivery-rejected"]`, `[data-testid="tokens"] code`}},
 		{name: "feed-new-token", path: "/feeds/2", then: []chromedp.Action[chromedp.Void]{chromedp.Click(`[data-testid="new-token"]`)},
 			ready: `[data-testid="webhook-url"]`, keys: []string{`[data-testid="webhook-url"] pre`}},
+		{name: "feed-token-revoke", path: "/feeds/1/tokens/1/revoke", ready: `[data-testid="confirm"]`,
+			keys: []string{`[data-testid="confirm-message"]`, `[data-testid="consequences"]`, `[data-testid="confirm"]`}},
 		{name: "feed-new", path: "/feeds/new", ready: "#interval"},
 		{name: "feed-preview", path: "/feeds/1/preview", then: []chromedp.Action[chromedp.Void]{
 			chromedp.SetValue("#body", string(fixture(t, "batch_results.json"))), chromedp.Submit("#body")},
@@ -89,6 +91,10 @@ func TestBrowserPages(t *testing.T) {
 		{name: "admin-kiosk-new", path: "/admin/kiosk", then: []chromedp.Action[chromedp.Void]{
 			chromedp.SendKeys("#name", "Lobby TV"), chromedp.Submit("#name")},
 			ready: `[data-testid="kiosk-url"]`, keys: []string{`[data-testid="kiosk-url"] pre`, `[data-testid="kiosk-links"] td`}},
+		{name: "admin-token-revoke", path: "/admin/tokens/1/revoke", ready: `[data-testid="confirm"]`,
+			keys: []string{`[data-testid="confirm-message"]`, `[data-testid="consequences"]`}},
+		{name: "admin-kiosk-revoke", path: "/admin/kiosk/1/revoke", ready: `[data-testid="confirm"]`,
+			keys: []string{`[data-testid="confirm-message"]`, `[data-testid="consequences"]`}},
 		{name: "account-password", path: "/account/password", ready: "#current"},
 		{name: "not-found", path: "/no/such/page", ready: `[data-testid="error"]`, status: 404},
 	}

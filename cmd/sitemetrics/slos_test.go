@@ -261,7 +261,7 @@ func TestTVKioskLinks(t *testing.T) {
 	tv := anon.get(strings.TrimPrefix(link, a.URL))
 	mustf(t, tv.Status == 200 && bytes.Contains(tv.Body, []byte(`http-equiv="refresh"`)) && bytes.Contains(tv.Body, []byte("Lobby")), "TV by link: %d", tv.Status)
 	mustf(t, anon.get("/tv?k=smk_forged").Status == 401, "a forged link")
-	mustf(t, b.post("/admin/kiosk/1/revoke", url.Values{}).Status == 303, "revoke")
+	mustf(t, b.post("/admin/kiosk/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke")
 	mustf(t, anon.get(strings.TrimPrefix(link, a.URL)).Status == 401, "a revoked link still works")
 	mustf(t, anon.get("/").Status == 303, "a kiosk link opened other pages")
 }

@@ -37,7 +37,7 @@ func TestSREPages(t *testing.T) {
 	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	second := strings.TrimSpace(d.Find(`[data-testid="webhook-url"] pre`).Text())
 	mustf(t, second != "" && second != first, "rotation")
-	mustf(t, b.post("/feeds/1/tokens/1/revoke", url.Values{}).Status == 303, "revoke")
+	mustf(t, b.post("/feeds/1/tokens/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke")
 	mustf(t, do(t, "POST", first, body).Status == 404, "a revoked token still works")
 	mustf(t, do(t, "POST", second, body).Status == 200, "the new token does not work")
 
@@ -64,7 +64,7 @@ func TestSREPages(t *testing.T) {
 	token := strings.TrimSpace(d.Find(`[data-testid="new-token"] pre`).Text())
 	mustf(t, strings.HasPrefix(token, "sma_"), "API token page: %d", r.Status)
 	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 200, "the new API token does not work")
-	mustf(t, b.post("/admin/tokens/1/revoke", url.Values{}).Status == 303, "revoke API token")
+	mustf(t, b.post("/admin/tokens/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke API token")
 	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 401, "a revoked API token works")
 	r = b.post("/admin/tokens", url.Values{"name": {""}, "role": {"sre"}})
 	mustf(t, r.Status == 400 && strings.Contains(string(r.Body), `data-testid="error-name"`), "API token without a name: %d", r.Status)
