@@ -141,7 +141,7 @@ type Store interface {
 	CreateSLO(ctx context.Context, actor string, in models.SLOInput) (models.SLODetail, []string, error)
 	UpdateSLO(ctx context.Context, actor string, id int64, in models.SLOInput) (models.SLODetail, []string, error)
 	DeleteSLO(ctx context.Context, actor string, id int64) error
-	FeedShapes(ctx context.Context) (map[int64]models.FeedShape, error)
+	FeedShape(ctx context.Context, feedID int64) (models.FeedShape, error)
 	Maintenances(ctx context.Context) ([]models.Maintenance, error)
 	CreateMaintenance(ctx context.Context, actor string, in models.MaintenanceInput) (models.Maintenance, error)
 	DeleteMaintenance(ctx context.Context, actor string, id int64) error

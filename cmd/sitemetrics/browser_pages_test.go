@@ -77,6 +77,9 @@ func TestBrowserPages(t *testing.T) {
 		{name: "slo-new-errors", path: "/slos/new", then: []chromedp.Action[chromedp.Void]{chromedp.Submit("#target")},
 			ready: `[data-testid="error-summary"]`, keys: []string{`[data-testid="error-summary"]`, `[data-testid="error-service"]`,
 				`[data-testid="error-name"]`, `[data-testid="error-feed"]`, `[data-testid="error-good_field"]`, `[data-testid="error-total_field"]`}, status: 400},
+		{name: "slo-new-suggest", path: "/slos/new", then: []chromedp.Action[chromedp.Void]{
+			chromedp.SetValue("#feed", "batch-jobs"), chromedp.Click(`[data-testid="suggest"]`)},
+			ready: `[data-testid="suggest-note"][data-feed="batch-jobs"]`, keys: []string{`[data-testid="suggest"]`, `[data-testid="suggest-note"]`}},
 		{name: "slo-edit", path: "/slos/1/edit", ready: "#target"},
 		{name: "slo-delete", path: "/slos/1/delete", ready: `[data-testid="confirm"]`},
 		{name: "service-new", path: "/services/new", ready: "#team"},

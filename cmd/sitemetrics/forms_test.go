@@ -137,3 +137,46 @@ func TestFormsRedirectAfterPost(t *testing.T) {
 		mustf(t, again.Find(`[data-testid="flash"]`).Length() == 0, "a refresh of %s says %q again", s.to, again.Find(`[data-testid="flash"]`).Text())
 	}
 }
+
+// The SLO form suggests the series and fields of the feed chosen, and only
+// those: without JavaScript, a button reloads the form for the feed selected,
+// keeping what was typed.
+func TestSLOFormSuggestsTheChosenFeed(t *testing.T) {
+	env := localEnv(t, "sqlite")
+	web := newFeed(t, env, "--name", "web", "--series-field", "service")
+	batch := newFeed(t, env, "--name", "batch", "--series-field", "job", "--interval", "15m")
+	a := startApp(t, env)
+	mustf(t, do(t, "POST", web, []byte(`{"result":{"service":"checkout","total":"10","good":"10","p95_ms":"120"}}`)).Status == 200, "web")
+	mustf(t, do(t, "POST", batch, []byte(`{"result":{"job":"partner-export","runs":"4","succeeded":"4"}}`)).Status == 200, "batch")
+	b := newBrowser(t, a.URL)
+	b.login("admin", adminPassword, "/")
+	b.post("/services/new", url.Values{"name": {"checkout"}})
+
+	options := func(d *goquery.Document, list string) string {
+		var out []string
+		d.Find("datalist#" + list + " option").Each(func(_ int, s *goquery.Selection) { out = append(out, s.AttrOr("value", "")) })
+		return strings.Join(out, ",")
+	}
+	d := page(t, b.get("/slos/new"))
+	mustf(t, options(d, "series-list") == "" && options(d, "field-list") == "", "suggestions before a feed is chosen: %s / %s",
+		options(d, "series-list"), options(d, "field-list"))
+	mustf(t, strings.Contains(d.Find(`[data-testid="suggest-note"]`).Text(), "Choose a feed"), "no word on how to get suggestions")
+	button := d.Find(`[data-testid="suggest"]`)
+	mustf(t, button.AttrOr("formmethod", "") == "get" && button.AttrOr("formaction", "") == "/slos/new", "the suggest button does not reload the form")
+
+	d = page(t, b.get("/slos/new?suggest=1&feed=batch&name=export-runs&target=99.5&indicator=ratio"))
+	mustf(t, options(d, "series-list") == "partner-export" && options(d, "field-list") == "runs,succeeded", "batch's suggestions: %s / %s",
+		options(d, "series-list"), options(d, "field-list"))
+	mustf(t, d.Find("#name").AttrOr("value", "") == "export-runs" && d.Find("#target").AttrOr("value", "") == "99.5" &&
+		d.Find(`#feed option[selected]`).AttrOr("value", "") == "batch", "what was typed is lost")
+
+	r := b.post("/slos/new", url.Values{"service": {"checkout"}, "name": {"checkout-availability"}, "indicator": {"ratio"}, "target": {"99.9"},
+		"window": {"28d"}, "feed": {"web"}, "series": {"checkout"}, "good_field": {"good"}, "total_field": {"total"}})
+	mustf(t, r.Status == 303, "create: %d", r.Status)
+	d = page(t, b.get("/slos/1/edit"))
+	mustf(t, options(d, "series-list") == "checkout" && options(d, "field-list") == "good,p95_ms,total", "web's suggestions on edit: %s / %s",
+		options(d, "series-list"), options(d, "field-list"))
+	mustf(t, d.Find(`[data-testid="suggest"]`).AttrOr("formaction", "") == "/slos/1/edit", "edit's suggest button")
+	d = page(t, b.get("/slos/1/edit?suggest=1&feed=batch&name=checkout-availability"))
+	mustf(t, options(d, "series-list") == "partner-export", "edit, another feed chosen: %s", options(d, "series-list"))
+}
