@@ -27,11 +27,11 @@ func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	for _, t := range list {
-		row := views.TokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Hint: t.Hint, Created: when(&t.CreatedAt, now, loc), LastUsed: when(t.LastUsedAt, now, loc)}
 		if t.RevokedAt != nil {
-			row.Revoked = when(t.RevokedAt, loc)
+			row.Revoked = when(t.RevokedAt, now, loc)
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -93,13 +93,13 @@ func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) 
 	}
 	loc, now := h.location(c), h.now()
 	for _, k := range list {
-		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, loc), Expires: when(&k.ExpiresAt, loc),
-			LastUsed: when(k.LastUsedAt, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt), Zone: k.TimeZone}
+		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, now, loc), Expires: when(&k.ExpiresAt, now, loc),
+			LastUsed: when(k.LastUsedAt, now, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt), Zone: k.TimeZone}
 		if row.Zone == "" {
 			row.Zone = h.defaultZone().String() + " (default)"
 		}
 		if k.RevokedAt != nil {
-			row.Revoked = when(k.RevokedAt, loc)
+			row.Revoked = when(k.RevokedAt, now, loc)
 		}
 		v.Rows = append(v.Rows, row)
 	}

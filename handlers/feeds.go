@@ -171,9 +171,9 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 	}
 	sort.SliceStable(f.Tokens, func(i, j int) bool { return f.Tokens[i].ID > f.Tokens[j].ID })
 	for _, t := range f.Tokens {
-		row := views.TokenRow{ID: t.ID, Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		row := views.TokenRow{ID: t.ID, Hint: t.Hint, Created: when(&t.CreatedAt, now, loc), LastUsed: when(t.LastUsedAt, now, loc)}
 		if t.RevokedAt != nil {
-			row.Revoked = when(t.RevokedAt, loc)
+			row.Revoked = when(t.RevokedAt, now, loc)
 		}
 		v.Tokens = append(v.Tokens, row)
 	}
@@ -184,7 +184,7 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 		return
 	}
 	for _, d := range ds {
-		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
+		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, now, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
 			Shape: d.Shape, SID: d.SID, Status: deliveryStatus(d.Outcome, d.Code), Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
 			Rejected: d.Rejected, Error: d.Error, Truncated: d.BodyTruncated}
 		for i, r := range d.RejectionList() {
@@ -253,13 +253,13 @@ func (h *Handler) previewFeed(c *gin.Context) {
 		if err != nil {
 			v.Error, status = models.ErrorMessage(err), http.StatusBadRequest
 		} else {
-			fillPreview(&v, p, h.location(c))
+			fillPreview(&v, p, h.now(), h.location(c))
 		}
 	}
 	h.render(c, status, views.PreviewPage(h.page(c, "Try a payload", "feeds"), v))
 }
 
-func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
+func fillPreview(v *views.PreviewView, p models.Preview, now time.Time, loc *time.Location) {
 	v.Shown, v.Shape, v.SID = true, p.Shape, p.SID
 	fields := map[string]bool{}
 	for _, r := range p.Rows {
@@ -269,10 +269,10 @@ func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
 	}
 	v.Fields = keys(fields)
 	for _, r := range p.Rows {
-		row := views.PreviewRowView{Index: r.Index, Time: r.Time.In(loc).Format("2006-01-02 15:04:05 MST"), Source: r.TimeSource, Series: r.Series}
+		row := views.PreviewRowView{Index: r.Index, Time: views.RowTime(r.Time, now, loc), Source: r.TimeSource, Series: r.Series}
 		for _, f := range v.Fields {
 			if x, ok := r.Fields[f]; ok {
-				row.Values = append(row.Values, strconv.FormatFloat(x, 'f', -1, 64))
+				row.Values = append(row.Values, views.Value(x))
 			} else {
 				row.Values = append(row.Values, "")
 			}
@@ -283,7 +283,7 @@ func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
 		v.Rejected = append(v.Rejected, fmt.Sprintf("row %d: %s", r.Row, r.Reason))
 	}
 	for _, x := range p.Points {
-		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, humanCount(x.Good), humanCount(x.Total)))
+		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, views.Count(x.Good), views.Count(x.Total)))
 	}
 }
 

@@ -80,7 +80,7 @@ func (h *Handler) maintenancePage(c *gin.Context, status int, form views.Mainten
 	v := views.MaintenanceView{Targets: opts, Form: form, Errors: errs, Zone: loc.String()}
 	for _, m := range list {
 		v.Rows = append(v.Rows, views.MaintenanceRow{ID: m.ID, Scope: scopeText(m.ServiceID, m.SLOID, svc, slo),
-			Starts: when(&m.StartsAt, loc), Ends: when(&m.EndsAt, loc), Reason: m.Reason, By: m.CreatedBy,
+			Starts: when(&m.StartsAt, now, loc), Ends: when(&m.EndsAt, now, loc), Reason: m.Reason, By: m.CreatedBy,
 			Current: !now.Before(m.StartsAt) && now.Before(m.EndsAt)})
 	}
 	h.render(c, status, views.MaintenancePage(h.page(c, "Maintenance", "slos"), v))
@@ -163,11 +163,11 @@ func (h *Handler) annotationsPage(c *gin.Context, status int, form views.Annotat
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	v := views.AnnotationsView{Targets: opts, Form: form, Errors: errs, Zone: loc.String()}
 	for _, a := range list {
 		v.Rows = append(v.Rows, views.AnnotationRow{ID: a.ID, Kind: a.Kind, Title: a.Title, Scope: scopeText(a.ServiceID, a.SLOID, svc, slo),
-			At: when(&a.At, loc), By: a.CreatedBy, Link: a.Link})
+			At: when(&a.At, now, loc), By: a.CreatedBy, Link: a.Link})
 	}
 	h.render(c, status, views.AnnotationsPage(h.page(c, "Annotations", "slos"), v))
 }
@@ -232,10 +232,10 @@ func (h *Handler) showAudit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	rows := make([]views.AuditRow, len(list))
 	for i, e := range list {
-		rows[i] = views.AuditRow{At: when(&e.At, loc), Actor: e.Actor, Action: e.Action, Entity: e.Entity, Summary: e.Summary,
+		rows[i] = views.AuditRow{At: when(&e.At, now, loc), Actor: e.Actor, Action: e.Action, Entity: e.Entity, Summary: e.Summary,
 			Before: indentJSON(e.Before), After: indentJSON(e.After)}
 	}
 	more := ""

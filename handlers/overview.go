@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -111,7 +110,7 @@ func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewR
 		row.BurnHot = e.FastestBurnRate >= 1
 	}
 	if r.Rederiving != nil {
-		row.Rederiving = fmt.Sprintf("recomputing history %d%%", r.Rederiving.Percent())
+		row.Rederiving = "recomputing history " + views.Percent(float64(r.Rederiving.Percent())/100, 0)
 	}
 	row.Sparkline = h.sparklines.get(r, func() charts.Sparkline {
 		pts := make([]charts.Point, len(r.Sparkline))

@@ -70,7 +70,7 @@ func (h *Handler) showReport(c *gin.Context) {
 			row.TimeInBreach = "—"
 		}
 		for _, i := range r.Incidents {
-			row.Incidents = append(row.Incidents, i.At.In(loc).Format("2 Jan")+" "+i.Title)
+			row.Incidents = append(row.Incidents, views.Date(i.At, now, loc)+" "+i.Title)
 		}
 		for _, hm := range r.History {
 			cell := views.HistoryCell{Label: "–", Class: "none", Title: hm.Start.Format("Jan 2006") + ": no data"}

@@ -38,7 +38,7 @@ func (h *Handler) listSLOConfig(c *gin.Context) {
 	for _, d := range slos {
 		row := views.SLOConfigRow{ID: d.ID, Name: d.Name, Title: d.Title(), Binding: bindingText(d), Target: targetPct(d.Target(now)), Win: d.Window().String()}
 		if d.Rederiving != nil {
-			row.Rederiving = "recomputing history " + itoa(d.Rederiving.Percent()) + "%"
+			row.Rederiving = "recomputing history " + views.Percent(float64(d.Rederiving.Percent())/100, 0)
 		}
 		if i, ok := idx[d.ServiceID]; ok {
 			v.Services[i].SLOs = append(v.Services[i].SLOs, row)
@@ -55,7 +55,7 @@ func bindingText(d models.SLODetail) string {
 		src += " / " + b.Series
 	}
 	if b.Indicator == models.IndicatorThreshold {
-		return src + ": " + b.ValueField + " " + opWord(b.Op) + " " + humanCount(b.Threshold)
+		return src + ": " + b.ValueField + " " + opWord(b.Op) + " " + views.Value(b.Threshold)
 	}
 	if b.GoodField != "" {
 		return src + ": " + b.GoodField + " / " + b.TotalField

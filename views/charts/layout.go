@@ -373,15 +373,24 @@ func markerPath(kind string, x, y float64) string {
 	}
 }
 
-// when formats an instant for tooltips, lists and tables.
-func (f *frame) when(t time.Time) string { return t.In(f.loc).Format("Mon 2 Jan 15:04") }
+// when formats an instant for tooltips, lists and tables, naming the zone,
+// and the year when it is not the year the chart ends in (now's).
+func (f *frame) when(t time.Time) string { return t.In(f.loc).Format(f.dayLayout(t) + " 15:04 MST") }
+
+// dayLayout writes a day, with its year when that is not the chart's.
+func (f *frame) dayLayout(t time.Time) string {
+	if t.In(f.loc).Year() != f.end.In(f.loc).Year() {
+		return "Mon 2 Jan 2006"
+	}
+	return "Mon 2 Jan"
+}
 
 func (f *frame) spanText(a, b time.Time) string {
 	la, lb := a.In(f.loc), b.In(f.loc)
 	if la.YearDay() == lb.YearDay() && la.Year() == lb.Year() {
-		return la.Format("Mon 2 Jan 15:04") + "–" + lb.Format("15:04")
+		return la.Format(f.dayLayout(a)+" 15:04") + "–" + lb.Format("15:04 MST")
 	}
-	return la.Format("Mon 2 Jan 15:04") + " – " + lb.Format("Mon 2 Jan 15:04")
+	return la.Format(f.dayLayout(a)+" 15:04") + " – " + lb.Format(f.dayLayout(b)+" 15:04 MST")
 }
 
 // bucket is one row of a data table: the points in [start, end).
