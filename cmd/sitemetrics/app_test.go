@@ -25,6 +25,7 @@ type app struct {
 	cancel context.CancelFunc
 	done   chan error
 	out    *syncBuffer
+	once   sync.Once
 }
 
 type syncBuffer struct {
@@ -110,12 +111,15 @@ func startApp(t testing.TB, env map[string]string, args ...string) *app {
 	return a
 }
 
+// stop ends the app and waits for it, once: a test may stop it before its cleanup does.
 func (a *app) stop() {
-	a.cancel()
-	select {
-	case <-a.done:
-	case <-time.After(15 * time.Second):
-	}
+	a.once.Do(func() {
+		a.cancel()
+		select {
+		case <-a.done:
+		case <-time.After(15 * time.Second):
+		}
+	})
 }
 
 var (
