@@ -9,7 +9,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/views"
 )
 
-const minPasswordLen = 12
+const minPasswordLen = models.MinPasswordLength
 
 // passwordPath is the change-password page, where a generated first password
 // sends its owner until they choose their own.

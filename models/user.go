@@ -29,6 +29,9 @@ type User struct {
 	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
+// MinPasswordLength is the shortest password a local account may have.
+const MinPasswordLength = 12
+
 // NormalizeUsername is the form user names are stored, compared and throttled in.
 func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -80,5 +80,4 @@ func (e env) resetPassword(ctx context.Context, args []string) error {
 	return nil
 }
 
-// minPasswordLen is the shortest local password, here as on the account page.
-const minPasswordLen = 12
+const minPasswordLen = models.MinPasswordLength
