@@ -129,6 +129,7 @@ type Store interface {
 	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)
 	Charts(ctx context.Context, r models.SLOReport, from, to time.Time) (models.ChartData, error)
 	AnnotationsFor(ctx context.Context, d models.SLODetail, from, to time.Time) ([]models.Annotation, error)
+	Adjustments(ctx context.Context, slos []models.SLODetail, from, to time.Time) (map[int64][]models.Adjustment, error)
 
 	Services(ctx context.Context) ([]models.Service, error)
 	Service(ctx context.Context, id int64) (models.Service, error)

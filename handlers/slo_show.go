@@ -194,6 +194,11 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 	for _, a := range anns {
 		cann = append(cann, charts.Annotation{T: a.At, Kind: a.Kind, Label: a.Title})
 	}
+	adjusted, err := h.adjustmentMarks(ctx, r.SLODetail, tr.from, tr.to, now, loc)
+	if err != nil {
+		return nil, err
+	}
+	cann = append(cann, adjusted...)
 	budget := make([]charts.Point, len(data.Budget))
 	sli := make([]charts.Point, 0, len(data.Budget))
 	for i, b := range data.Budget {

@@ -345,7 +345,7 @@ func (f *frame) eventList(anns []Annotation, spans []Span) []eventItem {
 
 func annotationKind(k string) string {
 	switch k := strings.ToLower(strings.TrimSpace(k)); k {
-	case "deploy", "incident":
+	case "deploy", "incident", "adjusted":
 		return k
 	default:
 		return "note"
@@ -360,10 +360,13 @@ func annotationText(a Annotation) string {
 }
 
 // markerPath draws the marker on top of an annotation rule: a circle for a
-// deploy, a downward triangle for an incident, a small square otherwise — so
-// the kind reads without colour.
+// deploy, a downward triangle for an incident, a diamond for an adjustment
+// made afterwards (a target change, retroactive maintenance), a small square
+// otherwise — so the kind reads without colour.
 func markerPath(kind string, x, y float64) string {
 	switch kind {
+	case "adjusted":
+		return "M" + num(x) + "," + num(y-6) + "l6,6l-6,6l-6,-6z"
 	case "deploy":
 		return "M" + num(x-5) + "," + num(y) + "a5,5 0 1,0 10,0a5,5 0 1,0 -10,0"
 	case "incident":
@@ -537,9 +540,9 @@ func (f *frame) markLegend() []legendItem {
 	for _, a := range f.Anns {
 		seen[a.Kind] = true
 	}
-	for _, k := range []string{"deploy", "incident", "note"} {
+	for _, k := range []string{"deploy", "incident", "note", "adjusted"} {
 		if seen[k] {
-			items = append(items, legendItem{"ann-" + k, capitalize(k)})
+			items = append(items, legendItem{"ann-" + k, eventKindName(k)})
 		}
 	}
 	return items
@@ -547,8 +550,11 @@ func (f *frame) markLegend() []legendItem {
 
 // eventKindName is the word shown for an event kind in the events list.
 func eventKindName(kind string) string {
-	if kind == "maint" {
+	switch kind {
+	case "maint":
 		return "Maintenance"
+	case "adjusted":
+		return "Adjusted afterwards"
 	}
 	return capitalize(kind)
 }
