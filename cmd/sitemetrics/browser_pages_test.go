@@ -24,7 +24,7 @@ type visit struct {
 	screen bool                             // also a screenshot of a phone's first screen, for the README
 }
 
-// Every page of the app, with the demo's data (every status, a week of
+// Every page of the app, with the demo's data (every status, thirty days of
 // history, deploys, incidents, maintenance), at 1280 and 390 px: nothing
 // scrolls sideways, the numbers are on screen, axe-core finds no serious or
 // critical WCAG 2.2 AA violation, no console error or CSP violation. With
