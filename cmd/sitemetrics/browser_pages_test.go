@@ -48,12 +48,24 @@ func TestBrowserPages(t *testing.T) {
 		`[data-testid="tiers"] [data-testid="tier-factor"]`, `[data-testid="tiers"] [data-testid="tier-long"]`,
 		`[data-testid="tiers"] [data-testid="tier-short"]`, `[data-testid="tiers"] [data-testid="tier-state"]`}
 	pages := []visit{
+		// First the viewer's time zone, so that every page after shows Madrid's times.
+		{name: "account", path: "/account", ready: "#time_zone", keys: []string{`[data-testid="zone"]`, "#time_zone"}},
+		{name: "account-zone-error", path: "/account", then: []chromedp.Action[chromedp.Void]{
+			chromedp.SendKeys("#time_zone", "Europe/Madird"), chromedp.Submit("#time_zone")},
+			ready: `[data-testid="error-summary"]`, keys: []string{`[data-testid="error-summary"]`, `[data-testid="error-time_zone"]`}, status: 400},
+		{name: "account-zone-saved", path: "/account", then: []chromedp.Action[chromedp.Void]{
+			chromedp.SetValue("#time_zone", "Europe/Madrid"), chromedp.Submit("#time_zone")},
+			ready: `[data-testid="flash"]`, keys: []string{`[data-testid="flash"]`, `[data-testid="zone"]`}},
 		{name: "overview", path: "/", ready: `[data-testid="meeting"]`, keys: overview, screen: true},
 		{name: "slo-detail", path: "/slos/1", ready: `[data-testid="slo-title"]`, keys: detail, screen: true},
 		{name: "slo-detail-latency", path: "/slos/2", ready: `[data-testid="slo-title"]`, keys: detail},
+		// Search's maintenance window was added after it began: marked on its charts.
+		{name: "slo-detail-adjusted", path: "/slos/3", ready: `[data-testid="slo-title"]`,
+			keys: append([]string{`[data-testid="chart-burndown"] svg g.ch-ann-adjusted`}, detail...)},
 		{name: "slo-detail-no-data", path: "/slos/6", ready: `[data-testid="no-data"]`, keys: []string{`[data-testid="objective"]`, `[data-testid="status"]`}},
 		{name: "report", path: "/reports", ready: `[data-testid="report"]`, keys: []string{`[data-testid="attained"]`,
-			`[data-testid="report-target"]`, `[data-testid="met"]`, `[data-testid="budget-used"]`, `[data-testid="breach-time"]`, `[data-testid="history"]`}},
+			`[data-testid="report-target"]`, `[data-testid="met"]`, `[data-testid="budget-used"]`, `[data-testid="breach-time"]`, `[data-testid="history"]`,
+			`[data-testid="adjusted"]`, `[data-testid="adjusted-count"]`}},
 		{name: "tv", path: "/tv", ready: `[data-testid="tv-tile"]`, keys: []string{`[data-testid="tv-meeting"]`, `[data-testid="tv-clock"]`,
 			`[data-testid="tv-remaining"]`, `[data-testid="tv-status"]`, `[data-testid="tv-sli"]`, `[data-testid="tv-age"]`, `[data-testid="tv-toggle"]`}},
 		{name: "help", path: "/help", ready: `[data-testid="formulas"]`},
