@@ -29,7 +29,7 @@ func (h *Handler) accountPage(c *gin.Context, status int, typed *string, errs ma
 	loc := h.location(c)
 	v := views.AccountView{Username: u.Username, DisplayName: u.DisplayName, Role: string(p.Role), Source: p.Source,
 		IsLocal: p.Source == models.SourceLocal, TimeZone: u.TimeZone, Default: h.defaultZone().String(),
-		Effective: loc.String(), Now: h.now().In(loc).Format("Mon 2 Jan 2006 15:04 MST"), Zones: commonZones, Errors: errs}
+		Effective: loc.String(), Now: views.DateTime(h.now(), h.now(), loc), Zones: commonZones, Errors: errs}
 	if typed != nil {
 		v.TimeZone = *typed
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -24,10 +25,15 @@ func adjustmentText(a models.Adjustment, now time.Time, loc *time.Location) stri
 }
 
 func windowText(a models.Adjustment, now time.Time, loc *time.Location) string {
+	start := views.DateTime(a.At, now, loc)
 	if a.Until == nil {
-		return views.DateTime(a.At, now, loc)
+		return start
 	}
-	return views.DateTime(a.At, now, loc) + " – " + views.DateTime(*a.Until, now, loc)
+	if s, e := a.At.In(loc), a.Until.In(loc); s.YearDay() == e.YearDay() && s.Year() == e.Year() {
+		// One day: "Wed 2 Dec 12:00–13:30 CET".
+		return strings.TrimSuffix(start, s.Format(" MST")) + "–" + e.Format("15:04 MST")
+	}
+	return start + " – " + views.DateTime(*a.Until, now, loc)
 }
 
 // adjustmentMarks are the chart markers of an SLO's adjustments in [from, to]:

@@ -16,7 +16,7 @@ import (
 )
 
 // The demo: a few services and SLOs on three feeds, thirty days of history
-// (a full window: burn-downs start at 100% on their first day, not on day 23)
+// (a full window: burn-downs are drawn across it, not from day 23 on)
 // with deploys, outages and a maintenance window, then a simulated Splunk
 // posting real-format webhooks every minute, with an incident in progress.
 //
