@@ -4,8 +4,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
+# Packages with goroutines of their own (group commit, spool replay, the
+# breaker, probe and re-validation, per-replica caches) run under the race
+# detector; the rest without, which keeps `make test` within a few minutes.
+RACE_PKGS := ./models/sqlstore ./models/spool ./ldapauth ./handlers
+# ldapauth's timing tests skip under -race (it slows argon2id several times
+# and unevenly); they run once more without it.
+TIMING_TESTS := PayAHash|TakeTheFailureTime
 
-.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-status bench-pages
+.PHONY: build demo test test-go generate screenshots parity bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh
 
 ## build: the binary, with its version from git, in bin/
 build:
@@ -28,7 +35,10 @@ test-go:
 	  $(GO) tool templ generate >/dev/null 2>&1; \
 	  after=$$(cat $$(git ls-files -co --exclude-standard '*_templ.go') /dev/null | sha256sum); \
 	  test "$$before" = "$$after" || { echo "generated templ code was stale: run make generate and commit"; exit 1; }
-	$(GO) test -count=1 -p 1 -timeout 15m ./...
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy (the diff above): run go mod tidy and commit"; exit 1; }
+	$(GO) test -count=1 -p 1 -timeout 15m $$($(GO) list ./... | grep -v -x -F $(foreach p,$(RACE_PKGS),-e github.com/sitemetrics/sitemetrics/$(patsubst ./%,%,$(p))))
+	$(GO) test -race -count=1 -p 1 -timeout 15m $(RACE_PKGS)
+	$(GO) test -count=1 -run '$(TIMING_TESTS)' ./ldapauth
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/splunk
 
 ## generate: regenerate templ components
@@ -46,14 +56,69 @@ screenshots:
 parity:
 	./.ci/with-services $(GO) test -count=1 -run '^TestPeerParity$$' -v ./cmd/sitemetrics
 
-## bench-ingest: webhook throughput and latency beside raw INSERT and COPY on PostgreSQL
+# Benchmarks. Each starts its own PostgreSQL through .ci/with-services, which sets
+# SITEMETRICS_TEST_REQUIRE: a benchmark whose database is missing fails, it never skips.
+# SAVE=1 also writes what a target prints to docs/benchmarks/<target>.txt (bench-scale:
+# bench-scale-N.txt), headed by the command, the commit and the date.
+BENCHES = bench-ingest bench-replay bench-status bench-pages bench-feeds bench-scale bench-fresh
+$(BENCHES): SHELL := /bin/bash
+$(BENCHES): .SHELLFLAGS := -o pipefail -c
+bench-head = echo "\$$ make $@ $(strip $(1))   \# $$(git describe --always --dirty), $$(date -u +%FT%TZ), $$(nproc) CPUs"
+bench-out = 2>&1 | tee $(if $(filter 1,$(SAVE)),docs/benchmarks/$(1).txt,/dev/null)
+
+## bench-ingest: webhook deliveries/s and p50/p95/p99 at 8 and 32 senders beside raw INSERTs
+## from a pool of as many connections; 1,000-row batches beside COPY, one connection each
 bench-ingest:
-	./.ci/with-services $(GO) test -run '^$$' -bench Ingest -benchtime 4000x ./cmd/sitemetrics
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Ingest/(http-single|raw-insert)' -benchtime 4000x -timeout 30m ./cmd/sitemetrics && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Ingest/(http-batch|copy)' -benchtime 300x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
+
+## bench-replay: spooled deliveries drained into PostgreSQL per second after an outage
+bench-replay:
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench SpoolReplay -benchtime 5000x ./models/sqlstore; } $(call bench-out,$@)
 
 ## bench-status: status and budget of 100 SLOs over 30 days of 5-minute samples, on PostgreSQL
 bench-status:
-	./.ci/with-services $(GO) test -run '^$$' -bench Status100SLOs -benchtime 10x ./models/sqlstore
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench Status100SLOs -benchtime 10x ./models/sqlstore; } $(call bench-out,$@)
 
-## bench-pages: overview and detail pages, 32 clients, 100 SLOs over 30 days, on PostgreSQL
+## bench-pages: overview and detail pages, 32 signed-in clients, 100 SLOs over 30 days, on
+## PostgreSQL, reported apart: warm (each page rendered once before), live (every SLO gets
+## a row a minute while timing) and cold (the first page of a freshly started app)
 bench-pages:
-	./.ci/with-services $(GO) test -run '^$$' -bench Pages -benchtime 2000x ./cmd/sitemetrics
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Pages/(warm|live|chart)' -benchtime 2000x -timeout 30m ./cmd/sitemetrics && \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench 'Pages/cold' -benchtime 5x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)
+
+## bench-feeds: the feeds list (page and GET /api/v1/feeds) and the hourly delivery prune,
+## on 950,000 deliveries and samples spread over 30 days
+bench-feeds:
+	@mkdir -p docs/benchmarks; { $(call bench-head); \
+	  ./.ci/with-services $(GO) test -run '^$$' -bench Feeds -benchtime 20x -timeout 30m ./models/sqlstore; } $(call bench-out,$@)
+
+## bench-scale N=1000: N SLOs (30-day ratio SLOs, each on its own series of a 5-minute
+## feed) × DAYS (30) of data posted through the webhook (1,000-row batches, 4 senders) into
+## a real `sitemetrics serve` process: ingest beside COPY, RSS, bytes per sample, warm,
+## live, burst and cold reads with 16 clients, VIEWERS (1000) overview viewers, freshness
+## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on a quiet
+## 2-core machine (4.7 minutes on a loaded one); N=1000 about 20-30 minutes (8.6 million rows
+## through the webhook, most of the time); N=10000 hours.
+## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
+## PPROF=DIR (CPU profiles of the app during ingest, viewers and burst, and its heap).
+bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
+	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),10s) \
+	SITEMETRICS_BENCH_VIEWERS=$(or $(VIEWERS),1000) SITEMETRICS_BENCH_FRESH=$(or $(FRESH),20) \
+	$(if $(PPROF),SITEMETRICS_BENCH_PPROF=$(abspath $(PPROF)))
+bench-scale-vars = N=$(or $(N),$(1)) $(foreach v,DAYS WINDOW PHASE VIEWERS FRESH PPROF,$(if $($(v)),$(v)=$($(v))))
+bench-scale:
+	@mkdir -p docs/benchmarks; { $(call bench-head,$(call bench-scale-vars,1000)); \
+	  ./.ci/with-services env $(call bench-scale-env,1000,30) \
+	    $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 4h ./cmd/sitemetrics; } $(call bench-out,bench-scale-$(or $(N),1000))
+
+## bench-fresh N=100: how long after a webhook's 2xx the API shows it, p50/p99, on the
+## replica posted to and on a second replica sharing the database (N SLOs, DAYS=1 of data)
+bench-fresh:
+	@mkdir -p docs/benchmarks; { $(call bench-head,$(call bench-scale-vars,100)); \
+	  ./.ci/with-services env $(call bench-scale-env,100,1) \
+	    $(GO) test -run '^$$' -bench '^BenchmarkFresh$$' -benchtime 1x -timeout 30m ./cmd/sitemetrics; } $(call bench-out,$@)

@@ -104,7 +104,7 @@ func (h *Handler) updateMeAPI(c *gin.Context) {
 	var in struct {
 		TimeZone *string `json:"time_zone"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

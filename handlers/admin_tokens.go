@@ -65,7 +65,7 @@ func (h *Handler) createTokenAPI(c *gin.Context) {
 		Name string      `json:"name"`
 		Role models.Role `json:"role"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -19,12 +19,19 @@ func (h *Handler) saveFeedAPI(c *gin.Context) {
 		Interval    string `json:"interval"`
 		SeriesField string `json:"series_field"`
 		TimeField   string `json:"time_field"`
+		// SamplePolicy is "replace" (default) or "add".
+		SamplePolicy string `json:"sample_policy"`
+		// RetentionDays keeps the feed's samples fewer days than the installation.
+		RetentionDays *int `json:"retention_days"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
-	fin := models.FeedInput{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField}
+	fin := models.FeedInput{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy}
+	if in.RetentionDays != nil {
+		fin.RetentionDays = strconv.Itoa(*in.RetentionDays)
+	}
 	ctx := c.Request.Context()
 	if c.Param("id") != "" {
 		id, ok := h.idParam(c, "id")
@@ -131,7 +138,7 @@ func (h *Handler) listMaintenanceAPI(c *gin.Context) {
 
 func (h *Handler) createMaintenanceAPI(c *gin.Context) {
 	var in models.MaintenanceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -160,7 +167,7 @@ func (h *Handler) listAnnotationsAPI(c *gin.Context) {
 // createAnnotationAPI is what CI pipelines call on deploy.
 func (h *Handler) createAnnotationAPI(c *gin.Context) {
 	var in models.AnnotationInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}

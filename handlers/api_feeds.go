@@ -41,14 +41,16 @@ func (h *Handler) showFeedAPI(c *gin.Context) {
 	h.fail(c, models.Errorf(models.ENOTFOUND, "feed %d not found", id))
 }
 
-// deliveryJSON is a delivery as the API shows it: the raw body as text, or
-// base64 when it is not valid UTF-8.
+// deliveryJSON is a delivery as the API shows it. Listings leave the raw body
+// out (body_url reads it, one at a time); alone, it is text, or base64 when it
+// is not valid UTF-8.
 type deliveryJSON struct {
 	models.Delivery
 	// Status is the HTTP status the sender was answered with.
 	Status     int                `json:"status"`
-	Body       string             `json:"body"`
+	Body       string             `json:"body,omitempty"`
 	BodyBase64 string             `json:"body_base64,omitempty"`
+	BodyURL    string             `json:"body_url"`
 	Rejections []models.Rejection `json:"rejections"`
 }
 
@@ -80,12 +82,7 @@ func (h *Handler) listDeliveriesAPI(c *gin.Context) {
 	}
 	out := make([]deliveryJSON, len(list))
 	for i, d := range list {
-		out[i] = deliveryJSON{Delivery: d, Status: deliveryStatus(d.Outcome, d.Code), Rejections: d.RejectionList()}
-		if utf8.Valid(d.Body) {
-			out[i].Body = string(d.Body)
-		} else {
-			out[i].BodyBase64 = base64.StdEncoding.EncodeToString(d.Body)
-		}
+		out[i] = toDeliveryJSON(d)
 	}
 	resp := gin.H{"deliveries": out}
 	if len(list) == q.Limit && len(list) > 0 {
@@ -176,4 +173,46 @@ func timeQuery(c *gin.Context, name string) (time.Time, error) {
 		return time.UnixMicro(int64(f * 1e6)).UTC(), nil
 	}
 	return time.Time{}, models.FieldErrorf(name, "%s=%q: use RFC 3339 (2026-01-02T15:04:05Z) or epoch seconds", name, s)
+}
+
+func toDeliveryJSON(d models.Delivery) deliveryJSON {
+	return deliveryJSON{Delivery: d, Status: deliveryStatus(d.Outcome, d.Code), Rejections: d.RejectionList(),
+		BodyURL: fmt.Sprintf("/api/v1/feeds/%d/deliveries/%d", d.FeedID, d.ID)}
+}
+
+// showDeliveryAPI is one delivery with its raw body (SREs).
+func (h *Handler) showDeliveryAPI(c *gin.Context) {
+	feed, okF := h.idParam(c, "id")
+	id, okD := h.idParam(c, "delivery")
+	if !okF || !okD {
+		return
+	}
+	d, err := h.store.Delivery(c.Request.Context(), feed, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := toDeliveryJSON(d)
+	if utf8.Valid(d.Body) {
+		out.Body = string(d.Body)
+	} else {
+		out.BodyBase64 = base64.StdEncoding.EncodeToString(d.Body)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// replayDeliveryAPI stores a quarantined delivery again (SREs).
+func (h *Handler) replayDeliveryAPI(c *gin.Context) {
+	feed, okF := h.idParam(c, "id")
+	id, okD := h.idParam(c, "delivery")
+	if !okF || !okD {
+		return
+	}
+	res, err := h.store.ReplayQuarantined(c.Request.Context(), feed, id, h.ingestOptions())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ingestAnswer{Accepted: res.Accepted, Replaced: res.Replaced, Duplicates: res.Duplicates,
+		Rejected: res.Rejected, TimeFromReceipt: res.FromReceipt, OutsideWindow: res.OutsideWindow, DeliveryID: res.DeliveryID})
 }

@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,11 +108,63 @@ func (h *Handler) listSLOsAPI(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := make([]sloJSON, len(reports))
-	for i, r := range reports {
-		out[i] = toSLOJSON(r)
+	body, err := h.sloList.get(reports, func() ([]byte, error) {
+		out := make([]sloJSON, len(reports))
+		for i, r := range reports {
+			out[i] = toSLOJSON(r)
+		}
+		return json.Marshal(gin.H{"slos": out})
+	})
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"slos": out})
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// numbersKey identifies a list of SLOs with their numbers: each SLO's summary version
+// (a delivery or a change of settings, its service's included, gives a new one) and
+// when it was computed (a late feed's numbers are computed again as time passes).
+func numbersKey(reports []models.SLOReport) [32]byte {
+	h := sha256.New()
+	var b [24]byte
+	for _, r := range reports {
+		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
+		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
+		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
+		h.Write(b[:])
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	return key
+}
+
+// encodedList is the last encoded list of SLOs, kept while every SLO's numbers are
+// the same: encoding a thousand SLOs is most of what the list costs, and between two
+// summaries every reader gets the same bytes.
+type encodedList struct {
+	mu   sync.Mutex
+	key  [32]byte
+	body []byte
+}
+
+func (e *encodedList) get(reports []models.SLOReport, encode func() ([]byte, error)) ([]byte, error) {
+	key := numbersKey(reports)
+	e.mu.Lock()
+	if e.body != nil && e.key == key {
+		body := e.body
+		e.mu.Unlock()
+		return body, nil
+	}
+	e.mu.Unlock()
+	body, err := encode()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.key, e.body = key, body
+	e.mu.Unlock()
+	return body, nil
 }
 
 func (h *Handler) showSLOAPI(c *gin.Context) {
@@ -125,23 +180,9 @@ func (h *Handler) showSLOAPI(c *gin.Context) {
 	c.JSON(http.StatusOK, toSLOJSON(r))
 }
 
-// decodeJSON reads a JSON body strictly: unknown fields are errors.
-func decodeJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var me *models.Error
-		if errors.As(err, &me) {
-			return me
-		}
-		return models.Errorf(models.EINVALID, "the body is not valid JSON for this endpoint: %v", err)
-	}
-	return nil
-}
-
 func (h *Handler) saveSLOAPI(c *gin.Context) {
 	var in models.SLOInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -210,7 +251,7 @@ func (h *Handler) showServiceAPI(c *gin.Context) {
 
 func (h *Handler) saveServiceAPI(c *gin.Context) {
 	var in models.ServiceInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := readJSON(c, &in); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -257,8 +298,18 @@ func (h *Handler) exportOpenSLO(c *gin.Context) {
 	c.Data(http.StatusOK, "application/yaml; charset=utf-8", b)
 }
 
+// maxImport is the largest OpenSLO file the API takes: thousands of SLOs.
+const maxImport = 4 << 20
+
 func (h *Handler) importOpenSLO(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 4<<20))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxImport))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		// Never a part of the file: a file cut at a document boundary would import
+		// what it holds and silently leave the rest out.
+		h.fail(c, models.Errorf(models.ETOOLARGE, "the file is over %d MiB: nothing was imported; split it", maxImport>>20))
+		return
+	}
 	if err != nil {
 		h.fail(c, models.Errorf(models.EINVALID, "could not read the body: %v", err))
 		return

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
@@ -26,12 +27,19 @@ type fieldErrorJSON struct {
 }
 
 // fail answers an error: code → status, logged once here when it is ours.
+// An uncoded error that the store classifies as "the database cannot serve
+// us" (by its type) is a 503 with a message of our own, never the driver's.
 func (h *Handler) fail(c *gin.Context, err error) {
+	if models.ErrorCode(err) == models.EINTERNAL && sqlstore.IsUnavailable(err) {
+		// A database out of reach is not a bug: 503, in words that name no host or user.
+		err = models.Wrap(models.EUNAVAILABLE, err, "Sitemetrics cannot reach its database right now. Try again in a moment.")
+	}
 	status := statusFor(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		h.log.ErrorContext(c.Request.Context(), "request failed", "route", route(c), "err", err)
 	} else if status == http.StatusServiceUnavailable {
-		h.log.WarnContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
+		// The store says once when the database goes and comes back; not per request.
+		h.log.DebugContext(c.Request.Context(), "dependency unavailable", "route", route(c), "err", err)
 	}
 	if isAPI(c) {
 		h.failJSON(c, status, err)
@@ -87,8 +95,8 @@ func deliveryStatus(outcome, code string) int {
 	switch outcome {
 	case models.OutcomeRejected:
 		return http.StatusUnprocessableEntity
-	case models.OutcomeSpooled:
-		return http.StatusAccepted
+	case models.OutcomeSpooled, models.OutcomeQuarantined, models.OutcomeReplayed:
+		return http.StatusAccepted // what the sender was answered when it was spooled
 	case models.OutcomeRefused:
 		return statusForCode(code)
 	}

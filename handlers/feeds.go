@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -45,7 +44,8 @@ func (h *Handler) newFeed(c *gin.Context) {
 }
 
 func feedInput(c *gin.Context) models.FeedInput {
-	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"), TimeField: c.PostForm("time_field")}
+	return models.FeedInput{Name: c.PostForm("name"), Interval: c.PostForm("interval"), SeriesField: c.PostForm("series_field"),
+		TimeField: c.PostForm("time_field"), SamplePolicy: c.PostForm("sample_policy"), RetentionDays: c.PostForm("retention_days")}
 }
 
 // formErrors is what a form marks when its input is refused: every field at
@@ -84,7 +84,8 @@ func (h *Handler) createFeed(c *gin.Context) {
 	f, err := h.store.CreateFeed(ctx, in)
 	if errs, ok := formErrors(err); ok {
 		h.render(c, http.StatusBadRequest, views.FeedNewPage(h.page(c, "New feed", "feeds"),
-			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, Errors: errs}))
+			views.FeedFormView{Name: in.Name, Interval: in.Interval, SeriesField: in.SeriesField, TimeField: in.TimeField, SamplePolicy: in.SamplePolicy,
+				RetentionDays: in.RetentionDays, Errors: errs}))
 		return
 	}
 	if err != nil {
@@ -156,13 +157,15 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 	}
 	loc, now := h.location(c), h.now()
 	v := views.FeedView{Outcome: c.Query("outcome"),
-		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField}}
+		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField,
+			SamplePolicy: f.SamplePolicy, RetentionDays: retentionText(f.RetentionDays)}}
 	if f, ok := h.takeFlash(c); ok {
 		v.NewURL = f.Secret // a token just created, shown once
 	}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
+		v.Form.SamplePolicy, v.Form.RetentionDays = c.PostForm("sample_policy"), c.PostForm("retention_days")
 	}
 	if f.Late(now) {
 		v.Late = true
@@ -186,22 +189,14 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 	for _, d := range ds {
 		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, now, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
 			Shape: d.Shape, SID: d.SID, Status: deliveryStatus(d.Outcome, d.Code), Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
-			Rejected: d.Rejected, Error: d.Error, Truncated: d.BodyTruncated}
+			Rejected: d.Rejected, Replaced: d.Replaced, Error: d.Error, Truncated: d.BodyTruncated, BodyBytes: d.BodyBytes,
+			BodyHref: fmt.Sprintf("/feeds/%d/deliveries/%d", id, d.ID), Quarantined: d.Outcome == models.OutcomeQuarantined}
 		for i, r := range d.RejectionList() {
 			if i == 5 {
 				row.Rejections = append(row.Rejections, fmt.Sprintf("… and %d more", len(d.RejectionList())-5))
 				break
 			}
 			row.Rejections = append(row.Rejections, fmt.Sprintf("row %d: %s", r.Row, r.Reason))
-		}
-		body := d.Body
-		if len(body) > 16<<10 {
-			body, row.Truncated = body[:16<<10], true
-		}
-		if utf8.Valid(body) {
-			row.Body = string(body)
-		} else {
-			row.Body = fmt.Sprintf("(%d bytes, not valid UTF-8)", len(d.Body))
 		}
 		v.Deliveries = append(v.Deliveries, row)
 	}
@@ -225,7 +220,7 @@ func outcomeClass(o string) string {
 	switch o {
 	case models.OutcomeRejected, models.OutcomeRefused:
 		return "bad"
-	case models.OutcomePartial, models.OutcomeSpooled:
+	case models.OutcomePartial, models.OutcomeSpooled, models.OutcomeQuarantined:
 		return "warn"
 	}
 	return ""
@@ -297,4 +292,45 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// showDeliveryBody is one delivery's raw body as Splunk sent it, as plain text:
+// bodies are shown one at a time, never listed.
+func (h *Handler) showDeliveryBody(c *gin.Context) {
+	feed, okF := h.idParam(c, "id")
+	id, okD := h.idParam(c, "delivery")
+	if !okF || !okD {
+		return
+	}
+	d, err := h.store.Delivery(c.Request.Context(), feed, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="delivery-%d.txt"`, d.ID))
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", d.Body)
+}
+
+// replayDelivery stores a quarantined delivery again and goes back to the feed.
+func (h *Handler) replayDelivery(c *gin.Context) {
+	feed, okF := h.idParam(c, "id")
+	id, okD := h.idParam(c, "delivery")
+	if !okF || !okD {
+		return
+	}
+	res, err := h.store.ReplayQuarantined(c.Request.Context(), feed, id, h.ingestOptions())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	text := fmt.Sprintf("Delivery %d replayed: %s new, %s replaced, %s duplicate, %s rejected rows.", id,
+		views.Count(res.Accepted), views.Count(res.Replaced), views.Count(res.Duplicates), views.Count(len(res.Rejected)))
+	h.redirect(c, fmt.Sprintf("/feeds/%d?outcome=%s", feed, models.OutcomeReplayed), flash{Text: text}, "")
+}
+
+func retentionText(days *int) string {
+	if days == nil {
+		return ""
+	}
+	return strconv.Itoa(*days)
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -63,8 +64,12 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 		if size < len(body) {
 			size = len(body) + 1
 		}
-		if rerr := h.store.RecordRefusal(ctx, feed, tokenID, body, size, c.ContentType(), received, refusal, h.cfg.DeliveryKeep); rerr != nil {
-			h.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", rerr)
+		if !h.store.Down() {
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if rerr := h.store.RecordRefusal(rctx, feed, tokenID, body, size, c.ContentType(), received, refusal, h.cfg.DeliveryKeep); rerr != nil {
+				h.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", rerr)
+			}
+			cancel()
 		}
 		h.countDelivery(models.OutcomeRefused)
 		h.failJSON(c, http.StatusRequestEntityTooLarge, refusal)
@@ -75,8 +80,13 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 		return
 	}
 
-	opt := models.IngestOptions{MaxRows: h.cfg.IngestMaxRows, MaxRawBytes: h.cfg.DeliveryKeep}
-	res, err := h.store.IngestBody(ctx, feed, tokenID, body, c.GetHeader("Content-Type"), received, opt)
+	// While deliveries wait in the spool, new ones join them, so that replay keeps
+	// their order (a later row for a bucket replaces an earlier one).
+	if h.spool != nil && (h.spool.Len() > 0 || h.store.Down()) {
+		h.spoolDelivery(c, feed, tokenID, body, received, errors.New("the spool is not empty or the database is down"))
+		return
+	}
+	res, err := h.store.IngestBody(ctx, feed, tokenID, body, c.GetHeader("Content-Type"), received, h.ingestOptions())
 	switch code := models.ErrorCode(err); {
 	case err == nil:
 		h.countDelivery(res.Outcome)
@@ -107,6 +117,7 @@ func (h *Handler) spoolDelivery(c *gin.Context, feed models.Feed, tokenID int64,
 		h.failJSON(c, statusFor(perr), perr)
 		return
 	}
+	h.store.CheckSpooled(feed.ID, &parsed)
 	err := h.spool.Put(spool.Delivery{FeedID: feed.ID, TokenID: tokenID, ReceivedAt: received,
 		ContentType: c.GetHeader("Content-Type"), Body: body})
 	if err != nil {
@@ -143,18 +154,44 @@ func (h *Handler) feedForToken(c *gin.Context, token string) (models.Feed, int64
 	if ok && now.Sub(cached.at) < tokenFresh {
 		return cached.feed, cached.tokenID, nil
 	}
-	feed, tokenID, err := h.store.FeedByToken(c.Request.Context(), token)
+	hash := models.HashSecret(token)
+	var feed models.Feed
+	var tokenID int64
+	var err error = models.Errorf(models.EUNAVAILABLE, "database unreachable")
+	if !h.store.Down() {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second) // a hung database must not hold Splunk
+		feed, tokenID, err = h.store.FeedByToken(ctx, token)
+		cancel()
+	}
 	switch {
 	case err == nil:
 		h.tokens.put(token, tokenEntry{feed: feed, tokenID: tokenID, at: now})
+		if h.known != nil {
+			if err := h.known.Remember(hash, spool.Known{Feed: feed, TokenID: tokenID}); err != nil {
+				h.log.WarnContext(c.Request.Context(), "could not keep the feed token on disk for outages", "feed_id", feed.ID, "err", err)
+			}
+		}
 		return feed, tokenID, nil
 	case models.ErrorCode(err) == models.ENOTFOUND:
 		h.tokens.drop(token)
+		if h.known != nil {
+			if err := h.known.Forget(hash); err != nil {
+				h.log.WarnContext(c.Request.Context(), "could not forget a revoked feed token on disk", "err", err)
+			}
+		}
 		return models.Feed{}, 0, err
-	case sqlstore.IsUnavailable(err) && h.spool != nil && ok:
-		return cached.feed, cached.tokenID, nil
+	case (h.store.Down() || sqlstore.IsUnavailable(err)) && h.spool != nil:
+		if ok {
+			return cached.feed, cached.tokenID, nil
+		}
+		if h.known != nil {
+			if k, found := h.known.Lookup(hash); found {
+				return k.Feed, k.TokenID, nil
+			}
+		}
 	}
-	return models.Feed{}, 0, models.Errorf(models.EUNAVAILABLE, "storage unavailable: %v", err)
+	// Never the driver's words: they name the database's host and user.
+	return models.Feed{}, 0, models.Errorf(models.EUNAVAILABLE, "storage unavailable: the delivery was not stored, try again later")
 }
 
 // tokenCache remembers, per replica, which feed a token opened, keyed by the
@@ -208,4 +245,9 @@ func bearer(c *gin.Context) string {
 		return strings.TrimSpace(a[7:])
 	}
 	return ""
+}
+
+// ingestOptions bound what one delivery may carry.
+func (h *Handler) ingestOptions() models.IngestOptions {
+	return models.IngestOptions{MaxRows: h.cfg.IngestMaxRows, MaxRawBytes: h.cfg.DeliveryKeep}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,22 +51,30 @@ func (h *Handler) login(c *gin.Context) {
 	username, password := c.PostForm("username"), c.PostForm("password")
 	next := safeNext(c.PostForm("next"))
 	name := models.NormalizeUsername(username)
+	// key is the name the throttle counts under: a name that cannot be stored
+	// (a NUL, invalid UTF-8) is counted under its storable form.
+	key := models.LoginKey(username)
 	ip := c.ClientIP()
 	form := views.LoginForm{Username: username, Next: next, Directory: h.auth != nil}
+	if !models.ValidLoginName(username) {
+		form.Username = key
+	}
 
 	// Throttle before anything asks the directory, so a guessing script cannot
-	// lock people out of the directory nor slow it down.
+	// lock people out of the directory nor slow it down. The attempt counts as
+	// a failure from here until the password proves right.
 	pol := h.policy
-	byUser, byIP, oldest, err := h.store.LoginFailures(ctx, name, ip, h.now().Add(-pol.FailureWindow))
+	adm, err := h.store.AdmitLogin(ctx, key, ip, pol.throttle())
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	if (pol.MaxFailuresPerUser > 0 && byUser >= pol.MaxFailuresPerUser) || (pol.MaxFailuresPerIP > 0 && byIP >= pol.MaxFailuresPerIP) {
-		wait := math.Ceil(oldest.Add(pol.FailureWindow).Sub(h.now()).Minutes())
+	if !adm.Allowed {
+		wait := max(int(math.Ceil(adm.RetryAfter.Seconds())), 1)
 		h.metrics.Logins.WithLabelValues("throttled", "none").Inc()
-		h.log.WarnContext(ctx, "login throttled", "username", name, "client_ip", ip, "failures_user", byUser, "failures_ip", byIP)
-		form.Error = fmt.Sprintf("Too many failed sign-ins. Wait %d minute(s) and try again.", int(max(wait, 1)))
+		h.log.WarnContext(ctx, "login throttled", "username", name, "client_ip", ip, "counter", adm.Why, "retry_after_s", wait)
+		c.Header("Retry-After", strconv.Itoa(wait))
+		form.Error = "Too many failed sign-ins from your address. Wait " + waitText(wait) + " and try again."
 		h.render(c, http.StatusTooManyRequests, views.LoginPage(form))
 		return
 	}
@@ -77,9 +86,6 @@ func (h *Handler) login(c *gin.Context) {
 		return
 	}
 	if in.reason != ldapauth.ReasonOK {
-		if err := h.store.RecordLoginFailure(ctx, name, ip); err != nil {
-			h.log.ErrorContext(ctx, "record login failure", "err", err)
-		}
 		h.metrics.Logins.WithLabelValues("rejected", in.source).Inc()
 		h.log.InfoContext(ctx, "login refused", "username", name, "client_ip", ip, "source", in.source, "reason", in.reason)
 		form.Error = loginFailed
@@ -87,8 +93,10 @@ func (h *Handler) login(c *gin.Context) {
 		return
 	}
 
-	if err := h.store.ClearLoginFailures(ctx, name); err != nil {
-		h.log.WarnContext(ctx, "clear login failures", "err", err)
+	if err := h.store.LoginSucceeded(ctx, key, ip); err != nil {
+		// The person is in; the cost is that this address's counter still
+		// holds one failure, forgotten after the failure window.
+		h.log.WarnContext(ctx, "forget the failures of a successful sign-in", "username", name, "client_ip", ip, "err", err)
 	}
 	lifetime := pol.SessionLifetime
 	if in.source == models.SourceCache {
@@ -115,6 +123,18 @@ func (h *Handler) login(c *gin.Context) {
 // without a directory, the local accounts. A refusal is a reason, not an error;
 // an error means we could not decide (the database is down).
 func (h *Handler) checkPassword(ctx context.Context, name, password string) (signIn, error) {
+	if h.auth == nil && !models.ValidLoginName(name) {
+		// Nobody has this name; it costs the same as a wrong password. (The
+		// directory's Authenticate refuses it the same way.)
+		dummy, err := h.dummy(ctx)
+		if err != nil {
+			return signIn{source: "none"}, err
+		}
+		if _, err := h.passwords.Verify(ctx, dummy, password); err != nil {
+			return signIn{source: "none"}, fmt.Errorf("verify the dummy hash: %w", err)
+		}
+		return signIn{source: "none", reason: ldapauth.ReasonInvalidInput}, nil
+	}
 	if h.auth == nil {
 		return h.checkLocal(ctx, name, password)
 	}
@@ -127,7 +147,7 @@ func (h *Handler) checkPassword(ctx context.Context, name, password string) (sig
 		return signIn{source: "none"}, fmt.Errorf("sign-in: %w", err)
 	}
 	if f.Reason == ldapauth.ReasonStoreError {
-		return signIn{source: f.Source}, models.Errorf(models.EUNAVAILABLE, "the database did not answer")
+		return signIn{source: f.Source}, models.Wrap(models.EUNAVAILABLE, f, "the database did not answer")
 	}
 	return signIn{source: f.Source, reason: f.Reason}, nil
 }
@@ -141,7 +161,10 @@ func (h *Handler) checkLocal(ctx context.Context, name, password string) (signIn
 	hash := u.PasswordHash
 	if err != nil || u.Source != models.SourceLocal || hash == "" || password == "" {
 		in.reason = "unknown_user"
-		hash = h.dummyHash // the same work whether or not the account exists
+		// The same work whether or not the account exists.
+		if hash, err = h.dummy(ctx); err != nil {
+			return in, err
+		}
 	}
 	ok, verr := h.passwords.Verify(ctx, hash, password)
 	if verr != nil {
@@ -173,10 +196,39 @@ type AuthPolicy struct {
 	SessionLifetime      time.Duration
 	SessionIdle          time.Duration
 	CacheSessionLifetime time.Duration
-	MaxFailuresPerUser   int
-	MaxFailuresPerIP     int
-	FailureWindow        time.Duration
-	CacheMaxAgeText      string // "7 days", for the admin page
+	// MaxFailuresPerUser is the failures one address may make for one user
+	// name before each further attempt from it waits (see models.LoginThrottle).
+	MaxFailuresPerUser int
+	// MaxFailuresPerIP is the failures one address may make, over every user
+	// name, within FailureWindow.
+	MaxFailuresPerIP int
+	FailureWindow    time.Duration
+	CacheMaxAgeText  string // "7 days", for the admin page
+}
+
+// The back-off of one user name from one address: 15 s after the last free
+// failure, doubling per failure, at most 15 minutes. The first wait is long
+// enough that a burst of parallel guesses is over before it ends: they all
+// meet the same wait instead of trickling through one a second.
+const (
+	loginBaseDelay = 15 * time.Second
+	loginMaxDelay  = 15 * time.Minute
+)
+
+func (p AuthPolicy) throttle() models.LoginThrottle {
+	return models.LoginThrottle{FreeFailures: p.MaxFailuresPerUser, BaseDelay: loginBaseDelay, MaxDelay: loginMaxDelay,
+		MaxPerAddress: p.MaxFailuresPerIP, Window: p.FailureWindow}
+}
+
+// waitText says 42 seconds as "42 seconds" and 300 as "5 minutes".
+func waitText(seconds int) string {
+	switch {
+	case seconds == 1:
+		return "1 second"
+	case seconds < 120:
+		return strconv.Itoa(seconds) + " seconds"
+	}
+	return strconv.Itoa((seconds+59)/60) + " minutes"
 }
 
 func (p *AuthPolicy) defaults() {
@@ -187,6 +239,6 @@ func (p *AuthPolicy) defaults() {
 		p.CacheSessionLifetime = time.Hour
 	}
 	if p.FailureWindow <= 0 {
-		p.FailureWindow = 5 * time.Minute
+		p.FailureWindow = 15 * time.Minute
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -178,14 +179,31 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 	in := models.AnnotationInput{Kind: form.Kind, Title: form.Title, Link: form.Link}
 	svcID, sloID := parseScope(form.Target)
 	var fe models.FieldErrors
+	// A target that cannot be looked up must not turn the annotation into a
+	// global one: a vanished target is the form's error, a failed lookup the
+	// request's.
 	if svcID != nil {
-		if s, err := h.store.Service(ctx, *svcID); err == nil {
+		s, err := h.store.Service(ctx, *svcID)
+		switch {
+		case err == nil:
 			in.Service = s.Name
+		case models.ErrorCode(err) == models.ENOTFOUND:
+			fe.Add("slo", "That service no longer exists; pick another target.")
+		default:
+			h.fail(c, fmt.Errorf("look up service %d for an annotation: %w", *svcID, err))
+			return
 		}
 	}
 	if sloID != nil {
-		if d, err := h.store.SLO(ctx, *sloID); err == nil {
+		d, err := h.store.SLO(ctx, *sloID)
+		switch {
+		case err == nil:
 			in.SLO = d.Name
+		case models.ErrorCode(err) == models.ENOTFOUND:
+			fe.Add("slo", "That SLO no longer exists; pick another target.")
+		default:
+			h.fail(c, fmt.Errorf("look up SLO %d for an annotation: %w", *sloID, err))
+			return
 		}
 	}
 	if t, ok := parseLocal(&fe, "at", form.At, h.location(c)); ok && form.At != "" {

@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -20,13 +24,29 @@ var statusOrder = []models.SLOStatus{models.StatusBreached, models.StatusAtRisk,
 func (h *Handler) showOverview(c *gin.Context) {
 	now := h.now()
 	reports, err := h.store.Reports(c.Request.Context(), now)
-	if err != nil {
+	if err != nil && (models.ErrorCode(err) != models.EUNAVAILABLE || reports == nil) {
 		h.fail(c, err)
 		return
 	}
 	p := h.page(c, "Overview", "overview")
+	status := http.StatusOK
+	if err != nil {
+		// During an outage: the last numbers known, said to be so, and 503 for machines.
+		status = http.StatusServiceUnavailable
+		p.Flash = &views.Flash{Kind: "error", Text: "Sitemetrics cannot reach its database: these are the last numbers it had; they will update when it is back."}
+	}
+	canEdit := p.User != nil && p.User.CanEdit
+	content := h.overviews.get(overviewKey{numbers: numbersKey(reports), query: c.Request.URL.RawQuery, canEdit: canEdit,
+		tick: now.Unix() / overviewTick}, func() templ.Component {
+		return views.OverviewContent(h.overview(c, reports, now, canEdit))
+	})
+	h.render(c, status, views.OverviewWith(p, content))
+}
+
+// overview is the overview's view model.
+func (h *Handler) overview(c *gin.Context, reports []models.SLOReport, now time.Time, canEdit bool) views.OverviewView {
 	v := views.OverviewView{GroupBy: "service", Team: c.Query("team"), Status: c.Query("status"), NoSLOs: len(reports) == 0,
-		CanEdit: p.User != nil && p.User.CanEdit}
+		CanEdit: canEdit}
 	if c.Query("group") == "team" {
 		v.GroupBy = "team"
 	}
@@ -35,6 +55,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 		v.Statuses = append(v.Statuses, string(s))
 	}
 	teams := map[string]bool{}
+	reports = slices.Clone(reports)
 	sortWorstFirst(reports)
 	groups := map[string]*views.OverviewGroup{}
 	var order []string
@@ -59,7 +80,7 @@ func (h *Handler) showOverview(c *gin.Context) {
 			groups[key] = g
 			order = append(order, key)
 		}
-		g.Rows = append(g.Rows, h.overviewRow(r, now))
+		g.Rows = append(g.Rows, h.overviewRow(c.Request.Context(), r, now))
 	}
 	for t := range teams {
 		v.Teams = append(v.Teams, t)
@@ -68,7 +89,51 @@ func (h *Handler) showOverview(c *gin.Context) {
 	for _, k := range order {
 		v.Groups = append(v.Groups, *groups[k])
 	}
-	h.render(c, http.StatusOK, views.OverviewPage(p, v))
+	return v
+}
+
+// overviewTick is how long, in seconds, a drawn overview may be shown unchanged: only
+// its "updated N min ago" texts move with the clock.
+const overviewTick = 10
+
+type overviewKey struct {
+	numbers [32]byte // every SLO's summary (numbersKey)
+	query   string
+	canEdit bool
+	tick    int64
+}
+
+// overviewCache keeps the overviews drawn for the current numbers: a thousand people
+// opening the overview at once cost one drawing per set of filters, not a thousand.
+type overviewCache struct {
+	mu sync.Mutex
+	m  map[overviewKey]templ.Component
+}
+
+func (c *overviewCache) get(k overviewKey, draw func() templ.Component) templ.Component {
+	c.mu.Lock()
+	html, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return html
+	}
+	var b strings.Builder
+	if err := draw().Render(context.Background(), &b); err != nil {
+		return draw() // drawn again as part of the page, whose renderer reports the error
+	}
+	html = templ.Raw(b.String())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for old := range c.m {
+		if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
+			delete(c.m, old) // drawn for other numbers, another tick, or too many filters
+		}
+	}
+	if c.m == nil {
+		c.m = map[overviewKey]templ.Component{}
+	}
+	c.m[k] = html
+	return html
 }
 
 // sortWorstFirst orders reports by status, then by budget left.
@@ -94,7 +159,7 @@ func teamTier(s models.Service) string {
 	return ""
 }
 
-func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewRow {
+func (h *Handler) overviewRow(ctx context.Context, r models.SLOReport, now time.Time) views.OverviewRow {
 	e := r.Eval
 	row := views.OverviewRow{ID: r.ID, Name: r.Title(), Service: r.Service.Name, Team: r.Service.Team,
 		Status: string(e.Status), StatusClass: statusClass(e.Status), Remaining: pct(e.Remaining), Overspent: e.Remaining < 0,
@@ -112,7 +177,7 @@ func (h *Handler) overviewRow(r models.SLOReport, now time.Time) views.OverviewR
 	if r.Rederiving != nil {
 		row.Rederiving = "recomputing history " + views.Percent(float64(r.Rederiving.Percent())/100, 0)
 	}
-	row.Sparkline = h.sparklines.get(r, func() charts.Sparkline {
+	row.Sparkline = h.sparklines.get(ctx, r, func() charts.Sparkline {
 		pts := make([]charts.Point, len(r.Sparkline))
 		for i, b := range r.Sparkline {
 			pts[i] = charts.Point{T: b.At, V: b.Remaining, NoData: !b.HasData}
@@ -135,27 +200,33 @@ type sparklineCache struct {
 	m  map[int64]sparkEntry
 }
 
+// sparkEntry is a sparkline's markup, drawn once per summary: drawing it is most of
+// what an overview costs, and a thousand viewers see the same one.
 type sparkEntry struct {
 	at    time.Time
 	title string
-	chart charts.Sparkline
+	html  templ.Component
 }
 
-func (c *sparklineCache) get(r models.SLOReport, draw func() charts.Sparkline) charts.Sparkline {
+func (c *sparklineCache) get(ctx context.Context, r models.SLOReport, draw func() charts.Sparkline) templ.Component {
 	c.mu.Lock()
 	e, ok := c.m[r.ID]
 	c.mu.Unlock()
 	if ok && e.at.Equal(r.At) && e.title == r.Title() {
-		return e.chart
+		return e.html
 	}
-	chart := draw()
+	var b strings.Builder
+	if err := charts.SparklineChart(draw()).Render(ctx, &b); err != nil {
+		return charts.SparklineChart(draw()) // drawn again where it is shown, which reports the error
+	}
+	html := templ.Raw(b.String())
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[int64]sparkEntry{}
 	}
-	c.m[r.ID] = sparkEntry{r.At, r.Title(), chart}
+	c.m[r.ID] = sparkEntry{r.At, r.Title(), html}
 	c.mu.Unlock()
-	return chart
+	return html
 }
 
 // dataAge says how fresh an SLO's data is: "updated 3 min ago", or loudly stale.

@@ -46,7 +46,7 @@ func (h *Handler) showReport(c *gin.Context) {
 		return
 	}
 	if asCSV {
-		h.reportCSV(c, month, list, adjusted)
+		h.reportCSV(c, month, list, adjusted, now)
 		return
 	}
 	loc := h.location(c)
@@ -71,6 +71,8 @@ func (h *Handler) showReport(c *gin.Context) {
 			if a.Met {
 				v.Met++
 			}
+		} else {
+			v.Unjudged = append(v.Unjudged, r.Title())
 		}
 		if a.TimeInBreach == 0 {
 			row.TimeInBreach = "—"
@@ -144,19 +146,21 @@ func reportLess(a, b models.MonthReport) bool {
 	return a.Title() < b.Title()
 }
 
-func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.MonthReport, adjusted map[int64][]models.Adjustment) {
+func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.MonthReport, adjusted map[int64][]models.Adjustment, now time.Time) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="sitemetrics-%s.csv"`, month.Format("2006-01")))
 	c.Header("Cache-Control", "no-store")
 	w := csv.NewWriter(c.Writer)
-	_ = w.Write([]string{"month", "slo", "service", "team", "window", "time_zone", "target_percent", "attained_percent", "met",
-		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents", "adjustments"})
+	rows := [][]string{{"month", "slo", "service", "team", "window", "time_zone", "status", "target_percent", "attained_percent", "met",
+		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents", "adjustments"}}
 	for _, r := range list {
 		a := r.Month
-		attained, used := "", ""
+		// A month without data is neither met nor missed: its met cell stays empty.
+		attained, used, met := "", "", ""
 		if a.HasData {
 			attained = strconv.FormatFloat(a.SLI*100, 'f', 4, 64)
 			used = strconv.FormatFloat(a.BudgetUsed*100, 'f', 2, 64)
+			met = strconv.FormatBool(a.Met)
 		}
 		var incidents, adjustments []string
 		for _, i := range r.Incidents {
@@ -165,10 +169,30 @@ func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.Month
 		for _, x := range adjusted[r.ID] {
 			adjustments = append(adjustments, x.Made.UTC().Format(time.RFC3339)+" "+x.By+" "+x.Kind+": "+x.Why)
 		}
-		_ = w.Write([]string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
-			models.FormatPercent(a.Target), attained, strconv.FormatBool(a.Met), strconv.FormatFloat(a.Good, 'f', -1, 64),
+		rows = append(rows, []string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
+			csvStatus(r, a, now), models.FormatPercent(a.Target), attained, met, strconv.FormatFloat(a.Good, 'f', -1, 64),
 			strconv.FormatFloat(a.Total, 'f', -1, 64), used, strconv.FormatFloat(a.TimeInBreach.Minutes(), 'f', 0, 64),
 			strings.Join(incidents, "; "), strings.Join(adjustments, "; ")})
 	}
-	w.Flush()
+	// WriteAll flushes and returns the first write error. The status is sent
+	// by then, so a failure (the client went away, a full buffer) can only
+	// be logged; the client sees a cut file, not a complete-looking one.
+	if err := w.WriteAll(rows); err != nil {
+		h.log.WarnContext(c.Request.Context(), "write the CSV report", "month", month.Format("2006-01"), "rows", len(rows), "err", err)
+		c.Abort()
+	}
+}
+
+// csvStatus is the report row's status in the CSV: for the month in progress the SLO's
+// status as every page shows it, for a closed month met, missed or no data; words joined
+// with underscores (no_data, at_risk).
+func csvStatus(r models.MonthReport, a models.MonthAttainment, now time.Time) string {
+	st := string(r.Status)
+	switch {
+	case !a.HasData:
+		st = "no_data"
+	case !a.End.After(now) || st == "":
+		st = map[bool]string{true: "met", false: "missed"}[a.Met]
+	}
+	return strings.ReplaceAll(st, " ", "_")
 }

@@ -66,6 +66,8 @@ func (h *Handler) Routes() http.Handler {
 	sre.POST("/feeds/:id/tokens", h.createFeedToken)
 	sre.GET("/feeds/:id/tokens/:token/revoke", h.confirmRevokeFeedToken)
 	sre.POST("/feeds/:id/tokens/:token/revoke", h.revokeFeedToken)
+	sre.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryBody)
+	sre.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDelivery)
 	sre.GET("/feeds/:id/preview", h.previewFeed)
 	sre.POST("/feeds/:id/preview", h.previewFeed)
 	sre.GET("/maintenance", h.listMaintenance)
@@ -99,9 +101,6 @@ func (h *Handler) Routes() http.Handler {
 	viewer := api.Group("", h.requireRole(models.RoleViewer))
 	viewer.GET("/me", h.showMeAPI)
 	viewer.PUT("/me", h.updateMeAPI)
-	viewer.GET("/feeds", h.listFeedsAPI)
-	viewer.GET("/feeds/:id", h.showFeedAPI)
-	viewer.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	viewer.GET("/feeds/:id/samples", h.listSamplesAPI)
 	viewer.GET("/slos", h.listSLOsAPI)
 	viewer.GET("/slos/:id", h.showSLOAPI)
@@ -111,7 +110,14 @@ func (h *Handler) Routes() http.Handler {
 	viewer.GET("/annotations", h.listAnnotationsAPI)
 	viewer.GET("/openslo", h.exportOpenSLO)
 
+	// Feeds carry token hints and deliveries raw bodies: SREs only, as the
+	// feed pages are.
 	sreAPI := api.Group("", h.requireRole(models.RoleSRE))
+	sreAPI.GET("/feeds/:id/deliveries/:delivery", h.showDeliveryAPI)
+	sreAPI.POST("/feeds/:id/deliveries/:delivery/replay", h.replayDeliveryAPI)
+	sreAPI.GET("/feeds", h.listFeedsAPI)
+	sreAPI.GET("/feeds/:id", h.showFeedAPI)
+	sreAPI.GET("/feeds/:id/deliveries", h.listDeliveriesAPI)
 	sreAPI.POST("/slos", h.saveSLOAPI)
 	sreAPI.PUT("/slos/:id", h.saveSLOAPI)
 	sreAPI.DELETE("/slos/:id", h.deleteSLOAPI)

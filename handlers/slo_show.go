@@ -62,7 +62,14 @@ func (h *Handler) showSLO(c *gin.Context) {
 		v.SLI = sliPct(e.SLI, e.Target)
 		v.SLINote = sliNote(r)
 	}
-	v.Remaining, v.RemainingNote = pct(e.Remaining), remainingNote(r, now, loc)
+	v.Remaining, v.RemainingNote = "—", "no events in the window yet"
+	if e.HasData {
+		v.Remaining, v.RemainingNote = pct(e.Remaining), remainingNote(r, now, loc)
+	}
+	if e.Excluded > 0 {
+		v.Excluded = fmt.Sprintf("%s row(s) of this window could not be counted (more good than total events, or a value out of range); "+
+			"they are left out of every number. The feed's delivery log shows such rows as rejected when they arrive after the SLO.", views.Count(e.Excluded))
+	}
 	if r.Rederiving != nil {
 		v.Rederiving = "Recomputing this SLO's history after a change: " + views.Percent(float64(r.Rederiving.Percent())/100, 0) +
 			" done. The numbers shown are the previous ones until it finishes."

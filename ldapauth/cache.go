@@ -2,13 +2,16 @@ package ldapauth
 
 import (
 	"context"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // cacheLogin checks a login against the cached credential, because the
 // directory could not decide (at says why). The order is SSSD's: no
 // credential, expired, locked out, and only then the hash; every refusal
-// before the hash still pays a dummy hash, so timing tells nothing (R10).
-// It never creates a user (R2) and never extends the expiry (R4).
+// before the hash still pays a dummy hash, so timing tells nothing. It
+// never creates a user (only people who signed in online have a credential)
+// and never extends the expiry (counted from the last online login).
 func (a *Authenticator) cacheLogin(ctx context.Context, username, password string, at attempt) (Identity, Outcome, error) {
 	name := canonicalName(username)
 	fail := func(o Outcome, reason string, err error) (Identity, Outcome, error) {
@@ -60,6 +63,13 @@ func (a *Authenticator) cacheLogin(ctx context.Context, username, password strin
 	id := Identity{
 		UserID: cred.UserID, Username: cred.Username, DisplayName: cred.DisplayName,
 		Groups: cred.Groups, Role: cred.Role, Source: SourceCache, LastOnlineAt: cred.LastOnlineAt, DirectoryReason: at.reason,
+	}
+	// The snapshot vouches for the role only so long: someone demoted or
+	// removed while the directory is down keeps at most viewer after it.
+	if a.cfg.CacheFullRoleFor > 0 && now.Sub(cred.LastOnlineAt) > a.cfg.CacheFullRoleFor && id.Role.Rank() > models.RoleViewer.Rank() {
+		a.log.Info("cached role capped at viewer: the last directory login is too old to vouch for more", "user", id.Username,
+			"cached_role", id.Role, "last_online_at", cred.LastOnlineAt, "full_role_for", a.cfg.CacheFullRoleFor)
+		id.Role = models.RoleViewer
 	}
 	a.log.Info("login", "user", id.Username, "outcome", Accepted, "source", SourceCache, "reason", ReasonOK,
 		"directory", at.reason, "role", id.Role, "last_online_at", cred.LastOnlineAt)

@@ -28,7 +28,7 @@ func refusedByDirectory(reason string) expect {
 	return expect{outcome: ldapauth.Rejected, source: ldapauth.SourceLDAP, reason: reason}
 }
 
-// P2 #22 and #5: roles follow the directory at every online login, and
+// Roles follow the directory at every online login, and
 // someone removed from every group is refused, online and then offline.
 func TestRoleChangesApplyAtNextOnlineLogin(t *testing.T) {
 	dir := needSlapd(t)
@@ -59,7 +59,7 @@ func TestRoleChangesApplyAtNextOnlineLogin(t *testing.T) {
 	offline.check("rita", "ritapw", refusedByCache(ldapauth.ReasonNoCachedCredentials, ldapauth.ReasonDirectoryDown))
 }
 
-// P2 #11: the password changes in the directory; the new one works online
+// The password changes in the directory; the new one works online
 // and refreshes the cache; then, with the directory down, the old one is
 // refused and the new one works from the cache.
 func TestPasswordChangedInDirectory(t *testing.T) {
@@ -80,9 +80,9 @@ func TestPasswordChangedInDirectory(t *testing.T) {
 	h.check("paul", "paulpw-2", fromCache(models.RoleViewer, ldapauth.ReasonDirectoryDown))
 }
 
-// P2 #2: the directory says 49 to a password the cache still holds (it
-// was changed elsewhere and this is the old one): no fallback, and the
-// stale hash is purged (R6), so it cannot work during the next outage.
+// The directory says 49 to a password the cache still holds (it was
+// changed elsewhere and this is the old one): no fallback, and the stale
+// hash is purged, so it cannot work during the next outage.
 func TestOldPasswordPurgesCache(t *testing.T) {
 	dir := needSlapd(t)
 	t.Cleanup(func() { dir.setPassword(t, paulDN, "paulpw") })

@@ -23,7 +23,8 @@ const (
 	stageUserBind                 // bind as the user's DN
 )
 
-// tlsError marks a failed TLS handshake or certificate check (R12).
+// tlsError marks a failed TLS handshake or certificate check: the login
+// falls back to the cache, and the log says so at ERROR.
 type tlsError struct{ err error }
 
 func (e tlsError) Error() string { return "TLS with the directory failed: " + e.err.Error() }

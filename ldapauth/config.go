@@ -41,6 +41,21 @@ type Config struct {
 	OfflineLockout     time.Duration // lockout length; 0: until the next online login
 	BreakerFailures    int           // consecutive unreachable logins that open the breaker; 0: no breaker
 	ProbeInterval      time.Duration // how often Run probes the directory while the breaker is open
+	// FailureTime is the least time a refused login takes, from its start, so
+	// that how long a refusal took says nothing about why; 0: no floor.
+	FailureTime time.Duration
+
+	// RevalidateEvery is how often, at the most, the sessions of a directory
+	// user go unchecked against the directory while it answers (Run checks
+	// in the background); 0: never.
+	RevalidateEvery time.Duration
+	// ChangedAttribute changes whenever the account does (its password
+	// above all); a check that finds another value than the last sign-in's
+	// ends the sessions and purges the cached credential. Empty: not read.
+	ChangedAttribute string
+	// CacheFullRoleFor is how long after the last online login a cache login
+	// still gets the cached role; after it, at most viewer. 0: always.
+	CacheFullRoleFor time.Duration
 }
 
 // RoleMapping grants Role to the members of GroupDN.
@@ -55,15 +70,17 @@ const (
 	DefaultGroupFilter = "(&(objectClass=groupOfNames)(member={dn}))"
 )
 
-// DefaultConfig returns the defaults of SPEC §3 and §7; set URLs, the bind
-// account, UserBase and RoleMappings on it.
+// DefaultConfig returns the defaults, the same as the settings' in README
+// (dial 2 s, request 3 s, login 5 s, cache 7 days, 5 offline failures lock
+// for 5 minutes); set URLs, the bind account, UserBase and RoleMappings on it.
 func DefaultConfig() Config {
 	return Config{
 		UserFilter: DefaultUserFilter, UsernameAttribute: "uid", DisplayNameAttr: "cn",
 		GroupAttribute: "memberOf", GroupFilter: DefaultGroupFilter,
 		DialTimeout: 2 * time.Second, RequestTimeout: 3 * time.Second, LoginTimeout: 5 * time.Second,
 		CacheMaxAge: 7 * 24 * time.Hour, OfflineMaxFailures: 5, OfflineLockout: 5 * time.Minute,
-		BreakerFailures: 3, ProbeInterval: 15 * time.Second,
+		BreakerFailures: 3, ProbeInterval: 15 * time.Second, FailureTime: 250 * time.Millisecond,
+		RevalidateEvery: 15 * time.Minute, ChangedAttribute: "modifyTimestamp", CacheFullRoleFor: 12 * time.Hour,
 	}
 }
 
@@ -151,7 +168,8 @@ func (c *Config) prepare() ([]server, []mapping, error) {
 	case len(c.RoleMappings) == 0:
 		return nil, nil, bad("no role mappings: nobody could sign in")
 	case c.DialTimeout < 0 || c.RequestTimeout < 0 || c.LoginTimeout < 0 || c.ProbeInterval < 0 ||
-		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0:
+		c.CacheMaxAge < 0 || c.OfflineLockout < 0 || c.OfflineMaxFailures < 0 || c.BreakerFailures < 0 || c.FailureTime < 0 ||
+		c.RevalidateEvery < 0 || c.CacheFullRoleFor < 0:
 		return nil, nil, bad("durations and counts must not be negative")
 	}
 	for _, f := range []string{c.UserFilter, c.GroupFilter} {

@@ -20,6 +20,7 @@ type attempt struct {
 	// entry; it names the cached credential to purge on a definitive no.
 	canonical string
 	identity  Identity
+	stamp     string // the account's ChangedAttribute, for the background check
 }
 
 // conn is a directory connection whose socket is closed when the login's
@@ -106,11 +107,7 @@ func (a *Authenticator) loginAt(ctx context.Context, s server, username, passwor
 	}
 
 	filter := strings.ReplaceAll(a.cfg.UserFilter, "{username}", ldap.EscapeFilter(username))
-	attrs := []string{a.cfg.UsernameAttribute, a.cfg.DisplayNameAttr}
-	if a.cfg.GroupAttribute != "" {
-		attrs = append(attrs, a.cfg.GroupAttribute)
-	}
-	res, err := c.Search(a.searchRequest(a.cfg.UserBase, filter, 2, attrs))
+	res, err := c.Search(a.searchRequest(a.cfg.UserBase, filter, 2, a.userAttributes()))
 	if err != nil {
 		return fail(stageSearch, err)
 	}
@@ -152,7 +149,27 @@ func (a *Authenticator) loginAt(ctx context.Context, s server, username, passwor
 	if id.Role.Rank() == 0 {
 		return attempt{outcome: Rejected, reason: ReasonNoRole, canonical: canonical, identity: id}
 	}
-	return attempt{outcome: Accepted, reason: ReasonOK, canonical: canonical, identity: id}
+	return attempt{outcome: Accepted, reason: ReasonOK, canonical: canonical, identity: id, stamp: a.stampOf(entry)}
+}
+
+// userAttributes are the attributes a user search asks for.
+func (a *Authenticator) userAttributes() []string {
+	attrs := []string{a.cfg.UsernameAttribute, a.cfg.DisplayNameAttr}
+	if a.cfg.GroupAttribute != "" {
+		attrs = append(attrs, a.cfg.GroupAttribute)
+	}
+	if a.cfg.ChangedAttribute != "" {
+		attrs = append(attrs, a.cfg.ChangedAttribute)
+	}
+	return attrs
+}
+
+// stampOf is the entry's ChangedAttribute, or "" when not configured.
+func (a *Authenticator) stampOf(e *ldap.Entry) string {
+	if a.cfg.ChangedAttribute == "" {
+		return ""
+	}
+	return e.GetEqualFoldAttributeValue(a.cfg.ChangedAttribute)
 }
 
 func (a *Authenticator) serviceBind(c *conn) error {

@@ -42,7 +42,7 @@ func TestDirectoryLogins(t *testing.T) {
 		{"prefix wildcard", "al*", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"filter break-out", "alice)(uid=*", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"OR injection", "*)(|(uid=alice", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
-		{"NUL byte", "alice\x00", "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
+		{"NUL byte: refused before any I/O", "alice\x00", "alicepw", rejected(ldapauth.ReasonInvalidInput), "", 0},
 		{"backslash escape", `alic\65`, "alicepw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 		{"wildcard against the metacharacter uid", "star*", "starpw", rejected(ldapauth.ReasonUnknownUser), "", 1},
 	}
@@ -64,7 +64,7 @@ func TestDirectoryLogins(t *testing.T) {
 				!id.LastOnlineAt.Equal(h.clock.Now()) {
 				t.Fatalf("identity %+v", id)
 			}
-			// R3: the online login wrote the cache, with the role snapshot.
+			// The online login wrote the cache, with the role snapshot.
 			if !ok || c.Role != tc.want.role || c.UserID != id.UserID || !c.LastOnlineAt.Equal(h.clock.Now()) ||
 				!slices.Equal(c.Groups, id.Groups) || len(c.PasswordHash) < 60 {
 				t.Fatalf("cached credential %+v (found %v) for identity %+v", c, ok, id)

@@ -151,6 +151,21 @@ func (s *slapd) modify(t testing.TB, ldif string) {
 	s.run(t, ldif, "ldapmodify", "-x", "-H", s.url, "-D", "cn=admin,dc=example,dc=org", "-w", "adminpw")
 }
 
+// add creates an entry from LDIF, as an admin would with ldapadd.
+func (s *slapd) add(t testing.TB, ldif string) {
+	t.Helper()
+	s.run(t, ldif, "ldapadd", "-x", "-H", s.url, "-D", "cn=admin,dc=example,dc=org", "-w", "adminpw")
+}
+
+// remove deletes an entry with ldapdelete; one already gone is fine.
+func (s *slapd) remove(t testing.TB, dn string) {
+	t.Helper()
+	out, err := exec.Command("ldapdelete", "-x", "-H", s.url, "-D", "cn=admin,dc=example,dc=org", "-w", "adminpw", dn).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "No such object") {
+		t.Fatalf("ldapdelete %s: %v\n%s", dn, err, out)
+	}
+}
+
 // setPassword changes a password with ldappasswd as the root DN.
 func (s *slapd) setPassword(t testing.TB, dn, password string) {
 	t.Helper()

@@ -61,6 +61,23 @@ A checkout SLO with a 95% target saw 118 requests, 111 of them good.
 
 Monthly reports always use calendar months in the SLO's time zone, whatever its window.
 
+### Windows end at data time
+
+Every window, the SLO's own and each burn-rate window below, **ends at the end of the newest
+bucket received** for the SLO, not at the clock: a bucket is a report row's time rounded down
+to the feed's interval (10:03 on a 5-minute feed is the bucket 10:00–10:05). Windows hold whole
+buckets, so on a 5-minute feed the 5-minute window holds exactly the newest bucket, whether your
+search stamps rows at the start or the end of their five minutes. Once the feed is late (see
+**stale**), windows end at now instead, so old numbers do not look current.
+
+### One row per bucket
+
+Each series has one row per bucket. A later row for the same bucket **replaces** the earlier
+one, whatever its search id: a re-run search, a corrected resend or a backfill never counts a
+bucket twice, and a resend of the same numbers is a duplicate. A feed whose search sends partial
+counts within a bucket (one row per host, say) is set to **add** instead: each new row is added
+to the bucket, and a row already added is a duplicate.
+
 ## Effective-dated targets
 
 Changing a target never rewrites the past. **A target change applies to the whole period in
@@ -84,8 +101,8 @@ slices) over a recent stretch of time, divided by the share the target allows.
 Burn rate = (bad ÷ total over the stretch) ÷ (1 − target)
 
 A burn rate of 1 spends exactly the budget over the window. 2 spends it in half the window;
-14.4 spends a 30-day budget in 50 hours. Burn rates always look back from now, even across
-the start of a new calendar period.
+14.4 spends a 30-day budget in 50 hours. Burn rates look back from the data time (see above),
+even across the start of a new calendar period.
 
 ## Alert tiers
 
@@ -118,23 +135,29 @@ Time to exhaustion = budget remaining × window length ÷ current burn rate.
 The **current burn rate** is the burn rate over the ticket-quick long window (1 day for a
 30-day window). One day is long enough that a single bad report does not predict disaster,
 and short enough to follow a change in behaviour within hours. The estimate assumes traffic
-keeps its usual rate. It is not shown when the budget is not burning (no bad events in that
-day, or no data) or is already spent.
+keeps its usual rate. It is shown only when the budget would run out **before the window
+ends** (before the period's end for a calendar window, within one window length for a rolling
+one), and then the SLO is **at risk**; it is not shown when the budget is not burning, is
+already spent, or would last the window.
 
 ## Status
 
 Each SLO shows one status, the first that applies:
 
-1. **breached** — budget remaining is 0% or less.
-2. **at risk** — a page tier fires, or the budget is projected to run out: for a calendar
-   window, time to exhaustion ends before the period does; for a rolling window, the current
-   burn rate is 1 or more (kept up, it spends the whole budget within one window).
-3. **no data** — nothing has ever been received for this SLO.
-4. **stale** — the feed is late: no data for more than twice its expected interval.
-5. **healthy** — none of the above. A new calendar period whose feed is on time but has no
-   data yet is healthy with 100% remaining.
+1. **computing** — the SLO's history is being derived (it was just created, or what it reads
+   changed); no verdict until that is done, within about a minute.
+2. **breached** — budget remaining is 0% or less.
+3. **at risk** — a page tier fires, or the budget is projected to run out before the window
+   ends (see time to exhaustion).
+4. **no data** — the window holds no events (or no slices with data). The budget shows "—":
+   such an SLO counts neither as meeting nor as missing its objective, and "N of M meeting
+   objective" counts only SLOs with data, naming the others beside it.
+5. **stale** — the feed is late: no new bucket for more than twice its expected interval after
+   the newest one ended.
+6. **healthy** — none of the above.
 
-An SLO can be breached and stale at once; the page says both.
+An SLO can be breached and stale at once; the page says both. Every page, the report, its CSV,
+the API and notifications show the same status for the same data.
 
 ## Low traffic
 

@@ -30,4 +30,7 @@ type OnlineLogin struct {
 	Groups       []string
 	PasswordHash string // empty: keep no cached credential (the fallback is disabled)
 	At           time.Time
+	// DirectoryStamp is the account's change attribute (modifyTimestamp)
+	// now; the background check compares it to see the account change.
+	DirectoryStamp string
 }

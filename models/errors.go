@@ -19,14 +19,34 @@ const (
 )
 
 // Error is a domain error with a code and a message that is safe to show.
+// The cause, when there is one, is for logs and for errors.Is/As: its text
+// (a driver's, naming users, hosts, ports and databases) never reaches a
+// client, which sees Message only.
 type Error struct {
 	Code    string
 	Message string
 	// Field names the input field at fault, when there is one.
 	Field string
+	// Cause is the underlying error, if any.
+	Cause error
 }
 
-func (e *Error) Error() string { return e.Message }
+// Error is the safe message followed by the cause, for logs.
+func (e *Error) Error() string {
+	if e.Cause == nil {
+		return e.Message
+	}
+	return e.Message + ": " + e.Cause.Error()
+}
+
+// Unwrap returns the cause, for errors.Is and errors.As.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Wrap returns an *Error with the given code and safe message that keeps
+// cause for the log. The message must not quote the cause.
+func Wrap(code string, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Cause: cause}
+}
 
 // Errorf returns an *Error with the given code.
 func Errorf(code, format string, args ...any) *Error {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,9 +16,12 @@ type Feed struct {
 	SeriesField     string `json:"series_field"`
 	// SamplePolicy is what a row for a bucket already stored does: PolicyReplace (the
 	// default) or PolicyAdd.
-	SamplePolicy string    `json:"sample_policy"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	SamplePolicy string `json:"sample_policy"`
+	// RetentionDays keeps this feed's samples a shorter time than the installation
+	// does; nil: the installation's retention.
+	RetentionDays *int      `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Sample policies: what a row does to a bucket that is already stored.
@@ -54,6 +58,8 @@ type FeedInput struct {
 	SeriesField string
 	// SamplePolicy is PolicyReplace (the default when empty) or PolicyAdd.
 	SamplePolicy string
+	// RetentionDays, a number of days (at least 7), or empty for the installation's.
+	RetentionDays string
 }
 
 var feedNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -95,10 +101,20 @@ func (in *FeedInput) Validate() (Feed, error) {
 	default:
 		fe.Add("sample_policy", "sample policy %q: use replace (a later row for a bucket replaces the stored one) or add (rows for a bucket are summed)", policy)
 	}
+	var retention *int
+	if r := strings.TrimSuffix(strings.TrimSpace(in.RetentionDays), "d"); r != "" {
+		days, err := strconv.Atoi(r)
+		if err != nil || days < 7 || days > 3660 {
+			fe.Add("retention_days", "retention %q: write a number of days from 7 to 3660, or leave it empty for the installation's", in.RetentionDays)
+		} else {
+			retention = &days
+		}
+	}
 	if err := fe.Err(); err != nil {
 		return Feed{}, err
 	}
-	return Feed{Name: in.Name, IntervalSeconds: int(interval / time.Second), TimeField: timeField, SeriesField: series, SamplePolicy: policy}, nil
+	return Feed{Name: in.Name, IntervalSeconds: int(interval / time.Second), TimeField: timeField, SeriesField: series,
+		SamplePolicy: policy, RetentionDays: retention}, nil
 }
 
 // FeedSummary is a feed with what its list page and API show.

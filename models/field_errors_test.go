@@ -49,6 +49,11 @@ func TestValidateNamesEveryField(t *testing.T) {
 			_, err := in.Validate()
 			return err
 		}, []string{"name", "interval", "series_field"}},
+		{"feed: sample policy and retention", func() error {
+			in := FeedInput{Name: "web", SamplePolicy: "sum", RetentionDays: "3"}
+			_, err := in.Validate()
+			return err
+		}, []string{"sample_policy", "retention_days"}},
 		{"maintenance: scope, end and reason", func() error {
 			in := MaintenanceInput{StartsAt: at, EndsAt: at.Add(-time.Hour)}
 			return in.Validate()

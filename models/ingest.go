@@ -13,6 +13,12 @@ const (
 	OutcomeRejected  = "rejected"  // every row rejected
 	OutcomeRefused   = "refused"   // the body itself was refused (not JSON, too large, …)
 	OutcomeSpooled   = "spooled"   // accepted into the local spool while the database was down
+	// OutcomeQuarantined: spooled and acknowledged, then refused by the database on
+	// replay; kept with its reason and its body until an SRE replays it.
+	OutcomeQuarantined = "quarantined"
+	// OutcomeReplayed: a quarantined delivery an SRE replayed (see its error text for the
+	// delivery it became).
+	OutcomeReplayed = "replayed"
 )
 
 // Delivery is one webhook POST as received, kept whatever its outcome.
@@ -45,10 +51,15 @@ type Delivery struct {
 	Rejections    string `json:"-"`
 }
 
-// RejectionList decodes the stored rejections.
+// RejectionList decodes the stored rejections. Rejections that cannot be decoded are
+// listed as one entry that says so, rather than as none.
 func (d Delivery) RejectionList() []Rejection {
 	var out []Rejection
-	_ = json.Unmarshal([]byte(d.Rejections), &out)
+	if d.Rejections != "" {
+		if err := json.Unmarshal([]byte(d.Rejections), &out); err != nil {
+			return []Rejection{{Reason: "the stored rejections cannot be read: " + err.Error()}}
+		}
+	}
 	if out == nil {
 		out = []Rejection{}
 	}

@@ -83,6 +83,13 @@ func runCmd(t testing.TB, env map[string]string, args ...string) string {
 
 func startApp(t testing.TB, env map[string]string, args ...string) *app {
 	t.Helper()
+	return startAppUntil(t, "/readyz", env, args...)
+}
+
+// startAppUntil starts the app and waits for path to answer 200: /readyz for a
+// working app, /healthz for one that starts while its database is down.
+func startAppUntil(t testing.TB, path string, env map[string]string, args ...string) *app {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &app{URL: env["SITEMETRICS_BASE_URL"], env: env, cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}}
 	go func() {
@@ -90,7 +97,7 @@ func startApp(t testing.TB, env map[string]string, args ...string) *app {
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(a.URL + "/readyz")
+		resp, err := http.Get(a.URL + path)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

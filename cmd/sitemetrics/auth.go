@@ -25,7 +25,8 @@ func (c *Config) ldapauthConfig() ldapauth.Config {
 		InsecureSkipVerify: l.InsecureSkipVerify, DialTimeout: l.DialTimeout, RequestTimeout: l.RequestTimeout,
 		LoginTimeout: l.LoginTimeout, RoleMappings: mappings,
 		CacheMaxAge: a.CacheMaxAge, OfflineMaxFailures: a.OfflineMaxFailures, OfflineLockout: a.OfflineLockout,
-		BreakerFailures: a.BreakerFailures, ProbeInterval: a.ProbeInterval,
+		BreakerFailures: a.BreakerFailures, ProbeInterval: a.ProbeInterval, FailureTime: a.FailureTime,
+		RevalidateEvery: a.RevalidateInterval, ChangedAttribute: l.ChangedAttribute, CacheFullRoleFor: a.CacheFullRoleFor,
 	}
 }
 

@@ -3,96 +3,150 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // BenchmarkPages: 100 SLOs with 30 days of 5-minute samples on PostgreSQL,
-// 32 signed-in clients at once (`make bench-pages`). It reports p50/p95/p99
-// and requests per second for the overview and for detail pages, and the
-// bytes of each chart on a detail page.
+// 32 signed-in clients at once (`make bench-pages`), reported apart:
+//
+//	warm/…   every page was rendered once before timing, and nothing arrives
+//	         while timing: a server that has been serving, at rest
+//	live/…   the same while every SLO gets a row a minute through the webhook
+//	         (100 rows a minute, a delivery each second, for its current
+//	         bucket: a new or replaced sample, a new version and summary)
+//	cold/…   one request per iteration, the first one a freshly started
+//	         `sitemetrics serve` process (SIGKILL, then start: read model
+//	         empty) answers; ready_ms is from exec to /readyz
+//
+// with p50/p95/p99 and requests per second, and the bytes of each chart on a
+// detail page. Without PostgreSQL it fails when SITEMETRICS_TEST_REQUIRE names
+// it (as `make bench-pages` does), and skips otherwise.
 func BenchmarkPages(b *testing.B) {
-	env := localEnv(&testing.T{}, "postgres")
-	env["SITEMETRICS_DATABASE_URL"] = dbtest.URL(b, "postgres")
+	const slos, clients = 100, 32
+	env := testEnv(b, "postgres")
+	env["SITEMETRICS_ADMIN_PASSWORD"] = adminPassword
 	env["SITEMETRICS_LOG_LEVEL"] = "error"
-	env["SITEMETRICS_ADDR"] = freePort(b)
-	env["SITEMETRICS_BASE_URL"] = "http://" + env["SITEMETRICS_ADDR"]
-	store, err := sqlstore.Open(context.Background(), env["SITEMETRICS_DATABASE_URL"], "", dbtest.Logger(b))
+	ctx := context.Background()
+	store := dbtest.OpenURL(b, env["SITEMETRICS_DATABASE_URL"])
+	if _, err := store.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ids := dbtest.SeedSLOs(b, store, slos, 30, time.Now().UTC())
+	feed, err := store.FeedByName(ctx, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := store.Migrate(context.Background()); err != nil {
+	hookToken, _, err := store.CreateFeedToken(ctx, feed.ID)
+	if err != nil {
 		b.Fatal(err)
 	}
-	ids := dbtest.SeedSLOs(b, store, 100, 30, time.Now().UTC())
 	store.Close()
 	a := startApp(b, env)
 
-	const clients = 32
-	jars := make([]*http.Client, clients)
-	for i := range jars {
-		jar, _ := cookiejar.New(nil)
-		jars[i] = &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-		resp, err := jars[i].PostForm(a.URL+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}, "next": {"/"}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	readers := make([]*reader, clients)
+	for i := range readers {
+		readers[i] = newReader(signIn(b, a.URL), "")
 	}
-	var next atomic.Int64
-	get := func(path func() string) func() error {
-		return func() error {
-			c := jars[next.Add(1)%clients]
-			resp, err := c.Get(a.URL + path())
-			if err != nil {
-				return err
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || resp.Request.URL.Path == "/login" {
-				return fmt.Errorf("status %d at %s", resp.StatusCode, resp.Request.URL.Path)
-			}
-			return nil
-		}
+	var next, nextID atomic.Int64
+	get := func(base string, path func() string) func() error {
+		return func() error { return readers[next.Add(1)%clients].get(base, path(), nil) }
 	}
-	// Warm the caches once, as a running server's would be.
-	if err := get(func() string { return "/" })(); err != nil {
+	overview := func() string { return "/" }
+	detail := func() string { return fmt.Sprintf("/slos/%d", ids[nextID.Add(1)%int64(len(ids))]) }
+
+	// Warm: every page rendered once first, as a running server's would be.
+	if err := get(a.URL, overview)(); err != nil {
 		b.Fatal(err)
 	}
-	for _, id := range ids {
-		if err := get(func() string { return fmt.Sprintf("/slos/%d", id) })(); err != nil {
+	for range ids {
+		if err := get(a.URL, detail)(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.Run("overview", func(b *testing.B) {
-		report(b, concurrently(b, clients, get(func() string { return "/" })), "requests/s")
-	})
-	var n atomic.Int64
-	b.Run("detail", func(b *testing.B) {
-		report(b, concurrently(b, clients, get(func() string { return fmt.Sprintf("/slos/%d", ids[n.Add(1)%int64(len(ids))]) })), "requests/s")
-	})
+	for _, p := range []struct {
+		name string
+		path func() string
+	}{{"overview", overview}, {"detail", detail}} {
+		b.Run("warm/"+p.name, func(b *testing.B) {
+			report(b, concurrently(b, clients, get(a.URL, p.path)), "requests/s")
+		})
+	}
+
+	// Live: every SLO a row a minute, for its current bucket, counts changed each time.
+	send := newSender(a.URL + "/hooks/splunk/" + hookToken)
+	posted := make([]int, slos)
+	row := func(i int) string {
+		posted[i]++
+		return fmt.Sprintf(`{"service":"svc%03d","_time":"%d","total":"1000","good":"%d","p50_ms":"90","p95_ms":"250","p99_ms":"500"}`,
+			i, time.Now().Unix()/300*300, 900+posted[i]%50)
+	}
+	for _, p := range []struct {
+		name string
+		path func() string
+	}{{"overview", overview}, {"detail", detail}} {
+		b.Run("live/"+p.name, func(b *testing.B) {
+			load := startFeedLoad(b, slos, time.Minute, time.Second, 4, 1000, row, func(rows []string) error { return send.post(a.URL, rows) })
+			lat := concurrently(b, clients, get(a.URL, p.path))
+			load.stop()
+			if load.lat.errs > 0 {
+				b.Fatalf("webhook: %s", load.lat)
+			}
+			report(b, lat, "requests/s")
+			b.ReportMetric(float64(load.rows.Load())/time.Since(load.start).Seconds(), "rows_arriving/s")
+		})
+	}
+
+	// Cold: a process of its own, killed and started before each request.
+	coldEnv := map[string]string{}
+	for k, v := range env {
+		coldEnv[k] = v
+	}
+	addr := freePort(b)
+	coldEnv["SITEMETRICS_ADDR"], coldEnv["SITEMETRICS_BASE_URL"], coldEnv["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, b.TempDir()
+	cold := startServe(b, buildServe(b), coldEnv)
+	for _, p := range []struct {
+		name string
+		path func() string
+	}{{"overview", overview}, {"detail", detail}} {
+		b.Run("cold/"+p.name, func(b *testing.B) {
+			lat := make([]time.Duration, b.N)
+			var ready time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				cold.restart(b)
+				ready += cold.Ready.Sub(cold.Started)
+				b.StartTimer()
+				t := time.Now()
+				if err := get(cold.URL, p.path)(); err != nil {
+					b.Fatal(err)
+				}
+				lat[i] = time.Since(t)
+			}
+			b.StopTimer()
+			report(b, lat, "requests/s")
+			b.ReportMetric(float64(ready.Milliseconds())/float64(b.N), "ready_ms")
+		})
+	}
+
 	b.Run("chart-bytes", func(b *testing.B) {
-		page := newBrowser(&testing.T{}, a.URL)
-		page.client = jars[0]
-		body := string(page.get(fmt.Sprintf("/slos/%d", ids[0])).Body)
+		var page []byte
+		if err := readers[0].get(a.URL, fmt.Sprintf("/slos/%d", ids[0]), &page); err != nil {
+			b.Fatal(err)
+		}
 		for _, chart := range []string{"burndown", "sli", "latency"} {
-			m := regexp.MustCompile(`(?s)<figure[^>]*data-testid="chart-` + chart + `".*?</figure>`).FindString(body)
-			if m == "" {
+			m := regexp.MustCompile(`(?s)<figure[^>]*data-testid="chart-` + chart + `".*?</figure>`).Find(page)
+			if m == nil {
 				b.Fatalf("no %s chart", chart)
 			}
 			b.ReportMetric(float64(len(m)), chart+"_bytes")
 		}
-		b.ReportMetric(float64(len(body)), "page_bytes")
+		b.ReportMetric(float64(len(page)), "page_bytes")
 		b.ReportMetric(0, "ns/op")
 	})
 }

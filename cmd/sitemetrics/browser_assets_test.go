@@ -25,7 +25,7 @@ import (
 func TestBrowserAssets(t *testing.T) {
 	env := localEnv(t, "sqlite")
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
-	viewer := newAPIToken(t, env, "viewer")
+	sre := newAPIToken(t, env, "sre")
 	a := startApp(t, env)
 
 	login := do(t, "GET", a.URL+"/login", nil, "Accept-Encoding", "gzip")
@@ -91,7 +91,7 @@ func TestBrowserAssets(t *testing.T) {
 	mustf(t, r.Header.Get("X-Content-Type-Options") == "nosniff", "the webhook answer lost its headers")
 
 	// The JSON API compresses: the delivery log now holds that long answer's delivery.
-	r = do(t, "GET", a.URL+"/api/v1/feeds/1/deliveries", nil, "Authorization", "Bearer "+viewer, "Accept-Encoding", "gzip")
+	r = do(t, "GET", a.URL+"/api/v1/feeds/1/deliveries", nil, "Authorization", "Bearer "+sre, "Accept-Encoding", "gzip")
 	var deliveries struct {
 		Deliveries []any `json:"deliveries"`
 	}

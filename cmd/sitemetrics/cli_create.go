@@ -16,6 +16,7 @@ func (e env) createFeed(ctx context.Context, args []string) error {
 		fs.StringVar(&in.Interval, "interval", "5m", "how often the Splunk report runs")
 		fs.StringVar(&in.SeriesField, "series-field", "", "field that tells series apart, e.g. service")
 		fs.StringVar(&in.TimeField, "time-field", "_time", "field holding the row's time")
+		fs.StringVar(&in.SamplePolicy, "sample-policy", "replace", "a row for a bucket already stored: replace it, or add to it (partial counts)")
 	})
 	if err != nil {
 		return err

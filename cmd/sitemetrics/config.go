@@ -35,10 +35,23 @@ type Config struct {
 	IngestMaxBytes int64
 	IngestMaxRows  int
 	Retention      time.Duration
-	AdminPassword  string
-	LDAP           LDAPConfig
-	Auth           AuthConfig
-	secretFiles    map[string]string // secret key → file holding it, read last
+	// SampleRetention and RollupRetention keep samples and SLO roll-ups.
+	SampleRetention, RollupRetention time.Duration
+	// DatabaseReadURL is an optional streaming replica for reads.
+	DatabaseReadURL string
+	AdminPassword   string
+	LDAP            LDAPConfig
+	Auth            AuthConfig
+	HTTP            HTTPConfig
+	secretFiles     map[string]string // secret key → file holding it, read last
+}
+
+// HTTPConfig bounds what clients can hold of the server.
+type HTTPConfig struct {
+	MaxConnections          int
+	MaxConnectionsPerClient int
+	MaxRequestsPerClient    int
+	IdleTimeout             time.Duration
 }
 
 // LDAPConfig is the directory part; an empty URL means local accounts only.
@@ -59,6 +72,7 @@ type LDAPConfig struct {
 	DialTimeout        time.Duration
 	RequestTimeout     time.Duration
 	LoginTimeout       time.Duration
+	ChangedAttribute   string
 	RoleMappings       []RoleMapping
 }
 
@@ -81,6 +95,9 @@ type AuthConfig struct {
 	MaxFailuresPerUser   int
 	MaxFailuresPerIP     int
 	FailureWindow        time.Duration
+	FailureTime          time.Duration
+	CacheFullRoleFor     time.Duration
+	RevalidateInterval   time.Duration
 }
 
 // setting is one configuration entry: its file key, and how to apply a value.
@@ -109,9 +126,16 @@ func settings() []setting {
 		{"log_format", "text", "Log format: text or json.", oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 		{"log_level", "info", "Log level: debug, info, warn or error.", oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 		{"trusted_proxies", "", "Space-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+		{"http.max_connections", "0", "Most open connections; more are closed as soon as accepted. 0: the process's open-file limit less 512.", num(func(c *Config) *int { return &c.HTTP.MaxConnections })},
+		{"http.max_connections_per_client", "256", "Most open connections from one client address (trusted proxies count in the total only); 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxConnectionsPerClient })},
+		{"http.max_requests_per_client", "64", "Most requests in flight from one client address (behind trusted proxies, from X-Forwarded-For); more are answered 429. Webhook deliveries are exempt: Splunk never retries. 0: no cap.", num(func(c *Config) *int { return &c.HTTP.MaxRequestsPerClient })},
+		{"http.idle_timeout", "30s", "An idle keep-alive connection is closed after this long.", dur(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"ingest.max_bytes", "1MiB", "Largest webhook body accepted (and kept in the delivery log).", size(func(c *Config) *int64 { return &c.IngestMaxBytes })},
 		{"ingest.max_rows", "5000", "Most rows accepted in one delivery.", num(func(c *Config) *int { return &c.IngestMaxRows })},
 		{"ingest.retention", "30d", "How long raw deliveries are kept in the delivery log (samples are kept).", dur(func(c *Config) *time.Duration { return &c.Retention })},
+		{"samples.retention", "400d", "How long samples are kept (a feed may keep its own for less). Keep it longer than the longest SLO window.", dur(func(c *Config) *time.Duration { return &c.SampleRetention })},
+		{"rollups.retention", "800d", "How long the hourly and daily SLO roll-ups that monthly reports read are kept.", dur(func(c *Config) *time.Duration { return &c.RollupRetention })},
+		{"database_read_url", "", "Optional read-only PostgreSQL replica (postgres://…) for pages and the API; writes and what must be exact go to database_url.", str(func(c *Config) *string { return &c.DatabaseReadURL })},
 		{"admin_password", "", "Password of the local account admin, set when the account is created at first start (if unset, one is generated, printed once and must be changed at first sign-in). Later changes here are ignored: use sitemetrics admin reset-password.", secret("admin_password", func(c *Config) *string { return &c.AdminPassword })},
 		{"admin_password_file", "", "File holding admin_password.", file("admin_password")},
 
@@ -132,6 +156,7 @@ func settings() []setting {
 		{"ldap.dial_timeout", "2s", "Time to connect to one directory server.", dur(func(c *Config) *time.Duration { return &c.LDAP.DialTimeout })},
 		{"ldap.request_timeout", "3s", "Time for one directory request.", dur(func(c *Config) *time.Duration { return &c.LDAP.RequestTimeout })},
 		{"ldap.login_timeout", "5s", "Time for a whole directory login, over every server.", dur(func(c *Config) *time.Duration { return &c.LDAP.LoginTimeout })},
+		{"ldap.changed_attribute", "modifyTimestamp", "Attribute that changes whenever an account does (its password above all). When the background check finds another value than at the last sign-in, the person's sessions end and their saved credentials go. pwdChangedTime (ppolicy) or pwdLastSet (Active Directory) watch the password alone; empty: not read.", str(func(c *Config) *string { return &c.LDAP.ChangedAttribute })},
 		{"ldap.role_admin", "", "Group DNs (;-separated) whose members are admins. Replaces [[ldap.role_mappings]] from the file.", roles(models.RoleAdmin)},
 		{"ldap.role_sre", "", "Group DNs (;-separated) whose members are SREs.", roles(models.RoleSRE)},
 		{"ldap.role_viewer", "", "Group DNs (;-separated) whose members are viewers.", roles(models.RoleViewer)},
@@ -140,13 +165,16 @@ func settings() []setting {
 		{"auth.session_idle", "2h", "A session unused this long ends.", dur(func(c *Config) *time.Duration { return &c.Auth.SessionIdle })},
 		{"auth.cache_session_lifetime", "1h", "Lifetime of a session signed in from saved credentials.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheSessionLifetime })},
 		{"auth.cache_max_age", "7d", "Saved credentials work this long after the last directory login; 0 disables the fallback.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheMaxAge })},
+		{"auth.cache_full_role_for", "12h", "A sign-in from saved credentials gets the saved role only this long after the last directory sign-in; later it gets at most viewer. 0: always the saved role.", dur(func(c *Config) *time.Duration { return &c.Auth.CacheFullRoleFor })},
+		{"auth.revalidate_interval", "15m", "While the directory answers, the sessions of directory users are checked against it at least this often, in the background: a deleted account, one without a mapped group or one changed since sign-in (ldap.changed_attribute) loses its sessions and saved credentials; a changed role ends the sessions. 0: never.", dur(func(c *Config) *time.Duration { return &c.Auth.RevalidateInterval })},
 		{"auth.offline_max_failures", "5", "Failed logins from saved credentials before they lock.", num(func(c *Config) *int { return &c.Auth.OfflineMaxFailures })},
 		{"auth.offline_lockout", "5m", "How long saved credentials stay locked after too many failures.", dur(func(c *Config) *time.Duration { return &c.Auth.OfflineLockout })},
 		{"auth.breaker_failures", "3", "Consecutive unreachable-directory logins that open the circuit breaker.", num(func(c *Config) *int { return &c.Auth.BreakerFailures })},
 		{"auth.probe_interval", "15s", "While the directory is down, how often a background probe checks whether it is back.", dur(func(c *Config) *time.Duration { return &c.Auth.ProbeInterval })},
-		{"auth.max_failures_per_user", "5", "Failed logins per user name within failure_window before throttling.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerUser })},
-		{"auth.max_failures_per_ip", "20", "Failed logins per client IP within failure_window before throttling.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerIP })},
-		{"auth.failure_window", "5m", "Window over which failed logins are counted.", dur(func(c *Config) *time.Duration { return &c.Auth.FailureWindow })},
+		{"auth.failure_time", "250ms", "Least time a refused directory login takes, so that its time says nothing about why it was refused (wrong password, unknown user, no role, locked, directory down).", dur(func(c *Config) *time.Duration { return &c.Auth.FailureTime })},
+		{"auth.max_failures_per_user", "5", "Failed logins for one user name from one client address before each further attempt from that address waits: 15 s, doubling per failure, at most 15 min. Failures from other addresses never delay it.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerUser })},
+		{"auth.max_failures_per_ip", "100", "Failed logins from one client address, over every user name, within failure_window before the address is refused until the window has passed; generous, so an office behind one NAT address is not blocked by a few typos.", num(func(c *Config) *int { return &c.Auth.MaxFailuresPerIP })},
+		{"auth.failure_window", "15m", "How long failed logins are remembered: per address since its last failure, per user and address since its last wait ended.", dur(func(c *Config) *time.Duration { return &c.Auth.FailureWindow })},
 	}
 }
 
@@ -273,6 +301,9 @@ func (c *Config) validate() error {
 	}
 	if c.IngestMaxRows < 1 || c.IngestMaxRows > 100000 {
 		return fmt.Errorf("SITEMETRICS_INGEST_MAX_ROWS %d: must be between 1 and 100000", c.IngestMaxRows)
+	}
+	if h := c.HTTP; h.MaxConnections < 0 || h.MaxConnectionsPerClient < 0 || h.MaxRequestsPerClient < 0 || h.IdleTimeout <= 0 {
+		return fmt.Errorf("SITEMETRICS_HTTP_*: connection and request caps must not be negative, and idle_timeout must be positive")
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {

@@ -52,9 +52,10 @@ func TestDemo(t *testing.T) {
 		} `json:"deliveries"`
 	}
 	// The simulator's first post runs beside the derivation: wait for it, bounded.
+	sre := newAPIToken(t, env, "sre")
 	found := false
 	for until := time.Now().Add(10 * time.Second); !found && time.Now().Before(until); time.Sleep(100 * time.Millisecond) {
-		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries", &deliveries) // web-slo, the live feed
 		for _, d := range deliveries.Deliveries {
 			found = found || (d.Shape == "native" && strings.Contains(d.SID, "_at_") && d.Outcome == "accepted")
 		}
@@ -81,6 +82,6 @@ func TestDemo(t *testing.T) {
 	var feeds struct {
 		Feeds []any `json:"feeds"`
 	}
-	apiGet(t, p, newAPIToken(t, plain, "viewer"), "/api/v1/feeds", &feeds)
+	apiGet(t, p, newAPIToken(t, plain, "sre"), "/api/v1/feeds", &feeds)
 	mustf(t, len(feeds.Feeds) == 0, "without --demo, feeds were created: %v", feeds.Feeds)
 }

@@ -80,6 +80,8 @@ func TestSIGKILLAfter2xxLosesNothing(t *testing.T) {
 		cmd := startProcess(t, env)
 
 		const senders, each = 8, 15
+		// Recent buckets: a restart applies retention, which would rightly drop 2023's.
+		base := time.Now().Add(-24 * time.Hour).Truncate(5 * time.Minute).Unix()
 		var mu sync.Mutex
 		acked := 0
 		var wg sync.WaitGroup
@@ -89,8 +91,8 @@ func TestSIGKILLAfter2xxLosesNothing(t *testing.T) {
 			go func(s int) {
 				defer wg.Done()
 				for i := 0; i < each; i++ {
-					body := fmt.Sprintf(`{"sid":"scheduler__a__search__RMD5x_at_1700000000_%d","result":{"service":"svc%d","_time":"%d","total":"100","good":"99"}}`,
-						s*1000+i, s, 1700000000+i*300)
+					body := fmt.Sprintf(`{"sid":"scheduler__a__search__RMD5x_at_%d_%d","result":{"service":"svc%d","_time":"%d","total":"100","good":"99"}}`,
+						base, s*1000+i, s, base+int64(i)*300)
 					resp, err := client.Post(hook, "application/json", bytes.NewReader([]byte(body)))
 					if err != nil {
 						return // the process is gone

@@ -37,7 +37,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
 		env := testEnv(t, dialect)
 		hook := newFeed(t, env, "--name", "web", "--series-field", "service")
-		viewer := newAPIToken(t, env, "viewer")
+		viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 
 		posts := []struct {
@@ -93,7 +93,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 				Rejected24h   int     `json:"rejected_rows_24h"`
 			} `json:"feeds"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds", &feeds)
+		apiGet(t, a, sre, "/api/v1/feeds", &feeds)
 		mustf(t, len(feeds.Feeds) == 1 && feeds.Feeds[0].Name == "web", "feeds %+v", feeds)
 		web := feeds.Feeds[0]
 		mustf(t, len(web.Tokens) == 1 && web.Tokens[0].LastUsedAt != nil && web.LastSampleAt != nil &&
@@ -118,7 +118,7 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 			Deliveries []struct {
 				Outcome    string `json:"outcome"`
 				Status     int    `json:"status"`
-				Body       string `json:"body"`
+				BodyURL    string `json:"body_url"`
 				Accepted   int    `json:"accepted"`
 				Duplicates int    `json:"duplicates"`
 				Rejections []struct {
@@ -126,10 +126,14 @@ func TestWebhookRealPayloadsRoundTrip(t *testing.T) {
 				} `json:"rejections"`
 			} `json:"deliveries"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		mustf(t, len(deliveries.Deliveries) == 19, "deliveries %d", len(deliveries.Deliveries))
 		rej := deliveries.Deliveries[10] // newest first: ten deliveries came after it
-		mustf(t, rej.Outcome == "rejected" && rej.Status == 422 && strings.Contains(rej.Body, `"sourcetype": "mongod"`) &&
+		var one struct {
+			Body string `json:"body"`
+		}
+		apiGet(t, a, sre, rej.BodyURL, &one) // raw bodies one at a time, to SREs
+		mustf(t, rej.Outcome == "rejected" && rej.Status == 422 && strings.Contains(one.Body, `"sourcetype": "mongod"`) &&
 			len(rej.Rejections) == 1 && strings.Contains(rej.Rejections[0].Reason, `series field "service" is missing`), "rejected delivery %+v", rej)
 	})
 }
@@ -140,7 +144,7 @@ func TestWebhookErrors(t *testing.T) {
 		env := testEnv(t, dialect)
 		env["SITEMETRICS_INGEST_MAX_BYTES"] = "64KiB"
 		hook := newFeed(t, env, "--name", "web")
-		viewer := newAPIToken(t, env, "viewer")
+		viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 		a := startApp(t, env)
 		big := []byte(`{"results":[` + strings.Repeat(`{"total":"1"},`, 10000) + `{"total":"1"}]}`)
 		tests := []struct {
@@ -190,20 +194,24 @@ func TestWebhookErrors(t *testing.T) {
 			Deliveries []struct {
 				Outcome       string `json:"outcome"`
 				BodyTruncated bool   `json:"body_truncated"`
-				BodyBase64    string `json:"body_base64"`
+				BodyURL       string `json:"body_url"`
 			} `json:"deliveries"`
 		}
-		apiGet(t, a, viewer, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
+		apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?limit=100", &deliveries)
 		// Every request that reached the feed is in its log (not the bad-token ones, nor the GET).
 		mustf(t, len(deliveries.Deliveries) == 12, "deliveries %d", len(deliveries.Deliveries))
-		mustf(t, deliveries.Deliveries[0].BodyBase64 != "", "invalid UTF-8 body not kept as base64")
+		var first struct {
+			BodyBase64 string `json:"body_base64"`
+		}
+		apiGet(t, a, sre, deliveries.Deliveries[0].BodyURL, &first)
+		mustf(t, first.BodyBase64 != "", "invalid UTF-8 body not kept as base64")
 		mustf(t, deliveries.Deliveries[len(deliveries.Deliveries)-5].BodyTruncated, "oversized body not marked truncated: %+v", deliveries.Deliveries)
 	})
 }
 
 func TestAPIAuthAndErrors(t *testing.T) {
 	env := testEnv(t, "sqlite")
-	viewer := newAPIToken(t, env, "viewer")
+	viewer, sre := newAPIToken(t, env, "viewer"), newAPIToken(t, env, "sre")
 	a := startApp(t, env)
 	tests := []struct {
 		path, auth string
@@ -213,7 +221,11 @@ func TestAPIAuthAndErrors(t *testing.T) {
 		{"/api/v1/feeds", "", 401, "unauthorized"},
 		{"/api/v1/feeds", "Bearer sma_nope", 401, "unauthorized"},
 		{"/api/v1/feeds/99/samples", "Bearer " + viewer, 404, "not_found"},
-		{"/api/v1/feeds/abc", "Bearer " + viewer, 404, "not_found"},
+		{"/api/v1/feeds/abc", "Bearer " + sre, 404, "not_found"},
+		// Raw bodies and token hints are for SREs, as the feed pages are.
+		{"/api/v1/feeds", "Bearer " + viewer, 403, "forbidden"},
+		{"/api/v1/feeds/1", "Bearer " + viewer, 403, "forbidden"},
+		{"/api/v1/feeds/1/deliveries", "Bearer " + viewer, 403, "forbidden"},
 		{"/api/v1/nothing", "Bearer " + viewer, 404, "not_found"},
 	}
 	for _, tc := range tests {

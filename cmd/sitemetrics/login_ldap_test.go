@@ -3,6 +3,7 @@ package main
 import (
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func ldapEnv(t *testing.T, dialect string) (map[string]string, *cuttableProxy) {
 		"SITEMETRICS_LDAP_LOGIN_TIMEOUT":    "600ms",
 		"SITEMETRICS_AUTH_BREAKER_FAILURES": "2",
 		"SITEMETRICS_AUTH_PROBE_INTERVAL":   "200ms",
+		"SITEMETRICS_AUTH_FAILURE_TIME":     "100ms",
 	} {
 		env[k] = v
 	}
@@ -111,4 +113,41 @@ func TestLDAPSignIn(t *testing.T) {
 			mustf(t, !strings.Contains(a.out.String(), pw), "a password reached the log")
 		}
 	})
+}
+
+// ldapmodify applies an LDIF change to the test slapd as its root DN.
+func ldapmodify(t *testing.T, ldif string) {
+	t.Helper()
+	cmd := exec.Command("ldapmodify", "-x", "-H", os.Getenv("SITEMETRICS_TEST_LDAP_URL"), "-D", "cn=admin,dc=example,dc=org", "-w", "adminpw")
+	cmd.Stdin = strings.NewReader(ldif)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ldapmodify: %v\n%s", err, out)
+	}
+}
+
+// A person removed from their group in the directory loses their session
+// within the re-validation interval, without signing in again: the app
+// checks in the background (here every second), not on their requests.
+func TestSessionEndsWhenTheDirectoryRemovesTheRole(t *testing.T) {
+	env, _ := ldapEnv(t, "postgres")
+	env["SITEMETRICS_AUTH_REVALIDATE_INTERVAL"] = "1s"
+	a := startApp(t, env)
+	const rita = "uid=rita,ou=people,dc=example,dc=org"
+	group := func(op string) string {
+		return "dn: cn=sre,ou=groups,dc=example,dc=org\nchangetype: modify\n" + op + ": member\nmember: " + rita + "\n"
+	}
+	b := newBrowser(t, a.URL)
+	mustf(t, b.login("rita", "ritapw", "/slos").Status == 303, "rita signs in")
+	mustf(t, b.get("/slos").Status == 200, "rita, an SRE, opens the SLO configuration")
+
+	ldapmodify(t, group("delete"))
+	t.Cleanup(func() { ldapmodify(t, group("add")) })
+	deadline := time.Now().Add(5 * time.Second)
+	for b.get("/slos").Status == 200 {
+		mustf(t, time.Now().Before(deadline), "rita still has her session 5 s after losing her group")
+		time.Sleep(100 * time.Millisecond)
+	}
+	r := b.get("/slos")
+	mustf(t, r.Status == 303 && strings.HasPrefix(r.Header.Get("Location"), "/login"), "rita after the check: %d %s", r.Status, r.Header.Get("Location"))
+	mustf(t, newBrowser(t, a.URL).login("rita", "ritapw", "/").Status == 401, "rita signs in again without a role")
 }

@@ -85,6 +85,10 @@ func TestLocalSignInFlow(t *testing.T) {
 		mustf(t, r.Status == 401 && strings.Contains(string(r.Body), "Invalid user name or password."), "wrong password: %d", r.Status)
 		r2 := b.login("nobody", "whatever", "/")
 		mustf(t, r2.Status == 401 && strings.Contains(string(r2.Body), "Invalid user name or password."), "unknown user: %d", r2.Status)
+		for _, name := range []string{"admin\x00", "ad\x00min", "\xff\xfe", "ad\nmin"} {
+			r2 = b.login(name, adminPassword, "/")
+			mustf(t, r2.Status == 401 && strings.Contains(string(r2.Body), "Invalid user name or password."), "login name %q: %d", name, r2.Status)
+		}
 
 		r = b.login(" ADMIN ", adminPassword, "/admin/users")
 		mustf(t, r.Status == 303 && r.Header.Get("Location") == "/admin/users", "login: %d %s %s", r.Status, r.Header.Get("Location"), r.Body)

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,19 +34,38 @@ func (e env) serve(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := e.openStore(ctx, cfg, log)
-	if err != nil {
+	// A database out of reach at start does not stop serve: it spools deliveries
+	// for the feed tokens it has seen (kept on local disk) and migrates once the
+	// database answers.
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil && (store == nil || models.ErrorCode(err) != models.EUNAVAILABLE || demo) {
 		return err
 	}
 	defer store.Close()
-	spool, err := spool.Open(filepath.Join(cfg.DataDir, "spool"))
+	degraded := err != nil
+	if cfg.DatabaseReadURL != "" {
+		if err := store.UseReplica(ctx, cfg.DatabaseReadURL); err != nil {
+			return fmt.Errorf("configuration: database_read_url: %w", err)
+		}
+		log.Info("pages and the API read from a replica", "replica", redactURL(cfg.DatabaseReadURL))
+	}
+	if degraded {
+		log.Warn("database unreachable at start: serving, spooling deliveries for known feed tokens until it answers", "err", err)
+	} else if err := migrateNow(ctx, store, log); err != nil {
+		return err
+	}
+	known, err := spool.OpenTokens(filepath.Join(cfg.DataDir, "known-feed-tokens.json"))
+	if err != nil {
+		return err
+	}
+	spooled, err := spool.Open(filepath.Join(cfg.DataDir, "spool"))
 	if err != nil {
 		return err
 	}
 	metrics := handlers.NewMetrics()
 	passwords := ldapauth.NewPasswords(0)
 	deps := handlers.Deps{
-		Store: store, Spool: spool, Log: log, Metrics: metrics, Passwords: passwords,
+		Store: store, Spool: spooled, Tokens: known, Log: log, Metrics: metrics, Passwords: passwords,
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
 			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: appVersion(),
@@ -73,8 +92,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 		deps.Auth = auth
 		deps.RoleMappings = cfg.ldapauthConfig().RoleMappings
 		log.Info("signing in against the directory", "urls", cfg.LDAP.URLs, "cache_max_age", cfg.Auth.CacheMaxAge)
-	} else if err := e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log); err != nil {
-		return err
+	} else if !degraded {
+		if err := e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log); err != nil {
+			return err
+		}
+	}
+	if degraded {
+		bg.Go(func() error {
+			awaitDatabase(runCtx, store, log, func(ctx context.Context) error {
+				if len(cfg.LDAP.URLs) > 0 {
+					return nil
+				}
+				return e.bootstrapAdmin(ctx, cfg, store, passwords, demo, log)
+			})
+			return nil
+		})
 	}
 	var sim *demoRun
 	if demo {
@@ -84,22 +116,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	h := handlers.New(deps)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	srv, ln, err := newServer(cfg, http.NewCrossOriginProtection().Handler(h.Routes()), metrics.Registry, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s (SITEMETRICS_ADDR): %w", cfg.Addr, err)
-	}
-	srv := &http.Server{
-		Handler:           http.NewCrossOriginProtection().Handler(h.Routes()),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		return err
 	}
 	opt := models.IngestOptions{MaxRows: cfg.IngestMaxRows, MaxRawBytes: int(cfg.IngestMaxBytes)}
-	bg.Go(func() error { replaySpool(runCtx, store, spool, opt, log); return nil })
-	bg.Go(func() error { pruneDeliveries(runCtx, store, cfg.Retention, log); return nil })
+	bg.Go(func() error { replaySpool(runCtx, store, spooled, opt, log); return nil })
+	keep := sqlstore.Retention{Samples: cfg.SampleRetention, Rollups: cfg.RollupRetention, Deliveries: cfg.Retention}
+	bg.Go(func() error { retain(runCtx, store, keep, log); return nil })
 	bg.Go(func() error { store.RunDeriver(runCtx); return nil })
 	bg.Go(func() error { store.RunReadModel(runCtx); return nil })
 
@@ -144,22 +168,34 @@ func shutdown(srv *http.Server, cancelRun context.CancelFunc, bg *errgroup.Group
 }
 
 // replaySpool moves deliveries spooled during a database outage into the
-// database, in arrival order, as soon as it answers again.
+// database, in arrival order, as soon as it answers again. It says so in the
+// log when replay pauses and when it resumes, not on every attempt.
 func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, opt models.IngestOptions, log *slog.Logger) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	put := func(ctx context.Context, d spool.Delivery) error { return store.StoreSpooled(ctx, d, opt) }
-	unreadable := func(name string, err error) {
-		log.Error("spooled delivery unreadable, moved aside", "file", name, "err", err)
+	put := func(ctx context.Context, ds []spool.Delivery) []error {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a hung database must not hold replay forever
+		defer cancel()
+		return store.StoreSpooled(ctx, ds, opt)
 	}
+	aside := func(name, reason string) {
+		log.Error("spooled delivery moved to the spool's quarantine folder", "file", name, "reason", reason)
+	}
+	paused := false
 	for {
-		if sp.Len() > 0 {
-			n, err := sp.Replay(ctx, put, unreadable)
+		if sp.Len() > 0 && (!store.Down() || store.Probe(ctx) == nil) {
+			start := time.Now()
+			n, err := sp.Replay(ctx, 500, put, aside)
 			if n > 0 {
-				log.Info("spooled deliveries replayed", "count", n, "waiting", sp.Len())
+				log.Info("spooled deliveries replayed", "count", n, "waiting", sp.Len(), "took", time.Since(start).Round(time.Millisecond))
 			}
-			if err != nil && ctx.Err() == nil {
-				log.Warn("spool replay paused: database still unavailable", "waiting", sp.Len(), "err", err)
+			switch {
+			case err != nil && ctx.Err() == nil && !paused:
+				paused = true
+				log.Warn("spool replay paused: database unavailable", "waiting", sp.Len(), "err", err)
+			case err == nil && paused:
+				paused = false
+				log.Info("spool replay resumed: database back")
 			}
 		}
 		select {
@@ -170,17 +206,19 @@ func replaySpool(ctx context.Context, store *sqlstore.Store, sp *spool.Spool, op
 	}
 }
 
-func pruneDeliveries(ctx context.Context, store *sqlstore.Store, keep time.Duration, log *slog.Logger) {
-	if keep <= 0 {
-		return
-	}
+// retain keeps partitions ahead of the data and drops what is past retention, at
+// start and every hour.
+func retain(ctx context.Context, store *sqlstore.Store, r sqlstore.Retention, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := store.PruneDeliveries(ctx, store.Now().Add(-keep)); err != nil {
-			log.Warn("prune deliveries", "err", err)
-		} else if n > 0 {
-			log.Info("old deliveries pruned", "count", n)
+		if !store.Down() {
+			start := time.Now()
+			if err := store.Retain(ctx, r); err != nil && ctx.Err() == nil {
+				log.Warn("retention", "err", err)
+			} else if took := time.Since(start); took > 10*time.Second {
+				log.Info("retention done", "took", took.Round(time.Millisecond))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -193,4 +231,50 @@ func pruneDeliveries(ctx context.Context, store *sqlstore.Store, keep time.Durat
 func appVersion() string {
 	v, _ := buildVersion()
 	return v
+}
+
+// migrateNow applies pending migrations, saying how many.
+func migrateNow(ctx context.Context, store *sqlstore.Store, log *slog.Logger) error {
+	n, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("database migrated", "dialect", store.Dialect(), "applied", n)
+	}
+	return nil
+}
+
+// awaitDatabase waits for a database that was out of reach at start, then migrates
+// it and runs then (the bootstrap of the local admin), retrying every two seconds.
+func awaitDatabase(ctx context.Context, store *sqlstore.Store, log *slog.Logger, then func(context.Context) error) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		if store.Probe(ctx) == nil {
+			err := migrateNow(ctx, store, log)
+			if err == nil {
+				err = then(ctx)
+			}
+			if err == nil {
+				log.Info("database reachable: started in full")
+				return
+			}
+			log.Warn("database answers but start-up work failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// redactURL keeps a database URL's host and name, not its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ type cuttableProxy struct {
 	mu           sync.Mutex
 	ln           net.Listener
 	conns        []net.Conn
+	hung         chan struct{} // closed while the proxy forwards; nil-able
 }
 
 func newProxy(t *testing.T, target string) *cuttableProxy {
@@ -27,6 +29,17 @@ func newProxy(t *testing.T, target string) *cuttableProxy {
 	p.restore(t)
 	t.Cleanup(func() { p.cut() })
 	return p
+}
+
+// throughProxy sends the app of env to its PostgreSQL through a proxy the
+// test can cut.
+func throughProxy(t *testing.T, env map[string]string) *cuttableProxy {
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	return proxy
 }
 
 func (p *cuttableProxy) restore(t *testing.T) {
@@ -51,10 +64,49 @@ func (p *cuttableProxy) restore(t *testing.T) {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, up)
 			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
+			go func() { p.copy(up, c); up.Close() }()
+			go func() { p.copy(c, up); c.Close() }()
 		}
 	}()
+}
+
+// copy forwards bytes, holding them back while the proxy hangs: a database behind
+// a network black hole, or stopped with SIGSTOP, looks exactly like this.
+func (p *cuttableProxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			wait := p.hung
+			p.mu.Unlock()
+			if wait != nil {
+				<-wait
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// hang stops forwarding (connections stay open, nothing answers) until unhang.
+func (p *cuttableProxy) hang() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hung = make(chan struct{})
+}
+
+func (p *cuttableProxy) unhang() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hung != nil {
+		close(p.hung)
+		p.hung = nil
+	}
 }
 
 func (p *cuttableProxy) cut() {
@@ -74,13 +126,7 @@ func (p *cuttableProxy) cut() {
 // answered 202; when it returns they are replayed in order, none lost, none doubled.
 func TestSpoolWhileDatabaseDown(t *testing.T) {
 	env := testEnv(t, "postgres")
-	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	proxy := throughProxy(t, env)
 	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
 	viewer := newAPIToken(t, env, "viewer")
 	a := startApp(t, env)
@@ -139,11 +185,9 @@ func TestSpoolWhileDatabaseDown(t *testing.T) {
 // is unreachable, instead of an error page.
 func TestTVWhileDatabaseDown(t *testing.T) {
 	env := localEnv(t, "postgres")
+	proxy := throughProxy(t, env)
 	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
 	must(t, err)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	env["SITEMETRICS_DATABASE_URL"] = u.String()
 	a := startApp(t, env)
 	b := newBrowser(t, a.URL)
 	mustf(t, b.login("admin", adminPassword, "/tv").Status == 303, "login")
@@ -158,5 +202,210 @@ func TestTVWhileDatabaseDown(t *testing.T) {
 	}
 	mustf(t, r.Status == 200 && strings.Contains(string(r.Body), "Sitemetrics cannot reach its database") &&
 		strings.Contains(string(r.Body), `http-equiv="refresh"`), "TV during the outage: %d %s", r.Status, r.Body)
+	r = b.get("/")
+	mustf(t, r.Status == 503 && strings.Contains(string(r.Body), "cannot reach its database") && !strings.Contains(string(r.Body), u.Host) && !strings.Contains(string(r.Body), u.User.Username()),
+		"overview during the outage: %d %s", r.Status, r.Body)
 	proxy.restore(t)
+}
+
+// A spooled delivery the database refuses on replay is quarantined with its reason
+// (in the delivery log, whole) and never holds up the deliveries behind it; an SRE
+// replays it once the cause is gone. The refusal is the real PostgreSQL's: a trigger
+// that refuses one series.
+func TestSpoolQuarantine(t *testing.T) {
+	env := testEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	direct := env["SITEMETRICS_DATABASE_URL"]
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
+	sre := newAPIToken(t, env, "sre")
+	a := startApp(t, env)
+	db, err := sql.Open("pgx", direct)
+	must(t, err)
+	defer db.Close()
+	_, err = db.Exec(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'the poison series is refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_poison BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
+	must(t, err)
+
+	post := func(service string, i int) response {
+		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":%q,"_time":"%d","total":"100","good":"99"}}`, service, 1700000000+i*300)))
+	}
+	mustf(t, post("checkout", 0).Status == 200, "before the outage")
+	proxy.cut()
+	for i, service := range []string{"checkout", "poison", "checkout"} {
+		r := post(service, i+1)
+		mustf(t, r.Status == 202, "during the outage: %d %s", r.Status, r.Body)
+	}
+	proxy.restore(t)
+
+	type deliveries struct {
+		Deliveries []struct {
+			ID      int64  `json:"id"`
+			Outcome string `json:"outcome"`
+			Error   string `json:"error"`
+			BodyURL string `json:"body_url"`
+		} `json:"deliveries"`
+	}
+	var list deliveries
+	var page samplesPage
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		// Just after the outage a pooled connection may still fail a read: try again.
+		r1 := do(t, "GET", a.URL+"/api/v1/feeds/1/samples", nil, "Authorization", "Bearer "+sre)
+		r2 := do(t, "GET", a.URL+"/api/v1/feeds/1/deliveries?outcome=quarantined", nil, "Authorization", "Bearer "+sre)
+		if r1.Status == 200 && r2.Status == 200 {
+			r1.json(t, &page)
+			r2.json(t, &list)
+			if len(page.Samples) == 3 && len(list.Deliveries) == 1 {
+				break
+			}
+		}
+		mustf(t, time.Now().Before(deadline), "after the outage: %d samples, %d quarantined\n%s", len(page.Samples), len(list.Deliveries), a.out.String())
+	}
+	q := list.Deliveries[0]
+	mustf(t, strings.Contains(q.Error, "the poison series is refused"), "quarantine reason %q", q.Error)
+	var one struct {
+		Body string `json:"body"`
+	}
+	apiGet(t, a, sre, q.BodyURL, &one)
+	mustf(t, strings.Contains(one.Body, `"poison"`), "the quarantined body is not kept whole: %q", one.Body)
+	files, _ := filepath.Glob(filepath.Join(env["SITEMETRICS_DATA_DIR"], "spool", "*.json"))
+	mustf(t, len(files) == 0, "the spool still holds %d files", len(files))
+
+	// The cause goes away; an SRE replays it.
+	_, err = db.Exec(`DROP TRIGGER refuse_poison ON series`)
+	must(t, err)
+	r := apiSend(t, a, "POST", sre, fmt.Sprintf("/api/v1/feeds/1/deliveries/%d/replay", q.ID), nil)
+	mustf(t, r.Status == 200, "replay: %d %s", r.Status, r.Body)
+	apiGet(t, a, sre, "/api/v1/feeds/1/samples", &page)
+	mustf(t, len(page.Samples) == 4, "after the replay %d samples", len(page.Samples))
+	apiGet(t, a, sre, "/api/v1/feeds/1/deliveries?outcome=replayed", &list)
+	mustf(t, len(list.Deliveries) == 1 && list.Deliveries[0].ID == q.ID, "the quarantined delivery is not marked replayed: %+v", list)
+	r = apiSend(t, a, "POST", sre, fmt.Sprintf("/api/v1/feeds/1/deliveries/%d/replay", q.ID), nil)
+	mustf(t, r.Status == 409, "a second replay: %d %s", r.Status, r.Body)
+}
+
+// A database that hangs (a black hole: connections open, nothing answers) is treated
+// like one that is down: every delivery is answered 202 from the spool within a few
+// seconds instead of waiting, readiness says so, and all of it is stored once the
+// database answers again.
+func TestHungDatabaseSpools(t *testing.T) {
+	env := testEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
+	viewer := newAPIToken(t, env, "viewer")
+	a := startApp(t, env)
+	post := func(i int) (response, time.Duration) {
+		start := time.Now()
+		r := do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"99"}}`, 1700000000+i*300)))
+		return r, time.Since(start)
+	}
+	r, _ := post(0)
+	mustf(t, r.Status == 200, "before the hang: %d", r.Status)
+
+	proxy.hang()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	for i := 1; i <= 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, took := post(i)
+			mu.Lock()
+			defer mu.Unlock()
+			slowest = max(slowest, took)
+			if r.Status != 202 {
+				t.Errorf("delivery %d during the hang: %d %s", i, r.Status, r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	mustf(t, slowest < 5*time.Second, "the slowest answer during the hang took %s", slowest)
+	start := time.Now()
+	r = do(t, "GET", a.URL+"/readyz", nil)
+	mustf(t, r.Status == 503 && time.Since(start) < 4*time.Second, "readyz during the hang: %d after %s", r.Status, time.Since(start))
+	t.Logf("during the hang: slowest delivery answered in %s", slowest.Round(time.Millisecond))
+
+	proxy.unhang()
+	var page samplesPage
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r := do(t, "GET", a.URL+"/api/v1/feeds/1/samples", nil, "Authorization", "Bearer "+viewer)
+		if r.Status == 200 {
+			r.json(t, &page)
+			if len(page.Samples) == 9 {
+				break
+			}
+		}
+		mustf(t, time.Now().Before(deadline), "after the hang: %d samples\n%s", len(page.Samples), a.out.String())
+	}
+}
+
+// serve starts while the database is unreachable: it spools deliveries for the feed
+// tokens it saw before (remembered on local disk), and stores them when the database
+// answers, migrating first.
+func TestStartWhileDatabaseDown(t *testing.T) {
+	env := testEnv(t, "postgres")
+	u, err := url.Parse(env["SITEMETRICS_DATABASE_URL"])
+	must(t, err)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	env["SITEMETRICS_DATABASE_URL"] = u.String()
+	hook := newFeed(t, env, "--name", "web", "--series-field", "service")
+	viewer := newAPIToken(t, env, "viewer")
+	post := func(i int) response {
+		return do(t, "POST", hook, []byte(fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"99"}}`, 1700000000+i*300)))
+	}
+	first := startApp(t, env)
+	mustf(t, post(0).Status == 200, "before the outage")
+	first.stop()
+
+	proxy.cut()
+	a := startAppUntil(t, "/healthz", env)
+	for i := 1; i <= 3; i++ {
+		r := post(i)
+		mustf(t, r.Status == 202, "while down from the start: %d %s", r.Status, r.Body)
+	}
+	r := do(t, "POST", strings.Replace(hook, "smf_", "smf_x", 1), []byte(`{"result":{"service":"checkout","total":"1"}}`))
+	mustf(t, r.Status == 503 && !strings.Contains(string(r.Body), u.Host) && !strings.Contains(string(r.Body), u.User.Username()), "an unknown token while down: %d %s", r.Status, r.Body)
+	mustf(t, do(t, "GET", a.URL+"/readyz", nil).Status == 503, "ready while the database is down")
+
+	proxy.restore(t)
+	var page samplesPage
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r := do(t, "GET", a.URL+"/api/v1/feeds/1/samples", nil, "Authorization", "Bearer "+viewer)
+		if r.Status == 200 {
+			r.json(t, &page)
+			if len(page.Samples) == 4 {
+				break
+			}
+		}
+		mustf(t, time.Now().Before(deadline), "after the outage: %d samples\n%s", len(page.Samples), a.out.String())
+	}
+	mustf(t, do(t, "GET", a.URL+"/readyz", nil).Status == 200, "not ready once the database answers")
+}
+
+// Readiness covers the disks: with the SQLite database's folder read-only (made
+// immutable, which even root cannot write to) the app is not ready, and says so in
+// general words; it is ready again once the folder is writable.
+func TestReadyCoversTheDisk(t *testing.T) {
+	env := localEnv(t, "sqlite")
+	a := startApp(t, env)
+	dir := filepath.Dir(strings.TrimPrefix(env["SITEMETRICS_DATABASE_URL"], "sqlite://"))
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("this filesystem cannot make a folder immutable (chattr: %v %s)", err, out)
+	}
+	defer exec.Command("chattr", "-i", dir).Run()
+	r := do(t, "GET", a.URL+"/readyz", nil)
+	mustf(t, r.Status == 503 && strings.Contains(string(r.Body), "database") && !strings.Contains(string(r.Body), dir),
+		"readyz with a read-only data folder: %d %s", r.Status, r.Body)
+	must(t, exec.Command("chattr", "-i", dir).Run())
+	mustf(t, do(t, "GET", a.URL+"/readyz", nil).Status == 200, "readyz once the folder is writable again")
 }

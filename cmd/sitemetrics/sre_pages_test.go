@@ -54,6 +54,12 @@ func TestSREPages(t *testing.T) {
 	mustf(t, r.Status == 303, "annotation: %d", r.Status)
 	page := b.get("/annotations")
 	mustf(t, strings.Contains(string(page.Body), "INC-1 &lt;b&gt;payments&lt;/b&gt;"), "annotation title not escaped")
+	// A target that no longer exists is the form's error, not a global annotation.
+	for _, target := range []string{"slo:999", "service:999"} {
+		r = b.post("/annotations", url.Values{"kind": {"deploy"}, "title": {"v2 to " + target}, "target": {target}})
+		mustf(t, r.Status == 400 && strings.Contains(string(r.Body), "no longer exists"), "annotation on a missing %s: %d", target, r.Status)
+		mustf(t, !strings.Contains(string(b.get("/annotations").Body), "v2 to "+target), "an annotation on a missing %s was stored", target)
+	}
 	audit := string(b.get("/audit").Body)
 	for _, want := range []string{"service checkout", "maintenance: upgrade", "incident: INC-1"} {
 		mustf(t, strings.Contains(audit, want), "audit lacks %q", want)

@@ -12,7 +12,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +69,7 @@ func URL(t testing.TB, dialect string) string {
 		defer db.Close()
 		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
 	})
-	u, err := url.Parse(base)
+	u, err := neturl.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +120,36 @@ func (w tWriter) Write(p []byte) (int, error) {
 // restarted replica would.
 func Reopen(tb testing.TB, s *sqlstore.Store) *sqlstore.Store {
 	tb.Helper()
-	fresh, err := sqlstore.Open(context.Background(), s.URL(), "", Logger(tb))
+	return OpenURL(tb, s.URL())
+}
+
+// OpenURL opens a store on an existing database (one a running app uses, for
+// example), closed at the end of the test.
+func OpenURL(tb testing.TB, databaseURL string) *sqlstore.Store {
+	tb.Helper()
+	s, err := sqlstore.Open(context.Background(), databaseURL, "", Logger(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = fresh.Close() })
-	return fresh
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// ReplicaURL is url (a fresh test database on the PostgreSQL that `make test`
+// starts) read through that server's streaming replica: the same database and
+// schema, another host and port.
+func ReplicaURL(t testing.TB, url string) string {
+	t.Helper()
+	rep := os.Getenv("SITEMETRICS_TEST_REPLICA_URL")
+	Require(t, "replica", rep != "", "SITEMETRICS_TEST_REPLICA_URL is not set")
+	r, err := neturl.Parse(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = r.Host
+	return u.String()
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// Body shapes a Splunk delivery can take (SPEC §4).
+// Body shapes a Splunk delivery can take, detected by shape whatever the
+// Content-Type says.
 const (
 	ShapeNative = "native" // Splunk's webhook action: one row in "result" (per-result mode looks the same)
 	ShapePacked = "packed" // one "result" whose fields are arrays (stats list(x)), one row per index
@@ -105,6 +106,15 @@ var (
 // problem (not JSON, no rows, too many rows) is an *Error; row-level problems
 // become Rejections and the other rows are still returned.
 func Parse(body []byte, contentType string, opt Options) (Body, error) {
+	b, err := parse(body, contentType, opt)
+	// PostgreSQL cannot store a NUL in text: where it does not matter it becomes U+FFFD.
+	b.SID, b.SearchName, b.ResultsLink = noNUL(b.SID), noNUL(b.SearchName), noNUL(b.ResultsLink)
+	return b, err
+}
+
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
+
+func parse(body []byte, contentType string, opt Options) (Body, error) {
 	if opt.TimeField == "" {
 		opt.TimeField = "_time"
 	}
@@ -439,6 +449,9 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 		}
 		if len(s) > maxSeriesLen {
 			return Row{}, fmt.Errorf("series field %q is %d bytes long, the limit is %d", f, len(s), maxSeriesLen)
+		}
+		if strings.ContainsRune(s, 0) {
+			return Row{}, fmt.Errorf("series field %q contains a NUL character, which no series name can hold", f)
 		}
 		row.Series = s
 	}

@@ -311,3 +311,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A NUL, which PostgreSQL cannot store in text, rejects a row when it is in the
+// series, and is replaced where it does not matter, so a delivery never fails to be
+// recorded because of it.
+func TestParseNUL(t *testing.T) {
+	body := []byte(`{"sid":"a\u0000b","search_name":"x\u0000","results":[{"service":"check\u0000out","total":"1"},{"service":"ok","total":"2"}]}`)
+	b, err := Parse(body, "", Options{SeriesField: "service", ReceivedAt: time.Unix(1700000000, 0)})
+	if err != nil || len(b.Rows) != 1 || len(b.Rejected) != 1 || !strings.Contains(b.Rejected[0].Reason, "NUL") ||
+		strings.ContainsRune(b.SID, 0) || strings.ContainsRune(b.SearchName, 0) {
+		t.Fatalf("%+v %v", b, err)
+	}
+}

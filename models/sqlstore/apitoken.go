@@ -49,7 +49,10 @@ func (s *Store) APITokenBySecret(ctx context.Context, plain string) (models.APIT
 	// Record use at most once a minute, so a busy script does not write on every call.
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		_ = s.db.WithContext(ctx).Model(&models.APIToken{}).Where("id = ?", t.ID).Update("last_used_at", now).Error
+		if err := s.db.WithContext(ctx).Model(&models.APIToken{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
+			// The token is good; only its "last used" on the admin page lags.
+			s.log.WarnContext(ctx, "record the use of an API token", "token_id", t.ID, "err", err)
+		}
 	}
 	return t, nil
 }

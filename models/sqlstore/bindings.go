@@ -145,3 +145,12 @@ func (s *Store) feedBindings(ctx context.Context, feedID int64) (bindingSet, err
 	s.bindings.put(feedID, set)
 	return set, nil
 }
+
+// CheckSpooled applies to a delivery being spooled the checks ingest would make with
+// the feed's bindings, from this replica's copy (no database: it is out of reach), so
+// a 202's counts say what replay will store. Without a copy it checks nothing.
+func (s *Store) CheckSpooled(feedID int64, parsed *splunk.Body) {
+	if set, ok := s.bindings.get(feedID); ok {
+		set.checkRows(parsed)
+	}
+}

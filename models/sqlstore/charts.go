@@ -116,7 +116,7 @@ func (s *Store) latency(ctx context.Context, ref sloRef, d models.SLODetail, fie
 	if ref.series == 0 {
 		return nil, nil, nil
 	}
-	rows, err := s.db.WithContext(ctx).Raw("SELECT bucket, fields FROM samples WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket",
+	rows, err := s.reads(ctx).Raw("SELECT bucket, fields FROM samples WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket",
 		ref.series, from.Unix(), to.Unix()).Rows()
 	if err != nil {
 		return nil, nil, fmt.Errorf("load latency of SLO %d: %w", d.ID, err)

@@ -71,12 +71,13 @@ func (s *Store) SaveOnlineLogin(ctx context.Context, l models.OnlineLogin) (int6
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The WHERE of DO UPDATE keeps local accounts out of reach: for them
 		// nothing is updated, nothing returned, and id stays 0.
-		err := tx.Raw(`INSERT INTO users (username, display_name, source, role, last_online_login_at, created_at, updated_at)
-			VALUES (?, ?, 'ldap', ?, ?, ?, ?)
+		err := tx.Raw(`INSERT INTO users (username, display_name, source, role, last_online_login_at, directory_stamp, directory_checked_at, created_at, updated_at)
+			VALUES (?, ?, 'ldap', ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
-				last_online_login_at = excluded.last_online_login_at, updated_at = excluded.updated_at
+				last_online_login_at = excluded.last_online_login_at, directory_stamp = excluded.directory_stamp,
+				directory_checked_at = excluded.directory_checked_at, updated_at = excluded.updated_at
 			WHERE users.source = 'ldap'
-			RETURNING id`, name, l.DisplayName, string(l.Role), at, now, now).Scan(&id).Error
+			RETURNING id`, name, l.DisplayName, string(l.Role), at, l.DirectoryStamp, at, now, now).Scan(&id).Error
 		if err != nil {
 			return fmt.Errorf("save user %q: %w", name, err)
 		}

@@ -42,7 +42,7 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in models.FeedInput) (
 		}
 		if err := tx.Model(&models.Feed{}).Where("id = ?", id).Updates(map[string]any{
 			"name": f.Name, "interval_seconds": f.IntervalSeconds, "time_field": f.TimeField,
-			"series_field": f.SeriesField, "sample_policy": f.SamplePolicy, "updated_at": s.now(),
+			"series_field": f.SeriesField, "sample_policy": f.SamplePolicy, "retention_days": f.RetentionDays, "updated_at": s.now(),
 		}).Error; err != nil {
 			if isUnique(err) {
 				return &models.Error{Code: models.ECONFLICT, Field: "name", Message: fmt.Sprintf("a feed named %q already exists", f.Name)}
@@ -257,7 +257,9 @@ func (s *Store) FeedByToken(ctx context.Context, plain string) (models.Feed, int
 	// page shows it, and ingest does not pay a write per delivery.
 	now := s.now()
 	if row.TokenUsed == nil || now.Sub(*row.TokenUsed) > time.Minute {
-		_ = s.db.WithContext(ctx).Model(&models.FeedToken{}).Where("id = ?", row.TokenID).Update("last_used_at", now).Error
+		if err := s.db.WithContext(ctx).Model(&models.FeedToken{}).Where("id = ?", row.TokenID).Update("last_used_at", now).Error; err != nil {
+			s.log.WarnContext(ctx, "record a feed token's use", "feed", row.Name, "err", err)
+		}
 	}
 	return row.Feed, row.TokenID, nil
 }

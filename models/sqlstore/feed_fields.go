@@ -25,13 +25,24 @@ func (s *Store) FeedShape(ctx context.Context, feedID int64) (models.FeedShape, 
 		return models.FeedShape{}, fmt.Errorf("read the shape of feed %d: %w", feedID, err)
 	}
 	series, fields := map[string]bool{}, map[string]bool{}
+	corrupt := 0
 	for _, r := range rows {
 		series[r.Series] = true
 		var f map[string]float64
-		_ = json.Unmarshal([]byte(r.Fields), &f)
+		if err := json.Unmarshal([]byte(r.Fields), &f); err != nil {
+			// One bad row must not hide the feed's other fields; it is logged, once a call.
+			if corrupt++; corrupt == 1 {
+				s.log.ErrorContext(ctx, "stored sample fields do not parse: the feed's field list lacks them",
+					"feed_id", feedID, "series", r.Series, "err", err)
+			}
+			continue
+		}
 		for k := range f {
 			fields[k] = true
 		}
+	}
+	if corrupt > 1 {
+		s.log.ErrorContext(ctx, "more stored sample fields do not parse", "feed_id", feedID, "rows", corrupt)
 	}
 	return models.FeedShape{Series: sortedKeys(series), Fields: sortedKeys(fields)}, nil
 }

@@ -34,7 +34,9 @@ const (
 	commitWriters = 1
 	commitRows    = 1000
 	aloneRows     = 100
-	commitTimeout = 30 * time.Second
+	// DefaultIngestDeadline is how long a delivery waits for the database: a database
+	// that hangs is treated like one that is down, and the delivery is spooled.
+	DefaultIngestDeadline = 2 * time.Second
 )
 
 func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
@@ -47,11 +49,15 @@ func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
 // being out of reach, each delivery is tried alone, so one delivery's error is not
 // another's.
 func (s *Store) writeDeliveries(batch []*pendingDelivery) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), s.IngestDeadline)
 	defer cancel()
 	err := s.writeBatch(ctx, batch)
 	if err == nil {
+		s.markUp()
 		return
+	}
+	if IsUnavailable(err) {
+		s.markDown(err)
 	}
 	if len(batch) == 1 || IsUnavailable(err) {
 		for _, p := range batch {
@@ -91,10 +97,11 @@ func (s *Store) RecordDelivery(ctx context.Context, d *models.Delivery) error {
 
 // Deliveries lists a feed's deliveries, newest first, bodies included.
 func (s *Store) Deliveries(ctx context.Context, feedID int64, q models.DeliveryQuery) ([]models.Delivery, error) {
-	if q.Limit <= 0 || q.Limit > 500 {
+	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 50
 	}
-	db := s.db.WithContext(ctx).Where("feed_id = ?", feedID)
+	// Listings never carry raw bodies (up to the body limit each): see Delivery.
+	db := s.db.WithContext(ctx).Omit("body").Where("feed_id = ?", feedID)
 	if q.BeforeID > 0 {
 		db = db.Where("id < ?", q.BeforeID)
 	}
@@ -106,6 +113,15 @@ func (s *Store) Deliveries(ctx context.Context, feedID int64, q models.DeliveryQ
 		return nil, fmt.Errorf("list deliveries of feed %d: %w", feedID, err)
 	}
 	return out, nil
+}
+
+// Delivery is one delivery of a feed with its raw body, for SREs, one at a time.
+func (s *Store) Delivery(ctx context.Context, feedID, id int64) (models.Delivery, error) {
+	var d models.Delivery
+	if err := s.db.WithContext(ctx).Where("id = ? AND feed_id = ?", id, feedID).First(&d).Error; err != nil {
+		return d, notFound(err, "delivery %d of feed %d not found", id, feedID)
+	}
+	return d, nil
 }
 
 // Samples lists a feed's samples in time order (then by series).
@@ -163,34 +179,19 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 // and returned as an *Error (EINVALID or ETOOLARGE).
 func (s *Store) IngestBody(ctx context.Context, feed models.Feed, tokenID int64, body []byte, contentType string,
 	receivedAt time.Time, opt models.IngestOptions) (models.IngestResult, error) {
+	if s.Down() {
+		return models.IngestResult{}, models.Errorf(models.EUNAVAILABLE, "database unreachable")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.IngestDeadline)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
-		set, err := s.feedBindings(ctx, feed.ID)
-		if err != nil {
+		p, err := s.prepare(ctx, feed, tokenID, body, contentType, receivedAt, opt)
+		if err != nil && p == nil {
 			return models.IngestResult{}, err
 		}
-		parsed, perr := splunk.Parse(body, contentType, splunk.Options{
-			TimeField: feed.TimeField, SeriesField: feed.SeriesField, NumericFields: set.numericFields(),
-			ReceivedAt: receivedAt, MaxRows: opt.MaxRows,
-		})
-		if perr == nil {
-			set.checkRows(&parsed)
+		if err != nil {
+			return models.IngestResult{DeliveryID: p.d.ID, Rejected: []models.Rejection{}, Outcome: models.OutcomeRefused}, err
 		}
-		d := NewDelivery(parsed)
-		d.FeedID, d.ReceivedAt, d.ContentType = feed.ID, receivedAt.UTC(), models.Truncate(contentType, 100)
-		if tokenID != 0 {
-			d.TokenID = &tokenID
-		}
-		d.Body, d.BodyBytes = body, len(body)
-		if perr != nil {
-			d.Outcome, d.Code, d.Error = models.OutcomeRefused, models.ErrorCode(perr), models.ErrorMessage(perr)
-			d.KeepAtMost(opt.MaxRawBytes)
-			if err := s.RecordDelivery(ctx, &d); err != nil {
-				// The refusal is still the answer; losing its log entry is the lesser harm.
-				s.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", err)
-			}
-			return models.IngestResult{DeliveryID: d.ID, Rejected: []models.Rejection{}, Outcome: d.Outcome}, perr
-		}
-		p := &pendingDelivery{ctx: ctx, d: &d, rows: parsed.Rows, feed: feed, set: set}
 		err = s.ingest(p)
 		if errors.Is(err, errStaleBindings) && attempt < 3 {
 			s.bindings.drop(feed.ID) // parse again with the bindings now in force
@@ -199,9 +200,48 @@ func (s *Store) IngestBody(ctx context.Context, feed models.Feed, tokenID int64,
 		if err != nil {
 			return models.IngestResult{}, err
 		}
-		return models.IngestResult{DeliveryID: d.ID, Accepted: d.Accepted, Replaced: d.Replaced, Duplicates: d.Duplicates,
-			Rejected: d.RejectionList(), FromReceipt: d.FromReceipt, OutsideWindow: d.OutsideWindow, Outcome: d.Outcome}, nil
+		return resultOf(p.d), nil
 	}
+}
+
+func resultOf(d *models.Delivery) models.IngestResult {
+	return models.IngestResult{DeliveryID: d.ID, Accepted: d.Accepted, Replaced: d.Replaced, Duplicates: d.Duplicates,
+		Rejected: d.RejectionList(), FromReceipt: d.FromReceipt, OutsideWindow: d.OutsideWindow, Outcome: d.Outcome}
+}
+
+// prepare parses a body with the feed's bindings and checks its rows. A body the
+// parser refuses is recorded as refused at once (the returned delivery says which)
+// and its error returned.
+func (s *Store) prepare(ctx context.Context, feed models.Feed, tokenID int64, body []byte, contentType string,
+	receivedAt time.Time, opt models.IngestOptions) (*pendingDelivery, error) {
+	set, err := s.feedBindings(ctx, feed.ID)
+	if err != nil {
+		return nil, err
+	}
+	parsed, perr := splunk.Parse(body, contentType, splunk.Options{
+		TimeField: feed.TimeField, SeriesField: feed.SeriesField, NumericFields: set.numericFields(),
+		ReceivedAt: receivedAt, MaxRows: opt.MaxRows,
+	})
+	if perr == nil {
+		set.checkRows(&parsed)
+	}
+	d := NewDelivery(parsed)
+	d.FeedID, d.ReceivedAt, d.ContentType = feed.ID, receivedAt.UTC(), models.Truncate(contentType, 100)
+	if tokenID != 0 {
+		d.TokenID = &tokenID
+	}
+	d.Body, d.BodyBytes = body, len(body)
+	p := &pendingDelivery{ctx: ctx, d: &d, rows: parsed.Rows, feed: feed, set: set}
+	if perr != nil {
+		d.Outcome, d.Code, d.Error = models.OutcomeRefused, models.ErrorCode(perr), models.ErrorMessage(perr)
+		d.KeepAtMost(opt.MaxRawBytes)
+		if err := s.RecordDelivery(ctx, &d); err != nil {
+			// The refusal is still the answer; losing its log entry is the lesser harm.
+			s.log.ErrorContext(ctx, "could not record a refused delivery", "feed_id", feed.ID, "err", err)
+		}
+		return p, perr
+	}
+	return p, nil
 }
 
 // RecordRefusal keeps a delivery refused before its body could be read (over the size limit).
@@ -215,14 +255,4 @@ func (s *Store) RecordRefusal(ctx context.Context, feed models.Feed, tokenID int
 	d.KeepAtMost(maxRaw)
 	d.BodyTruncated = d.BodyTruncated || len(head) < size
 	return s.RecordDelivery(ctx, &d)
-}
-
-// PruneDeliveries deletes delivery records received before the cut-off; the
-// samples they brought stay.
-func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("received_at < ?", before.UTC()).Delete(&models.Delivery{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("prune deliveries: %w", res.Error)
-	}
-	return res.RowsAffected, nil
 }

@@ -57,7 +57,10 @@ func (s *Store) KioskLinkBySecret(ctx context.Context, plain string) (models.Kio
 		return models.KioskLink{}, models.Errorf(models.EUNAUTHORIZED, "this kiosk link has expired or was revoked: ask an admin for a new one")
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > 5*time.Minute {
-		_ = s.db.WithContext(ctx).Model(&models.KioskLink{}).Where("id = ?", k.ID).Update("last_used_at", now).Error
+		if err := s.db.WithContext(ctx).Model(&models.KioskLink{}).Where("id = ?", k.ID).Update("last_used_at", now).Error; err != nil {
+			// The link is good; only its "last used" on the admin page lags.
+			s.log.WarnContext(ctx, "record the use of a kiosk link", "kiosk_id", k.ID, "err", err)
+		}
 	}
 	return k, nil
 }

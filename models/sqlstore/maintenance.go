@@ -20,7 +20,7 @@ func (s *Store) Maintenances(ctx context.Context) ([]models.Maintenance, error) 
 // maintenanceFor lists the windows that apply to an SLO.
 func (s *Store) maintenanceFor(ctx context.Context, d models.SLODetail) ([]models.Maintenance, error) {
 	var out []models.Maintenance
-	if err := s.db.WithContext(ctx).Where("slo_id = ? OR service_id = ?", d.ID, d.ServiceID).Order("starts_at").Find(&out).Error; err != nil {
+	if err := s.reads(ctx).Where("slo_id = ? OR service_id = ?", d.ID, d.ServiceID).Order("starts_at").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list maintenance of SLO %d: %w", d.ID, err)
 	}
 	return out, nil

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"gorm.io/gorm"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
@@ -32,6 +34,10 @@ const (
 	staleRefresh = time.Minute
 	// computeTimeout bounds one summary's computation.
 	computeTimeout = 20 * time.Second
+	// drainWorkers is how many summaries a replica computes at once.
+	drainWorkers = 4
+	// computeGap is the least time between two computations of one SLO's summary.
+	computeGap = time.Second
 )
 
 // summary is an SLO's numbers for one data version.
@@ -44,30 +50,31 @@ type summary struct {
 
 // readModel is this replica's copy of every SLO's settings and summary.
 type readModel struct {
-	pollMu    sync.Mutex // one poll at a time
-	mu        sync.Mutex
-	seq       uint64           // counts config loads
-	loadedAt  map[int64]uint64 // seq when each config was loaded
-	loaded    bool
-	pollErr   error            // the last poll's failure, nil once one succeeds
-	pending   map[int64]uint64 // SLOs changed here whose numbers are being computed, by touch count
-	touches   uint64
-	changes   uint64 // counts changes made here
-	polled    uint64 // changes seen by the last complete poll
-	lastPoll  time.Time
-	configs   map[int64]models.SLODetail
-	versions  map[int64]int64 // slo_state.version the config was loaded at
-	summaries map[int64]*summary
-	waiting   map[int64]time.Time // since when a version newer than the summary is known
-	queue     map[int64]bool      // to compute
-	local     map[int64]bool      // made here: compute without waiting
-	wake      chan struct{}
-	flight    singleflight.Group
+	pollMu     sync.Mutex // one poll at a time
+	mu         sync.Mutex
+	seq        uint64           // counts config loads
+	loadedAt   map[int64]uint64 // seq when each config was loaded
+	loaded     bool
+	pollErr    error            // the last poll's failure, nil once one succeeds
+	pending    map[int64]uint64 // SLOs changed here whose numbers are being computed, by touch count
+	touches    uint64
+	changes    uint64 // counts changes made here
+	polled     uint64 // changes seen by the last complete poll
+	lastPoll   time.Time
+	configs    map[int64]models.SLODetail
+	versions   map[int64]int64 // slo_state.version the config was loaded at
+	summaries  map[int64]*summary
+	waiting    map[int64]time.Time // since when a version newer than the summary is known
+	computedAt map[int64]time.Time // when each summary was last computed here
+	queue      map[int64]bool      // to compute
+	local      map[int64]bool      // made here: compute without waiting
+	wake       chan struct{}
+	flight     singleflight.Group
 }
 
 func newReadModel() *readModel {
 	return &readModel{configs: map[int64]models.SLODetail{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
-		waiting: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
+		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // touched queues SLOs whose data or settings this replica just changed.
@@ -326,6 +333,9 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		rm.mu.Lock()
 		rm.pollErr = err
 		rm.mu.Unlock()
+		if IsUnavailable(err) {
+			s.markDown(err)
+		}
 		return fmt.Errorf("read SLO versions: %w", err)
 	}
 	rm.mu.Lock()
@@ -437,8 +447,10 @@ func (s *Store) RunReadModel(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		if err := s.poll(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("read model poll failed", "err", err)
+		if err := s.poll(ctx); err == nil {
+			s.markUp()
+		} else if ctx.Err() == nil && !IsUnavailable(err) {
+			s.log.Warn("read model poll failed", "err", err) // an outage is logged once, by markDown
 		}
 		s.drain(ctx)
 		select {
@@ -450,29 +462,51 @@ func (s *Store) RunReadModel(ctx context.Context) {
 	}
 }
 
-// drain computes every queued SLO.
+// drain computes every queued SLO, drainWorkers at a time on PostgreSQL: a summary's
+// cost is mostly waiting on the database, so a burst of changed SLOs is computed in
+// parallel. SQLite has one writer, which ingest needs more: one at a time there.
 func (s *Store) drain(ctx context.Context) {
-	for ctx.Err() == nil {
-		rm := s.rm
-		rm.mu.Lock()
-		var id int64
-		found := false
-		for q := range rm.queue {
-			id, found = q, true
-			break
-		}
-		if found {
-			delete(rm.queue, id)
-			delete(rm.local, id)
-		}
-		rm.mu.Unlock()
-		if !found {
-			return
-		}
-		if _, err := s.computeShared(ctx, id); err != nil && ctx.Err() == nil {
-			s.log.Warn("SLO numbers not computed", "slo_id", id, "err", err)
-		}
+	workers := 1
+	if s.dialect == migrations.Postgres {
+		workers = drainWorkers
 	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				id, ok := s.next()
+				if !ok {
+					return
+				}
+				if _, err := s.computeShared(ctx, id); err != nil && ctx.Err() == nil {
+					s.log.Warn("SLO numbers not computed", "slo_id", id, "err", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// next takes an SLO off the queue, one not computed in the last computeGap: an SLO
+// that receives data many times a second (a backfill) is computed once a computeGap,
+// well within the freshness bound, and leaves the database to ingest. SLOs left
+// queued are taken at the next pass, within a poll.
+func (s *Store) next() (int64, bool) {
+	rm := s.rm
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	now := time.Now()
+	for id := range rm.queue {
+		if now.Sub(rm.computedAt[id]) < computeGap {
+			continue
+		}
+		delete(rm.queue, id)
+		delete(rm.local, id)
+		return id, true
+	}
+	return 0, false
 }
 
 // compute works out an SLO's summary from the roll-ups, stores it for every replica
@@ -480,6 +514,7 @@ func (s *Store) drain(ctx context.Context) {
 func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	s.rm.mu.Lock()
 	touch, wasPending := s.rm.pending[id]
+	s.rm.computedAt[id] = time.Now()
 	s.rm.mu.Unlock()
 	if wasPending {
 		defer func() {
@@ -498,9 +533,8 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.WithContext(ctx).Exec("UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?",
-		string(raw), sum.Version, sum.At, id, sum.Version).Error; err != nil {
-		return nil, fmt.Errorf("store summary of SLO %d: %w", id, err)
+	if err := s.storeSummary(ctx, id, sum, raw); err != nil {
+		return nil, err
 	}
 	rm := s.rm
 	rm.mu.Lock()
@@ -513,10 +547,32 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	return sum, nil
 }
 
+// storeSummary keeps a summary for every replica, unless a newer one is there. A
+// summary can always be computed again, so on PostgreSQL its commit does not wait for
+// the disk: a crash loses at most the last few, never data.
+func (s *Store) storeSummary(ctx context.Context, id int64, sum *summary, raw []byte) error {
+	const update = "UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?"
+	var err error
+	if s.dialect == migrations.Postgres {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+				return err
+			}
+			return tx.Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
+		})
+	} else {
+		err = s.db.WithContext(ctx).Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
+	}
+	if err != nil {
+		return fmt.Errorf("store summary of SLO %d: %w", id, err)
+	}
+	return nil
+}
+
 // EvaluateNow computes an SLO's report from the database, bypassing every cache: what
 // a notification checks again just before it is sent.
 func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error) {
-	sum, d, err := s.evaluate(ctx, id)
+	sum, d, err := s.evaluate(context.WithValue(ctx, primaryOnly{}, true), id)
 	if err != nil {
 		return models.SLOReport{}, err
 	}
@@ -530,7 +586,7 @@ func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, er
 // (so what it reads is at least that version's data). nil when the SLO is gone.
 func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODetail, error) {
 	var version int64
-	if err := s.db.WithContext(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
+	if err := s.reads(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
 		if isNoRows(err) {
 			return nil, models.SLODetail{}, nil
 		}
@@ -598,7 +654,7 @@ func (s *Store) refOf(ctx context.Context, d models.SLODetail) (sloRef, time.Tim
 		ID         int64
 		LastBucket *int64
 	}
-	if err := s.db.WithContext(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
+	if err := s.reads(ctx).Raw("SELECT id, last_bucket FROM series WHERE feed_id = ? AND key = ?", d.Binding.FeedID, d.Binding.Series).Scan(&row).Error; err != nil {
 		return ref, time.Time{}, fmt.Errorf("read series of SLO %d: %w", d.ID, err)
 	}
 	ref.series = row.ID
@@ -629,6 +685,7 @@ func (s *Store) forget(id int64) {
 	delete(rm.waiting, id)
 	delete(rm.queue, id)
 	delete(rm.loadedAt, id)
+	delete(rm.computedAt, id)
 }
 
 // Settle brings this replica's read model up to date now: it polls the versions and

@@ -119,7 +119,7 @@ func (s *Store) monthReport(ctx context.Context, r models.SLOReport, year int, m
 	}
 	mr.Month = mr.History[last]
 	var anns []models.Annotation
-	if err := s.db.WithContext(ctx).Where("kind = ? AND at >= ? AND at < ? AND (slo_id = ? OR service_id = ? OR (slo_id IS NULL AND service_id IS NULL))",
+	if err := s.reads(ctx).Where("kind = ? AND at >= ? AND at < ? AND (slo_id = ? OR service_id = ? OR (slo_id IS NULL AND service_id IS NULL))",
 		"incident", cur.From.UTC(), cur.To.UTC(), d.ID, d.ServiceID).Order("at").Find(&anns).Error; err != nil {
 		return models.MonthReport{}, fmt.Errorf("list incidents: %w", err)
 	}

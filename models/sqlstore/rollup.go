@@ -183,7 +183,7 @@ func (s *Store) readRollups(ctx context.Context, table, col string, ref sloRef, 
 		return out, nil
 	}
 	q, args := unionOf(fmt.Sprintf("SELECT %s, bad, total, excluded FROM %s WHERE slo_id = ? AND generation = ?", col, table), col, spans, []any{ref.slo, ref.gen})
-	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	rows, err := s.reads(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return out, fmt.Errorf("read %s of SLO %d: %w", table, ref.slo, err)
 	}
@@ -206,7 +206,7 @@ func (s *Store) bucketPoints(ctx context.Context, ref sloRef, spans []span) ([]m
 		return nil, nil
 	}
 	q, args := unionOf("SELECT bucket, fields FROM samples WHERE series_id = ?", "bucket", spans, []any{ref.series})
-	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	rows, err := s.reads(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read samples of SLO %d: %w", ref.slo, err)
 	}

@@ -379,7 +379,10 @@ func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, la
 	seen := map[string]bool{}
 	for _, r := range rows {
 		var f map[string]float64
-		_ = json.Unmarshal([]byte(r), &f)
+		if err := json.Unmarshal([]byte(r), &f); err != nil {
+			s.log.Warn("a stored sample's fields cannot be read", "feed", feed.Name, "err", err)
+			continue
+		}
 		for k := range f {
 			seen[k] = true
 		}

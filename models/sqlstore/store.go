@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/spool"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -27,14 +29,61 @@ type Store struct {
 	url     string
 	log     *slog.Logger
 	// Now is the clock; tests replace it.
-	Now      func() time.Time
-	bindings *bindingCache
-	series   *seriesCache
-	sql      dialect
-	wake     chan struct{}
-	rm       *readModel
-	reports  *reportCache
-	commits  *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	Now func() time.Time
+	// IngestDeadline is how long a delivery waits for the database before it is
+	// refused as unavailable (and spooled by the webhook).
+	IngestDeadline time.Duration
+	bindings       *bindingCache
+	series         *seriesCache
+	sql            dialect
+	wake           chan struct{}
+	rm             *readModel
+	reports        *reportCache
+	commits        *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	// down is set while ingest finds the database out of reach (refused, or hung past
+	// its deadline): deliveries then go straight to the spool, without waiting on it.
+	down *atomic.Bool
+	file string // the SQLite database's path; empty on PostgreSQL
+	// replica, when set, serves the reads behind pages and the API (see reads).
+	replica *gorm.DB
+	// throttlePruned is when this replica last pruned the login throttle (Unix seconds);
+	// a pointer, as inTx views copy the store.
+	throttlePruned *atomic.Int64
+}
+
+// primaryOnly marks a context whose reads must not go to the replica.
+type primaryOnly struct{}
+
+// reads is where the read model, charts and reports read: the replica when one is
+// configured, else the primary. A context marked primaryOnly (checks that must be
+// exact, such as a notification's re-check) always reads the primary. The versions
+// that say what changed are always read from the primary, so a lagging replica
+// delays numbers by its lag, never past the freshness bound.
+func (s *Store) reads(ctx context.Context) *gorm.DB {
+	if s.replica == nil || ctx.Value(primaryOnly{}) != nil {
+		return s.db.WithContext(ctx)
+	}
+	return s.replica.WithContext(ctx)
+}
+
+// UseReplica sends reads to a read-only replica (a PostgreSQL streaming standby).
+func (s *Store) UseReplica(ctx context.Context, url string) error {
+	if s.dialect != migrations.Postgres || !strings.HasPrefix(url, "postgres") {
+		return models.Errorf(models.EINVALID, "a read replica must be PostgreSQL, as database_url is")
+	}
+	db, err := gorm.Open(postgres.Open(url), &gorm.Config{Logger: s.db.Config.Logger, DisableAutomaticPing: true,
+		NowFunc: func() time.Time { return time.Now().UTC() }})
+	if err != nil {
+		return fmt.Errorf("open the read replica: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	sqlDB.SetMaxOpenConns(16)
+	sqlDB.SetMaxIdleConns(16)
+	s.replica = db
+	return nil
 }
 
 // DatabaseTarget describes where the data lives, for logs and the README's promise
@@ -70,6 +119,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 			IgnoreRecordNotFoundError: true,
 		}),
 		NowFunc: func() time.Time { return time.Now().UTC() },
+		// Open never waits on the database: serve must start while it is down.
+		DisableAutomaticPing: true,
 	}
 	var db *gorm.DB
 	if dialect == migrations.Postgres {
@@ -83,6 +134,9 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		db, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
 	}
 	if err != nil {
+		if IsUnavailable(err) {
+			return nil, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
+		}
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	sqlDB, err := db.DB()
@@ -96,20 +150,57 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	} else {
 		sqlDB.SetMaxOpenConns(8)
 	}
+	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, IngestDeadline: DefaultIngestDeadline,
+		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
+		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{}}
+	if dialect == migrations.Postgres {
+		s.sql = postgresDialect{}
+	} else {
+		s.file = dsn
+	}
+	s.commits = newIngestCommitter(s)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, models.Errorf(models.EUNAVAILABLE, "cannot reach the %s database: %v", dialect, err)
+		// The store is returned anyway: serve starts while the database is down and
+		// spools until it answers; one-shot commands give up.
+		s.down.Store(true)
+		return s, models.Wrap(models.EUNAVAILABLE, err, "cannot reach the database")
 	}
-	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() },
-		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
-		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}}
-	if dialect == migrations.Postgres {
-		s.sql = postgresDialect{}
-	}
-	s.commits = newIngestCommitter(s)
 	return s, nil
+}
+
+// Down reports whether ingest last found the database out of reach.
+func (s *Store) Down() bool { return s.down.Load() }
+
+// markDown notes that the database is out of reach, saying so once.
+func (s *Store) markDown(err error) {
+	if s.down.CompareAndSwap(false, true) {
+		s.log.Warn("database unavailable: deliveries go to the local spool until it answers", "err", err)
+	}
+}
+
+// markUp notes that the database answers again, saying so once.
+func (s *Store) markUp() {
+	if s.down.CompareAndSwap(true, false) {
+		s.log.Info("database reachable again")
+	}
+}
+
+// Probe asks the database whether it answers, within a second, and notes the answer.
+func (s *Store) Probe(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		s.markDown(err)
+		return models.Errorf(models.EUNAVAILABLE, "database unreachable")
+	}
+	s.markUp()
+	return nil
 }
 
 // sqliteDSN turns a path into a DSN with the pragmas the app relies on:
@@ -152,20 +243,31 @@ func (s *Store) Ready(ctx context.Context) error {
 		return err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "database unreachable: %v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "database unreachable")
 	}
 	pending, err := migrations.Pending(ctx, sqlDB, s.dialect, s.log)
 	if err != nil {
-		return models.Errorf(models.EUNAVAILABLE, "%v", err)
+		return models.Wrap(models.EUNAVAILABLE, err, "cannot read the schema version")
 	}
 	if pending {
 		return models.Errorf(models.EUNAVAILABLE, "database migrations pending")
 	}
+	if s.dialect == migrations.SQLite {
+		// The file lives on this machine's disk: read-only or full, nothing can be stored.
+		if err := spool.WritableDir(filepath.Dir(s.file)); err != nil {
+			return models.Wrap(models.EUNAVAILABLE, err, "the database's disk cannot be written")
+		}
+	}
 	return nil
 }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (s *Store) Close() error {
+	if s.replica != nil {
+		if r, err := s.replica.DB(); err == nil {
+			_ = r.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -190,23 +292,3 @@ func isNoRows(err error) bool {
 
 // isUnique reports a unique-constraint violation.
 func isUnique(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
-
-// IsUnavailable reports whether err means the database could not be reached,
-// as opposed to the database refusing the statement.
-func IsUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if models.ErrorCode(err) == models.EUNAVAILABLE {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"connection refused", "broken pipe", "connection reset", "failed to connect",
-		"unexpected EOF", "conn closed", "the database system is", "terminating connection", "i/o timeout",
-		"no such host", "driver: bad connection", "server closed the connection"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return errors.Is(err, context.DeadlineExceeded)
-}

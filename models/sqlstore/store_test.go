@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
@@ -162,13 +165,14 @@ func TestIngestIdempotentAndReadBack(t *testing.T) {
 		if strings.Join(outcomes, ",") != "refused,partial,duplicate,accepted,accepted" {
 			t.Fatalf("outcomes %v", outcomes)
 		}
-		if ds[0].Code != models.EINVALID || string(ds[0].Body) != "{nope" || !strings.Contains(ds[0].Error, "malformed JSON") {
+		refused, err := s.Delivery(ctx, f.ID, ds[0].ID) // listings carry no bodies
+		if err != nil || ds[0].Code != models.EINVALID || string(refused.Body) != "{nope" || !strings.Contains(ds[0].Error, "malformed JSON") {
 			t.Fatalf("refused delivery %+v", ds[0])
 		}
 		if r := ds[1].RejectionList(); len(r) != 1 || r[0].Row != 1 || !strings.Contains(r[0].Reason, "NaN") {
 			t.Fatalf("rejections %+v", r)
 		}
-		if !strings.Contains(string(ds[4].Body), `"host": "web01"`) {
+		if first, err := s.Delivery(ctx, f.ID, ds[4].ID); err != nil || !strings.Contains(string(first.Body), `"host": "web01"`) {
 			t.Fatal("the raw body (with host) is not kept")
 		}
 	})
@@ -227,20 +231,68 @@ func TestAPITokens(t *testing.T) {
 	})
 }
 
-func TestPruneDeliveriesKeepsSamples(t *testing.T) {
+// Retention: the delivery log keeps 30 days (samples stay), samples keep the
+// installation's retention or their feed's shorter one; on PostgreSQL samples and
+// deliveries live in monthly and daily partitions attached ahead of the data, and
+// what is past retention goes with its partition.
+func TestRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
-		f, _ := mustFeed(t, s, "web", "service")
-		old := time.Now().Add(-40 * 24 * time.Hour)
-		if _, err := s.IngestBody(ctx, f, 0, readFixture(t, "native_slo_report.json"), "", old, models.IngestOptions{}); err != nil {
+		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		web, _ := mustFeed(t, s, "web", "service")
+		short, err := s.CreateFeed(ctx, models.FeedInput{Name: "short", Interval: "5m", SeriesField: "service", RetentionDays: "10"})
+		if err != nil || short.RetentionDays == nil || *short.RetentionDays != 10 {
+			t.Fatalf("feed with its own retention: %+v %v", short, err)
+		}
+		post := func(f models.Feed, at, received time.Time) {
+			t.Helper()
+			body := fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"10","good":"10"}}`, at.Unix())
+			if _, err := s.IngestBody(ctx, f, 0, []byte(body), "", received, models.IngestOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		post(web, now.AddDate(0, 0, -500), now)                     // past the samples' 400 days
+		post(web, now.AddDate(0, 0, -40), now.AddDate(0, 0, -40))   // its delivery past the log's 30 days
+		post(web, now.Add(-time.Hour), now)                         // kept
+		post(short, now.AddDate(0, 0, -20), now.AddDate(0, 0, -20)) // past its feed's 10 days
+		post(short, now.AddDate(0, 0, -5), now)                     // kept
+		r := sqlstore.Retention{Samples: 400 * 24 * time.Hour, Rollups: 800 * 24 * time.Hour, Deliveries: 30 * 24 * time.Hour}
+		for range 2 { // the second pass finds everything in place
+			if err := s.Retain(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			feed models.Feed
+			want int
+		}{{web, 2}, {short, 1}} {
+			if got, err := s.Samples(ctx, c.feed.ID, models.SampleQuery{}); err != nil || len(got) != c.want {
+				t.Errorf("feed %s keeps %d samples, want %d: %v", c.feed.Name, len(got), c.want, err)
+			}
+		}
+		ds, err := s.Deliveries(ctx, web.ID, models.DeliveryQuery{})
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("deliveries of web after pruning: %d %v", len(ds), err)
+		}
+		if s.Dialect() != migrations.Postgres {
+			return
+		}
+		var parts []string
+		if err := s.DB().Raw(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = to_regclass('samples') ORDER BY 1`).Scan(&parts).Error; err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.PruneDeliveries(ctx, time.Now().Add(-30*24*time.Hour))
-		if err != nil || n != 1 {
-			t.Fatal(n, err)
+		// 400 days back from 20 Nov 2026 is 16 Oct 2025: October 2025 to next month, and the default.
+		if len(parts) != 16 || parts[0] != "samples_default" || parts[1] != "samples_p202510" || parts[15] != "samples_p202612" {
+			t.Errorf("sample partitions %v", parts)
 		}
-		samples, err := s.Samples(ctx, f.ID, models.SampleQuery{})
-		if err != nil || len(samples) != 1 || samples[0].ResultsLink != "" {
-			t.Fatalf("%+v %v", samples, err)
+		var inDefault int64
+		if err := s.DB().Raw("SELECT count(*) FROM samples_default").Scan(&inDefault).Error; err != nil || inDefault != 0 {
+			t.Errorf("%d samples left in the default partition: %v", inDefault, err)
+		}
+		var days int64
+		if err := s.DB().Raw(`SELECT count(*) FROM pg_inherits WHERE inhparent = to_regclass('deliveries')`).Scan(&days).Error; err != nil || days != 1+33 {
+			t.Errorf("%d delivery partitions, want the default and 33 days: 21 Oct (30 days back) to 22 Nov (two ahead): %v", days, err)
 		}
 	})
 }
@@ -308,4 +360,58 @@ func TestFeedSummary(t *testing.T) {
 			t.Errorf("token use after two minutes: %v", used)
 		}
 	})
+}
+
+// A stored sample whose fields do not parse is logged with its feed and
+// series, not silently read as "no fields"; the feed's other series keep
+// their fields, and another feed's series are not this feed's shape.
+func TestFeedShapeLogsCorruptFields(t *testing.T) {
+	for _, dialect := range dbtest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			var logs strings.Builder
+			s, err := sqlstore.Open(ctx, dbtest.URL(t, dialect), "", slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := mustFeed(t, s, "web", "service")
+			other, _ := mustFeed(t, s, "batch", "job")
+			bucket := time.Now().Unix() / 300 * 300
+			for i, row := range []struct {
+				feedID int64
+				fields string
+			}{
+				{f.ID, `{"good": 1, "total": 2}`},
+				{f.ID, `{"good": 1, "tot`},
+				{other.ID, `{"ok": 1, "all": 2}`},
+			} {
+				var id int64
+				if err := s.DB().Raw("INSERT INTO series (feed_id, key, last_bucket) VALUES (?, ?, ?) RETURNING id",
+					row.feedID, "s"+strconv.Itoa(i), bucket).Scan(&id).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := s.DB().Exec("INSERT INTO samples (series_id, bucket, fields, delivery_id) VALUES (?, ?, ?, 0)",
+					id, bucket, row.fields).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			shape, err := s.FeedShape(ctx, f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(shape.Fields, ","); got != "good,total" {
+				t.Errorf("fields %q, want good,total", got)
+			}
+			if got := strings.Join(shape.Series, ","); got != "s0,s1" {
+				t.Errorf("series %q, want s0,s1 (the other feed's s2 is not this feed's)", got)
+			}
+			if !strings.Contains(logs.String(), `msg="stored sample fields do not parse`) || !strings.Contains(logs.String(), "series=s1") ||
+				!strings.Contains(logs.String(), "feed_id="+strconv.FormatInt(f.ID, 10)) {
+				t.Errorf("the corrupt row was not logged with its feed and series:\n%s", logs.String())
+			}
+		})
+	}
 }

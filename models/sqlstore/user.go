@@ -102,7 +102,9 @@ func (s *Store) ResetLocalPassword(ctx context.Context, actor, username, passwor
 			return fmt.Errorf("end sessions of %s: %w", u.Username, res.Error)
 		}
 		ended = res.RowsAffected
-		if err := tx.Where("username = ?", u.Username).Delete(&models.LoginFailure{}).Error; err != nil {
+		// Its throttle rows from every address go; the per-address rows
+		// (username '') count other names' failures too and stay.
+		if err := tx.Where("username = ?", models.Truncate(u.Username, 200)).Delete(&models.LoginCounter{}).Error; err != nil {
 			return fmt.Errorf("forget failed sign-ins of %s: %w", u.Username, err)
 		}
 		after := map[string]any{"must_change_password": mustChange, "sessions_ended": ended}

@@ -1,0 +1,802 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sitemetrics/sitemetrics/models"
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
+)
+
+// BenchmarkScale (`make bench-scale N=…`): N SLOs, each a 30-day ratio SLO on
+// its own series of one 5-minute feed, and DAYS of data posted through the
+// webhook (1,000-row batches, 4 senders) into a real `sitemetrics serve`
+// process on PostgreSQL; then, in this order:
+//
+//	ingest     rows/s through the webhook, beside COPY of the same rows into a
+//	           table with the samples table's columns, indexes and partitions,
+//	           from as many connections in batches of the same size
+//	memory     the process's RSS once every summary is computed (VmRSS, and
+//	           VmHWM, its peak during ingest)
+//	disk       bytes per sample: samples, roll-ups and series, over the number
+//	           of samples; deliveries apart
+//	warm       /api/v1/slos and the signed-in overview, 16 clients, PHASE each,
+//	           nothing arriving
+//	viewers    1,000 signed-in overview viewers: all at once, then each
+//	           reloading every 10 s for PHASE
+//	fresh      after a 2xx, how long until /api/v1/slos/{id} shows the new
+//	           version, on the replica posted to and on a second replica
+//	live       warm's reads while every SLO gets one row a minute (N/60 rows/s,
+//	           a delivery each second)
+//	burst      the same while every SLO gets one row each 5 s (N rows every 5 s
+//	           in 1,000-row deliveries over 4 senders)
+//	cold       the first /api/v1/slos, then the first overview, each after a
+//	           SIGKILL and a start of the process; its RSS then
+//
+// Live and burst rows are for each SLO's current 5-minute bucket, with new
+// counts each time: the first of each 5 minutes adds a bucket, the rest replace
+// it. Every such row is a change of the SLO's data (a new version and a summary
+// computed again), which is the cost a new bucket has. A new bucket every 5 s
+// per series is impossible on a 5-minute feed without rows stamped in the
+// future, which do not move data time.
+//
+// Settings (environment, set by the make target): SITEMETRICS_BENCH_SLOS (N,
+// default 100), _DAYS (30), _WINDOW (30d), _PHASE (10s), _VIEWERS (1000),
+// _FRESH (20 samples per replica set), _PPROF (a directory: CPU profiles of the
+// app during ingest, the viewers and the burst, and its heap once summarised,
+// are written there for `go tool pprof`). It fails, rather than skips, without
+// PostgreSQL when SITEMETRICS_TEST_REQUIRE names it (as .ci/with-services does).
+func BenchmarkScale(b *testing.B) {
+	r := newScaleRun(b)
+	r.ingestHistory()
+	r.summarised()
+	r.compareCopy()
+	r.diskUse()
+	r.warm()
+	r.viewers()
+	r.freshness()
+	r.live("live", time.Minute, time.Second)
+	r.live("burst", 5*time.Second, 5*time.Second)
+	r.cold()
+	r.print()
+}
+
+// BenchmarkFresh (`make bench-fresh`): how long after a webhook's 2xx the API
+// reflects it, p50/p99, on the replica posted to and on a second replica
+// sharing its PostgreSQL; N SLOs with DAYS of data (defaults 100 and 1),
+// nothing else arriving.
+func BenchmarkFresh(b *testing.B) {
+	r := newScaleRun(b, "SITEMETRICS_BENCH_DAYS=1")
+	r.ingestHistory()
+	r.summarised()
+	r.freshness()
+	r.print()
+}
+
+// scaleConfig is what a scale run does, from the environment.
+type scaleConfig struct {
+	slos, days, viewers, fresh int
+	window                     string
+	phase                      time.Duration
+	clients, senders, batch    int
+}
+
+func scaleConfigFrom(b *testing.B, defaults ...string) scaleConfig {
+	def := map[string]string{}
+	for _, d := range defaults {
+		k, v, _ := strings.Cut(d, "=")
+		def[k] = v
+	}
+	get := func(k, fallback string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		if v, ok := def[k]; ok {
+			return v
+		}
+		return fallback
+	}
+	num := func(k, fallback string) int {
+		n, err := strconv.Atoi(get(k, fallback))
+		if err != nil || n <= 0 {
+			b.Fatalf("%s: want a positive whole number, have %q", k, get(k, fallback))
+		}
+		return n
+	}
+	c := scaleConfig{slos: num("SITEMETRICS_BENCH_SLOS", "100"), days: num("SITEMETRICS_BENCH_DAYS", "30"),
+		viewers: num("SITEMETRICS_BENCH_VIEWERS", "1000"), fresh: num("SITEMETRICS_BENCH_FRESH", "20"),
+		window: get("SITEMETRICS_BENCH_WINDOW", "30d"), clients: 16, senders: 4, batch: 1000}
+	var err error
+	if c.phase, err = time.ParseDuration(get("SITEMETRICS_BENCH_PHASE", "10s")); err != nil || c.phase <= 0 {
+		b.Fatalf("SITEMETRICS_BENCH_PHASE: want a duration such as 10s, have %q", get("SITEMETRICS_BENCH_PHASE", "10s"))
+	}
+	return c
+}
+
+// scaleRun is one scale benchmark: the app under test, its database and what
+// was measured so far.
+type scaleRun struct {
+	b          *testing.B
+	cfg        scaleConfig
+	begun      time.Time
+	bin        string
+	env        map[string]string
+	app        *serveProc
+	db         *sql.DB
+	pool       *pgxpool.Pool
+	send       *sender
+	api        *reader   // viewer API token
+	apis       []*reader // the same, one per reading client
+	pages      []*reader // signed-in clients (sign-in through /login)
+	viewing    []string  // session tokens of the overview viewers
+	ids        []int64   // SLO id by series number
+	end        int64     // start of the newest bucket posted
+	posted     []int     // per series, rows posted after the history (to vary counts)
+	rows       int64     // history rows posted
+	ingestRate float64   // history rows/s through the webhook
+	results    []scaleResult
+}
+
+// scaleResult is one line of the table: a figure, and the target it is held to.
+type scaleResult struct {
+	what, figure, target, verdict string
+}
+
+func (r *scaleRun) record(what, figure, target string, met *bool) {
+	v := ""
+	if met != nil {
+		v = "met"
+		if !*met {
+			v = "MISSED"
+		}
+	}
+	r.results = append(r.results, scaleResult{what, figure, target, v})
+	r.say("%s: %s", what, figure)
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+// say prints progress at once (the benchmark log would hold it to the end).
+func (r *scaleRun) say(format string, args ...any) {
+	fmt.Printf("[%6.1fs] %s\n", time.Since(r.begun).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func seriesKey(i int) string { return fmt.Sprintf("s%05d", i) }
+
+// newScaleRun builds the binary, makes the feed, N SLOs and the tokens with the
+// CLI on a fresh PostgreSQL schema, starts the app and signs the readers in.
+func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
+	r := &scaleRun{b: b, cfg: scaleConfigFrom(b, defaults...), begun: time.Now()}
+	url := dbtest.URL(b, "postgres")
+	var err error
+	if r.db, err = sql.Open("pgx", url); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.db.Close() })
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pcfg.MaxConns = int32(r.cfg.senders)
+	if r.pool, err = pgxpool.NewWithConfig(context.Background(), pcfg); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.pool.Close)
+	var pgVersion string
+	_ = r.db.QueryRow("SHOW server_version").Scan(&pgVersion)
+	load, _ := os.ReadFile("/proc/loadavg")
+	r.say("%d SLOs × %d days of 5-minute data, %s windows; %d CPUs, PostgreSQL %s, load average %s",
+		r.cfg.slos, r.cfg.days, r.cfg.window, runtime.NumCPU(), pgVersion, strings.Join(strings.Fields(string(load))[:3], " "))
+
+	r.bin = buildServe(b)
+	addr := freePort(b)
+	r.env = map[string]string{"SITEMETRICS_ADDR": addr, "SITEMETRICS_BASE_URL": "http://" + addr, "SITEMETRICS_DATABASE_URL": url,
+		"SITEMETRICS_DATA_DIR": b.TempDir(), "SITEMETRICS_LOG_LEVEL": "warn", "SITEMETRICS_ADMIN_PASSWORD": adminPassword,
+		// Every simulated person comes from 127.0.0.1: the per-address caps, which
+		// stop one client from taking the server, would count them as one.
+		"SITEMETRICS_HTTP_MAX_CONNECTIONS_PER_CLIENT": "0", "SITEMETRICS_HTTP_MAX_REQUESTS_PER_CLIENT": "0"}
+	r.cli("migrate")
+	m := webhookRE.FindStringSubmatch(r.cli("feed", "create", "--name", "bench", "--interval", "5m", "--series-field", "service"))
+	if m == nil {
+		b.Fatal("feed create printed no webhook URL")
+	}
+	r.send = newSender(m[1])
+	t := apiTokRE.FindStringSubmatch(r.cli("token", "create", "--name", "bench", "--role", "viewer"))
+	if t == nil {
+		b.Fatal("token create printed no token")
+	}
+	r.api = newReader("", t[1])
+	for range r.cfg.clients {
+		r.apis = append(r.apis, newReader("", t[1]))
+	}
+	r.importSLOs()
+	r.app = startServe(b, r.bin, r.env)
+
+	// The new SLOs' (empty) histories are derived in the background first.
+	deadline := time.Now().Add(2*time.Minute + time.Duration(r.cfg.slos)*20*time.Millisecond)
+	for {
+		list, err := r.api.slos(r.app.URL)
+		computing := 0
+		for _, s := range list {
+			if s.Status.Status == string(models.StatusComputing) {
+				computing++
+			}
+		}
+		if err == nil && len(list) == r.cfg.slos && computing == 0 {
+			r.ids = make([]int64, r.cfg.slos)
+			for i, s := range list { // by name, and names follow series numbers
+				r.ids[i] = s.ID
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the SLOs were not ready in time: %d listed, %d computing, %v\n%s", len(list), computing, err, r.app.tail())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.posted = make([]int, r.cfg.slos)
+
+	for range r.cfg.clients {
+		r.pages = append(r.pages, newReader(signIn(b, r.app.URL), ""))
+	}
+	// Viewers' sessions are made in the database: signing 1,000 people in is
+	// not what is measured (each sign-in costs an argon2id hash).
+	store := dbtest.OpenURL(b, url)
+	admin, err := store.UserByName(context.Background(), "admin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range r.cfg.viewers {
+		tok, _, err := store.CreateSession(context.Background(), models.SessionInput{UserID: admin.ID, Role: models.RoleViewer,
+			Source: "local", Lifetime: 12 * time.Hour, Idle: 2 * time.Hour, ClientIP: "127.0.0.1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.viewing = append(r.viewing, tok)
+	}
+	store.Close()
+	r.say("set up: %d SLOs, app pid %d ready %s after start", r.cfg.slos, r.app.cmd.Process.Pid, ms(r.app.Ready.Sub(r.app.Started)))
+	return r
+}
+
+// profile starts recording a CPU profile of the app for d (d = 0: a heap
+// profile, at once) into SITEMETRICS_BENCH_PPROF/name.pprof, when that is set;
+// the function it returns waits for it.
+func (r *scaleRun) profile(name string, d time.Duration) func() {
+	dir := os.Getenv("SITEMETRICS_BENCH_PPROF")
+	if dir == "" {
+		return func() {}
+	}
+	path := "/debug/pprof/heap"
+	if d > 0 {
+		path = fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds()))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var b []byte
+		err := r.pages[0].get(r.app.URL, path, &b)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name+".pprof"), b, 0o644)
+		}
+		if err != nil {
+			r.say("profile %s: %v", name, err)
+		}
+	}()
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(d + time.Minute):
+			r.say("profile %s: no answer", name)
+		}
+	}
+}
+
+// cli runs one sitemetrics command against the run's database.
+func (r *scaleRun) cli(args ...string) string {
+	r.b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, r.bin, args...)
+	cmd.Env = os.Environ()
+	for k, v := range r.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.b.Fatalf("sitemetrics %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// importSLOs imports N ratio SLOs as OpenSLO, a service for every ten.
+func (r *scaleRun) importSLOs() {
+	var y strings.Builder
+	for i := range r.cfg.slos {
+		svc := fmt.Sprintf("svc%04d", i/10)
+		if i%10 == 0 {
+			fmt.Fprintf(&y, "---\napiVersion: openslo/v1\nkind: Service\nmetadata: {name: %s}\nspec: {description: bench}\n", svc)
+		}
+		k := seriesKey(i)
+		fmt.Fprintf(&y, `---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: %[1]s-availability}
+spec:
+  service: %[2]s
+  indicator:
+    metadata: {name: %[1]s-requests}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: sitemetrics, spec: {feed: bench, series: %[1]s, field: good}}}
+        total: {metricSource: {type: sitemetrics, spec: {feed: bench, series: %[1]s, field: total}}}
+  timeWindow: [{duration: %[3]s, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{displayName: Availability, target: 0.999}]
+`, k, svc, r.cfg.window)
+	}
+	path := filepath.Join(r.b.TempDir(), "slos.yaml")
+	if err := os.WriteFile(path, []byte(y.String()), 0o600); err != nil {
+		r.b.Fatal(err)
+	}
+	r.cli("slo", "import", path)
+}
+
+// historyRow is series i's row for the bucket starting at t: 1,000 events, a
+// few bad, and a bad patch now and then, different per series.
+func historyRow(i int, t int64) string {
+	k := t / 300
+	bad := k % 3
+	if (k+int64(i)*37)%500 < 3 {
+		bad = 40
+	}
+	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"1000","good":"%d"}`, seriesKey(i), t, 1000-bad)
+}
+
+// storedFields is what the app stores for historyRow(i, t).
+func storedFields(i int, t int64) string {
+	var row struct{ Good, Total string }
+	_ = json.Unmarshal([]byte(historyRow(i, t)), &row)
+	g, _ := strconv.ParseFloat(row.Good, 64)
+	tot, _ := strconv.ParseFloat(row.Total, 64)
+	b, _ := json.Marshal(map[string]float64{"good": g, "total": tot})
+	return string(b)
+}
+
+// ingestHistory posts DAYS of buckets ending at the current one, oldest first,
+// all series of a bucket together, in 1,000-row deliveries over 4 senders.
+func (r *scaleRun) ingestHistory() {
+	n := r.cfg.slos
+	r.end = time.Now().Unix() / 300 * 300
+	buckets := int64(r.cfg.days * 288)
+	first := r.end - (buckets-1)*300
+	r.rows = buckets * int64(n)
+	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
+	row := func(idx int64) string { return historyRow(int(idx%int64(n)), first+idx/int64(n)*300) }
+	r.say("ingest: %d rows (%d buckets × %d series) in %d deliveries over %d senders", r.rows, buckets, n, batches, r.cfg.senders)
+	profiled := r.profile("ingest", 20*time.Second)
+	lat, took := r.inBatches(batches, func(j int64) error {
+		rows := make([]string, 0, r.cfg.batch)
+		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
+			rows = append(rows, row(idx))
+		}
+		return r.send.post(r.app.URL, rows)
+	})
+	profiled()
+	if lat.errs > 0 {
+		r.b.Fatalf("ingest: %s\n%s", lat, r.app.tail())
+	}
+	r.ingestRate = float64(r.rows) / took.Seconds()
+	r.b.ReportMetric(r.ingestRate, "ingest_rows/s")
+	r.record("ingest through the webhook", fmt.Sprintf("%.0f rows/s (%d rows in %s); per %d-row delivery %s",
+		r.ingestRate, r.rows, ms(took), r.cfg.batch, lat), "", nil)
+	r.topUp()
+}
+
+// inBatches runs f for batches 0..count-1 over the run's senders.
+func (r *scaleRun) inBatches(count int64, f func(j int64) error) (*latencies, time.Duration) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	lat := newLatencies()
+	for range r.cfg.senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := next.Add(1) - 1; j < count; j = next.Add(1) - 1 {
+				t := time.Now()
+				err := f(j)
+				lat.add(time.Since(t), err)
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	lat.done()
+	return lat, lat.end.Sub(lat.start)
+}
+
+// topUp posts the buckets that began while the history was being posted, so
+// that no feed is late when reading starts.
+func (r *scaleRun) topUp() {
+	now := time.Now().Unix() / 300 * 300
+	var rows []string
+	for t := r.end + 300; t <= now; t += 300 {
+		for i := range r.cfg.slos {
+			rows = append(rows, historyRow(i, t))
+		}
+	}
+	for len(rows) > 0 {
+		k := min(len(rows), r.cfg.batch)
+		if err := r.send.post(r.app.URL, rows[:k]); err != nil {
+			r.b.Fatalf("top-up: %v", err)
+		}
+		rows = rows[k:]
+	}
+	r.end = max(r.end, now)
+}
+
+// awaitSummaries waits until /api/v1/slos shows, for every SLO, the data
+// version the database holds now, and returns how long that took.
+func (r *scaleRun) awaitSummaries(limit time.Duration) time.Duration {
+	start := time.Now()
+	want := map[int64]int64{}
+	rows, err := r.db.Query("SELECT slo_id, version FROM slo_state")
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	for rows.Next() {
+		var id, v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			r.b.Fatal(err)
+		}
+		want[id] = v
+	}
+	rows.Close()
+	for {
+		list, err := r.api.slos(r.app.URL)
+		behind := 0
+		for _, s := range list {
+			if s.Status.Version < want[s.ID] {
+				behind++
+			}
+		}
+		if err == nil && behind == 0 && len(list) == len(want) {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			r.b.Fatalf("summaries not current after %s: %d of %d behind, %v\n%s", limit, behind, len(want), err, r.app.tail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// summarised waits for every summary and reads the app's memory.
+func (r *scaleRun) summarised() {
+	took := r.awaitSummaries(5*time.Minute + time.Duration(r.cfg.slos)*50*time.Millisecond)
+	rss, peak, err := r.app.memory()
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	r.b.ReportMetric(float64(rss)/(1<<20), "rss_MiB")
+	r.record("summaries current after the last 2xx", ms(took), "", nil)
+	r.profile("heap", 0)()
+	r.record("RSS with every summary computed (same process)", fmt.Sprintf("%s (peak during ingest %s)", mib(rss), mib(peak)),
+		"≤ 200 MiB", verdict(rss <= 200<<20))
+}
+
+// compareCopy COPYs the history's rows, as the app stores them, into a table
+// with the samples table's columns, indexes and partitions: the same number of
+// rows, batches of the same size, as many connections as there were senders.
+func (r *scaleRun) compareCopy() {
+	ctx := context.Background()
+	if err := dbtest.MirrorTable(ctx, r.db, "samples", "bench_copy"); err != nil {
+		r.b.Fatal(err)
+	}
+	defer r.db.Exec("DROP TABLE bench_copy")
+	ids := map[string]int64{}
+	rows, err := r.db.Query("SELECT key, id FROM series")
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			r.b.Fatal(err)
+		}
+		ids[k] = id
+	}
+	rows.Close()
+	n := int64(r.cfg.slos)
+	buckets := r.rows / n
+	first := r.end - (buckets-1)*300 // the history's buckets, shifted to end at the newest one
+	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
+	lat, took := r.inBatches(batches, func(j int64) error {
+		var src [][]any
+		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
+			i, t := int(idx%n), first+idx/n*300
+			src = append(src, []any{ids[seriesKey(i)], t, storedFields(i, t), j + 1})
+		}
+		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
+		return err
+	})
+	if lat.errs > 0 {
+		r.b.Fatalf("COPY: %s", lat)
+	}
+	copyRate := float64(r.rows) / took.Seconds()
+	r.record(fmt.Sprintf("COPY of the same rows (%d connections, %d rows a COPY)", r.cfg.senders, r.cfg.batch),
+		fmt.Sprintf("%.0f rows/s (%s); per COPY %s", copyRate, ms(took), lat), "", nil)
+	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f", r.ingestRate/copyRate), "≥ 0.5", verdict(r.ingestRate/copyRate >= 0.5))
+}
+
+// diskUse reports bytes per sample on disk.
+func (r *scaleRun) diskUse() {
+	ctx := context.Background()
+	if _, err := r.db.Exec("ANALYZE"); err != nil {
+		r.b.Fatal(err)
+	}
+	size, index := map[string]int64{}, map[string]int64{}
+	for _, t := range []string{"samples", "slo_hours", "slo_days", "series", "sample_parts", "deliveries", "slo_state"} {
+		heap, idx, err := dbtest.RelationBytes(ctx, r.db, t)
+		if err != nil {
+			r.b.Fatal(err)
+		}
+		size[t], index[t] = heap+idx, idx
+	}
+	var count, deliveries int64
+	if err := r.db.QueryRow("SELECT count(*) FROM samples").Scan(&count); err != nil {
+		r.b.Fatal(err)
+	}
+	if err := r.db.QueryRow("SELECT count(*) FROM deliveries").Scan(&deliveries); err != nil {
+		r.b.Fatal(err)
+	}
+	data := size["samples"] + size["slo_hours"] + size["slo_days"] + size["series"] + size["sample_parts"]
+	per := float64(data) / float64(count)
+	r.b.ReportMetric(per, "bytes/sample")
+	perRow := func(t string) string {
+		return fmt.Sprintf("%s %.1f (index %.1f)", t, float64(size[t])/float64(count), float64(index[t])/float64(count))
+	}
+	r.record("database bytes per sample, deliveries aside", fmt.Sprintf("%.0f B over %d samples: %s, %s, %s, %s, %s",
+		per, count, perRow("samples"), perRow("slo_hours"), perRow("slo_days"), perRow("series"), perRow("sample_parts")),
+		"≤ 120 B", verdict(per <= 120))
+	r.record("deliveries (raw bodies kept 30 days) and summaries", fmt.Sprintf("deliveries %s for %d deliveries (%.0f B per sample); slo_state %s",
+		mib(size["deliveries"]), deliveries, float64(size["deliveries"])/float64(count), mib(size["slo_state"])), "", nil)
+}
+
+// readAPI and readOverview are the two reads measured with 16 clients.
+func (r *scaleRun) readAPI(c int) error {
+	return r.apis[c%len(r.apis)].get(r.app.URL, "/api/v1/slos", nil)
+}
+
+func (r *scaleRun) readOverview(c int) error { return r.pages[c%len(r.pages)].get(r.app.URL, "/", nil) }
+
+// reads measures both reads, one after the other, for PHASE each.
+func (r *scaleRun) reads(label string, apiTarget, pageTarget time.Duration) {
+	for _, x := range []struct {
+		name   string
+		read   func(int) error
+		target time.Duration
+	}{{"/api/v1/slos", r.readAPI, apiTarget}, {"overview /", r.readOverview, pageTarget}} {
+		l := hammer(r.cfg.clients, r.cfg.phase, x.read)
+		var met *bool
+		target := ""
+		if x.target > 0 {
+			target, met = "p95 ≤ "+ms(x.target), verdict(l.pct(0.95) <= x.target && l.errs == 0)
+		}
+		r.record(fmt.Sprintf("%s %s, %d clients", label, x.name, r.cfg.clients), l.String(), target, met)
+	}
+}
+
+func (r *scaleRun) warm() {
+	// One read of each first: what is measured here is a server that has been
+	// serving, not its first answer (see cold).
+	if err := r.readAPI(0); err != nil {
+		r.b.Fatal(err)
+	}
+	if err := r.readOverview(0); err != nil {
+		r.b.Fatal(err)
+	}
+	r.reads("warm (nothing arriving)", 0, 0)
+	if rss, _, err := r.app.memory(); err == nil {
+		r.record("RSS after the warm reads", mib(rss), "≤ 200 MiB", verdict(rss <= 200<<20))
+	}
+}
+
+// viewers: every viewer opens the overview at the same instant, each on its
+// own connection and session; then each reloads it every 10 s for PHASE.
+func (r *scaleRun) viewers() {
+	n := len(r.viewing)
+	readers := make([]*reader, n)
+	for i, s := range r.viewing {
+		readers[i] = newReader(s, "")
+	}
+	herd, steady := newLatencies(), newLatencies()
+	gate := make(chan struct{})
+	stop := time.Now().Add(r.cfg.phase + 30*time.Second) // the herd itself may take a while
+	var wg sync.WaitGroup
+	var herdDone sync.WaitGroup
+	herdDone.Add(n)
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			t := time.Now()
+			err := readers[i].get(r.app.URL, "/", nil)
+			herd.add(time.Since(t), err)
+			herdDone.Done()
+			herdDone.Wait()
+			end := time.Now().Add(r.cfg.phase)
+			next := time.Now().Add(time.Duration(rand.Int64N(int64(10 * time.Second))))
+			for {
+				time.Sleep(time.Until(next))
+				if next.After(end) || time.Now().After(stop) {
+					return
+				}
+				t := time.Now()
+				err := readers[i].get(r.app.URL, "/", nil)
+				steady.add(time.Since(t), err)
+				next = next.Add(10 * time.Second)
+			}
+		}()
+	}
+	profiled := r.profile("viewers", 10*time.Second)
+	herd.start = time.Now() // the goroutines touch herd only once the gate opens
+	close(gate)
+	herdDone.Wait()
+	herd.done()
+	steady.mu.Lock()
+	steady.start = time.Now()
+	steady.mu.Unlock()
+	wg.Wait()
+	steady.done()
+	profiled()
+	for _, rd := range readers {
+		rd.client.CloseIdleConnections()
+	}
+	r.record(fmt.Sprintf("%d viewers open the overview at once", n), herd.String(), "no error, p99 ≤ 1 s",
+		verdict(herd.errs == 0 && herd.pct(0.99) <= time.Second))
+	r.record(fmt.Sprintf("then each reloads it every 10 s for %s", r.cfg.phase), steady.String(), "no error, p99 ≤ 1 s",
+		verdict(steady.errs == 0 && steady.pct(0.99) <= time.Second))
+}
+
+// liveRow is a new row for series i's current bucket, with counts that differ
+// from every row it had before.
+func (r *scaleRun) liveRow(i int) string {
+	r.posted[i]++
+	t := time.Now().Unix() / 300 * 300
+	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"1000","good":"%d"}`, seriesKey(i), t, 900+r.posted[i]%50)
+}
+
+// live measures the reads while every SLO gets a row each period.
+func (r *scaleRun) live(label string, period, tick time.Duration) {
+	rate := float64(r.cfg.slos) / period.Seconds()
+	asked := fmt.Sprintf("%s (every SLO a row each %s: %.1f rows/s, posted every %s)", label, period, rate, tick)
+	load := startFeedLoad(r.b, r.cfg.slos, period, tick, r.cfg.senders, r.cfg.batch, r.liveRow,
+		func(rows []string) error { return r.send.post(r.app.URL, rows) })
+	profiled := r.profile(label, r.cfg.phase)
+	target := 100 * time.Millisecond
+	if period < time.Minute {
+		target = time.Second
+	}
+	r.reads(asked, target, target)
+	profiled()
+	load.stop()
+	took := time.Since(load.start)
+	r.record(label+": what arrived", fmt.Sprintf("%.1f rows/s for %s; per delivery %s", float64(load.rows.Load())/took.Seconds(), ms(took), load.lat), "", nil)
+}
+
+// freshness measures, after a delivery's 2xx, how long /api/v1/slos/{id}
+// takes to show its new version: polled on the replica posted to, then on a
+// second replica sharing the database.
+func (r *scaleRun) freshness() {
+	measure := func(label string, at *serveProc) {
+		lat := newLatencies()
+		for k := range r.cfg.fresh {
+			i := (k * 7919) % r.cfg.slos // spread over the SLOs
+			id := r.ids[i]
+			before, err := r.api.slo(at.URL, id)
+			if err != nil {
+				r.b.Fatal(err)
+			}
+			if err := r.send.post(r.app.URL, []string{r.liveRow(i)}); err != nil {
+				r.b.Fatal(err)
+			}
+			acked := time.Now()
+			for {
+				s, err := r.api.slo(at.URL, id)
+				if err == nil && s.Status.Version > before.Status.Version {
+					lat.add(time.Since(acked), nil)
+					break
+				}
+				if time.Since(acked) > 10*time.Second {
+					lat.add(0, fmt.Errorf("SLO %d: version %d still shown 10 s after the 2xx (%v)", id, before.Status.Version, err))
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		lat.done()
+		r.record(label, lat.String(), "≤ 5 s", verdict(lat.errs == 0 && lat.pct(1) <= 5*time.Second))
+	}
+	measure("fresh: 2xx → /api/v1/slos/{id} shows it, same replica", r.app)
+	env := map[string]string{}
+	for k, v := range r.env {
+		env[k] = v
+	}
+	addr := freePort(r.b)
+	env["SITEMETRICS_ADDR"], env["SITEMETRICS_BASE_URL"], env["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, r.b.TempDir()
+	second := startServe(r.b, r.bin, env)
+	defer second.stop(r.b)
+	if _, err := r.api.slos(second.URL); err != nil {
+		r.b.Fatal(err)
+	}
+	measure("fresh: 2xx on one replica → the other's /api/v1/slos/{id} shows it", second)
+}
+
+// cold restarts the app (SIGKILL, then start) and times its first answers.
+func (r *scaleRun) cold() {
+	r.awaitSummaries(5 * time.Minute)
+	r.app.restart(r.b)
+	t := time.Now()
+	list, err := r.api.slos(r.app.URL)
+	first := time.Since(t)
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	withData := 0
+	for _, s := range list {
+		if s.Status.HasData {
+			withData++
+		}
+	}
+	r.b.ReportMetric(first.Seconds()*1000, "first_api_ms")
+	r.record("cold: first /api/v1/slos after SIGKILL and start", fmt.Sprintf("%s (%d of %d SLOs with numbers; ready %s after exec, answered %s after exec)",
+		ms(first), withData, r.cfg.slos, ms(r.app.Ready.Sub(r.app.Started)), ms(time.Since(r.app.Started))),
+		"≤ 1 s", verdict(first <= time.Second && withData == r.cfg.slos))
+	if rss, _, err := r.app.memory(); err == nil {
+		r.record("RSS after restart and the first answer", mib(rss), "≤ 200 MiB", verdict(rss <= 200<<20))
+	}
+	r.app.restart(r.b)
+	t = time.Now()
+	err = r.readOverview(0)
+	first = time.Since(t)
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	r.record("cold: first overview / after SIGKILL and start", ms(first), "≤ 1 s", verdict(first <= time.Second))
+}
+
+// print writes the table.
+func (r *scaleRun) print() {
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("\nSitemetrics at scale: %d SLOs × %d days (%s windows), took %s; load average at the end %s\n\n",
+		r.cfg.slos, r.cfg.days, r.cfg.window, ms(time.Since(r.begun)), strings.Join(strings.Fields(string(load))[:3], " "))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "what\tfigure\ttarget\t")
+	for _, x := range r.results {
+		fmt.Fprintf(w, "%s\t%s\t%s %s\t\n", x.what, x.figure, x.target, x.verdict)
+	}
+	w.Flush()
+	fmt.Println()
+}

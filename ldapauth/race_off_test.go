@@ -1,0 +1,8 @@
+//go:build !race
+
+package ldapauth_test
+
+const (
+	raceDetector = false
+	raceFactor   = 1
+)
