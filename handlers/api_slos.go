@@ -123,15 +123,17 @@ func (h *Handler) listSLOsAPI(c *gin.Context) {
 }
 
 // numbersKey identifies a list of SLOs with their numbers: each SLO's summary version
-// (a delivery or a change of settings, its service's included, gives a new one) and
-// when it was computed (a late feed's numbers are computed again as time passes).
+// (a delivery or a change of settings, its service's included, gives a new one), when
+// it was computed (a late feed's numbers are computed again as time passes) and which
+// load of its settings it is shown with (settings are loaded before their numbers).
 func numbersKey(reports []models.SLOReport) [32]byte {
 	h := sha256.New()
-	var b [24]byte
+	var b [32]byte
 	for _, r := range reports {
 		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
 		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
 		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
+		binary.LittleEndian.PutUint64(b[24:], r.Loaded)
 		h.Write(b[:])
 	}
 	var key [32]byte

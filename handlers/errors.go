@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
@@ -30,7 +29,7 @@ type fieldErrorJSON struct {
 // An uncoded error that the store classifies as "the database cannot serve
 // us" (by its type) is a 503 with a message of our own, never the driver's.
 func (h *Handler) fail(c *gin.Context, err error) {
-	if models.ErrorCode(err) == models.EINTERNAL && sqlstore.IsUnavailable(err) {
+	if models.ErrorCode(err) == models.EINTERNAL && h.store.Unavailable(err) {
 		// A database out of reach is not a bug: 503, in words that name no host or user.
 		err = models.Wrap(models.EUNAVAILABLE, err, "Sitemetrics cannot reach its database right now. Try again in a moment.")
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/splunk"
 	"github.com/sitemetrics/sitemetrics/models/spool"
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // ingestAnswer is the webhook's JSON answer: rows new to their bucket (accepted),
@@ -98,7 +97,7 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 	case code == models.EINVALID || code == models.ETOOLARGE:
 		h.countDelivery(models.OutcomeRefused)
 		h.failJSON(c, statusFor(err), err)
-	case sqlstore.IsUnavailable(err) && h.spool != nil:
+	case h.store.Unavailable(err) && h.spool != nil:
 		h.spoolDelivery(c, feed, tokenID, body, received, err)
 	default:
 		h.countDelivery("error")
@@ -180,7 +179,7 @@ func (h *Handler) feedForToken(c *gin.Context, token string) (models.Feed, int64
 			}
 		}
 		return models.Feed{}, 0, err
-	case (h.store.Down() || sqlstore.IsUnavailable(err)) && h.spool != nil:
+	case (h.store.Down() || h.store.Unavailable(err)) && h.spool != nil:
 		if ok {
 			return cached.feed, cached.tokenID, nil
 		}

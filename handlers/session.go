@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
 // cookieName is __Host- prefixed behind TLS (the browser then insists on
@@ -56,7 +55,7 @@ func (h *Handler) loadSession(c *gin.Context) {
 		h.recent.put("s:"+token, p)
 	case models.ErrorCode(err) == models.EUNAUTHORIZED:
 		h.clearSessionCookie(c)
-	case sqlstore.IsUnavailable(err) && c.FullPath() == "/tv":
+	case h.store.Unavailable(err) && c.FullPath() == "/tv":
 		// The wall screen keeps showing the last numbers through a database
 		// outage, for sessions this replica saw recently.
 		if p, ok := h.recent.get("s:" + token); ok {

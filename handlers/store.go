@@ -21,9 +21,13 @@ type Store interface {
 	ConfigStore
 }
 
-// HealthStore is what readiness asks.
+// HealthStore is what readiness asks, and how any handler tells a database that cannot
+// serve from one that refused a statement.
 type HealthStore interface {
 	Ready(ctx context.Context) error
+	// Unavailable reports whether err means the database could not serve (down, hung,
+	// out of disk), decided by the drivers' error types.
+	Unavailable(err error) bool
 }
 
 // IngestStore is the Splunk webhook's: token lookup, ingest, and the spool's needs.

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sitemetrics/sitemetrics/models"
-	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 	"github.com/sitemetrics/sitemetrics/views"
 )
 
@@ -29,7 +28,7 @@ func (h *Handler) showTV(c *gin.Context) {
 		switch {
 		case err == nil:
 			h.recent.put("k:"+k, principal{Name: link.Name})
-		case sqlstore.IsUnavailable(err):
+		case h.store.Unavailable(err):
 			p, ok := h.recent.get("k:" + k)
 			if !ok {
 				h.fail(c, err)

@@ -17,6 +17,9 @@ type SLOReport struct {
 	// Version is the data version the numbers were computed for: caches of anything drawn
 	// from them key on it.
 	Version int64 `json:"version"`
+	// Loaded counts this replica's loads of the settings: with Version, it tells a cache
+	// that the settings shown beside the numbers changed.
+	Loaded uint64 `json:"-"`
 }
 
 // LatencyPoint is one sample's latency percentiles, in the fields' unit.

@@ -114,7 +114,13 @@ func startAppUntil(t testing.TB, path string, env map[string]string, args ...str
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Cleanup(a.stop)
+	t.Cleanup(func() {
+		a.stop()
+		if t.Failed() { // the app's own log says why a request failed
+			out := a.out.String()
+			t.Logf("the app's log (last 8 KiB):\n%s", out[max(0, len(out)-8192):])
+		}
+	})
 	return a
 }
 

@@ -85,6 +85,9 @@ func (set *bindingSet) checkRows(parsed *splunk.Body) {
 type bindingCache struct {
 	mu sync.Mutex
 	m  map[int64]bindingSet
+	// stale is, per feed, a version known to be out of date: a set loaded before the
+	// change that made it so is not kept.
+	stale map[int64]int64
 }
 
 func (c *bindingCache) get(feedID int64) (bindingSet, bool) {
@@ -94,11 +97,16 @@ func (c *bindingCache) get(feedID int64) (bindingSet, bool) {
 	return b, ok
 }
 
+// put keeps b unless a newer set is there already: a reader that loaded before a
+// change must not put back what another reader replaced.
 func (c *bindingCache) put(feedID int64, b bindingSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[int64]bindingSet{}
+	}
+	if cur, ok := c.m[feedID]; (ok && cur.version > b.version) || b.version <= c.stale[feedID] {
+		return
 	}
 	c.m[feedID] = b
 }
@@ -107,6 +115,20 @@ func (c *bindingCache) drop(feedID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, feedID)
+}
+
+// outdated drops the feed's set if it is version or older, and keeps any set that old
+// from coming back.
+func (c *bindingCache) outdated(feedID, version int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stale == nil {
+		c.stale = map[int64]int64{}
+	}
+	c.stale[feedID] = max(c.stale[feedID], version)
+	if cur, ok := c.m[feedID]; ok && cur.version <= version {
+		delete(c.m, feedID)
+	}
 }
 
 // loadBindings reads the bindings of a feed that ingest must keep roll-ups for.

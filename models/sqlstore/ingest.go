@@ -193,9 +193,14 @@ func (s *Store) IngestBody(ctx context.Context, feed models.Feed, tokenID int64,
 			return models.IngestResult{DeliveryID: p.d.ID, Rejected: []models.Rejection{}, Outcome: models.OutcomeRefused}, err
 		}
 		err = s.ingest(p)
-		if errors.Is(err, errStaleBindings) && attempt < 3 {
-			s.bindings.drop(feed.ID) // parse again with the bindings now in force
-			continue
+		if errors.Is(err, errStaleBindings) {
+			if attempt < 10 && ctx.Err() == nil {
+				s.bindings.outdated(feed.ID, p.set.version) // parse again with the bindings now in force
+				continue
+			}
+			// The feed's SLOs kept changing under this delivery (someone creating many at
+			// once): it is not refused but kept, and the spool's replay writes it later.
+			return models.IngestResult{}, models.Wrap(models.EUNAVAILABLE, err, "the feed's SLOs are being changed; try again in a moment")
 		}
 		if err != nil {
 			return models.IngestResult{}, err

@@ -65,6 +65,9 @@ func IsUnavailable(err error) bool {
 	return false
 }
 
+// Unavailable is IsUnavailable, for those who hold the store behind an interface.
+func (s *Store) Unavailable(err error) bool { return IsUnavailable(err) }
+
 // pgUnavailable reports whether a SQLSTATE says the server cannot serve us
 // now, whatever we send: the connection is gone (class 08), the server is
 // shutting down, crashed or starting (57P01–57P03), it is out of disk,
