@@ -9,7 +9,11 @@ import (
 	"github.com/sitemetrics/sitemetrics/views"
 )
 
-const minPasswordLen = 12
+const minPasswordLen = models.MinPasswordLength
+
+// passwordPath is the change-password page, where a generated first password
+// sends its owner until they choose their own.
+const passwordPath = "/account/password"
 
 func (h *Handler) showPassword(c *gin.Context) {
 	p, _ := currentPrincipal(c)
@@ -81,16 +85,5 @@ func (h *Handler) changePassword(c *gin.Context) {
 	}
 	h.setSessionCookie(c, token, sess.ExpiresAt)
 	h.log.InfoContext(ctx, "password changed", "username", u.Username)
-	c.Redirect(http.StatusSeeOther, withFlash(f.Next, "password-changed"))
-}
-
-// withFlash appends a flash key to a local redirect.
-func withFlash(path, key string) string {
-	sep := "?"
-	for _, r := range path {
-		if r == '?' {
-			sep = "&"
-		}
-	}
-	return path + sep + "flash=" + key
+	h.redirect(c, f.Next, flash{Text: "Password changed."}, token)
 }

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -12,7 +14,11 @@ import (
 )
 
 func (h *Handler) listTokens(c *gin.Context) {
-	h.tokensPage(c, http.StatusOK, views.AdminTokensView{})
+	v := views.AdminTokensView{}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewToken, v.NewName = f.Secret, f.Label // shown once
+	}
+	h.tokensPage(c, http.StatusOK, v)
 }
 
 func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView) {
@@ -21,11 +27,11 @@ func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	for _, t := range list {
-		row := views.TokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Hint: t.Hint, Created: when(&t.CreatedAt, now, loc), LastUsed: when(t.LastUsedAt, now, loc)}
 		if t.RevokedAt != nil {
-			row.Revoked = when(t.RevokedAt, loc)
+			row.Revoked = when(t.RevokedAt, now, loc)
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -33,38 +39,16 @@ func (h *Handler) tokensPage(c *gin.Context, status int, v views.AdminTokensView
 }
 
 func (h *Handler) createToken(c *gin.Context) {
-	role, err := models.ParseRole(c.PostForm("role"))
+	plain, t, err := h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), models.Role(c.PostForm("role")), actor(c))
 	if err == nil {
-		var plain string
-		var t models.APIToken
-		plain, t, err = h.store.CreateAPIToken(c.Request.Context(), c.PostForm("name"), role, actor(c))
-		if err == nil {
-			h.tokensPage(c, http.StatusOK, views.AdminTokensView{NewToken: plain, NewName: t.Name})
-			return
-		}
+		h.redirect(c, "/admin/tokens", flash{Text: "API token " + t.Name + " created.", Secret: plain, Label: t.Name}, "")
+		return
 	}
 	if errs, ok := formErrors(err); ok {
-		h.tokensPage(c, http.StatusBadRequest, views.AdminTokensView{Errors: errs})
+		h.tokensPage(c, http.StatusBadRequest, views.AdminTokensView{Errors: errs, Form: views.TokenForm{Name: c.PostForm("name"), Role: c.PostForm("role")}})
 		return
 	}
 	h.fail(c, err)
-}
-
-func (h *Handler) revokeToken(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
-	}
-	if err := h.store.RevokeAPIToken(c.Request.Context(), id); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.log.InfoContext(c.Request.Context(), "api token revoked", "token_id", id, "by", actor(c))
-	if isAPI(c) {
-		c.Status(http.StatusNoContent)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/tokens?flash=token-revoked")
 }
 
 func (h *Handler) listTokensAPI(c *gin.Context) {
@@ -94,7 +78,11 @@ func (h *Handler) createTokenAPI(c *gin.Context) {
 }
 
 func (h *Handler) listKiosk(c *gin.Context) {
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{})
+	v := views.AdminKioskView{Form: views.KioskForm{Days: "90"}}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewURL = f.Secret // shown once
+	}
+	h.kioskPage(c, http.StatusOK, v)
 }
 
 func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) {
@@ -105,42 +93,40 @@ func (h *Handler) kioskPage(c *gin.Context, status int, v views.AdminKioskView) 
 	}
 	loc, now := h.location(c), h.now()
 	for _, k := range list {
-		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, loc), Expires: when(&k.ExpiresAt, loc),
-			LastUsed: when(k.LastUsedAt, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt)}
+		row := views.KioskRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: when(&k.CreatedAt, now, loc), Expires: when(&k.ExpiresAt, now, loc),
+			LastUsed: when(k.LastUsedAt, now, loc), By: k.CreatedBy, Expired: !now.Before(k.ExpiresAt), Zone: k.TimeZone}
+		if row.Zone == "" {
+			row.Zone = h.defaultZone().String() + " (default)"
+		}
 		if k.RevokedAt != nil {
-			row.Revoked = when(k.RevokedAt, loc)
+			row.Revoked = when(k.RevokedAt, now, loc)
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	v.Zones, v.Default = commonZones, h.defaultZone().String()
 	h.render(c, status, views.AdminKioskPage(h.page(c, "Kiosk links", "admin"), v))
 }
 
 func (h *Handler) createKiosk(c *gin.Context) {
-	days, err := strconv.Atoi(c.PostForm("days"))
-	if err != nil {
-		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: map[string]string{"days": "write a number of days, 1 to 366"}})
-		return
-	}
-	plain, _, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour)
+	days, _ := strconv.Atoi(c.PostForm("days")) // not a number: 0, refused with the other fields' errors
+	plain, link, err := h.store.CreateKioskLink(c.Request.Context(), actor(c), c.PostForm("name"), time.Duration(days)*24*time.Hour, c.PostForm("time_zone"))
 	if errs, ok := formErrors(err); ok {
-		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs})
+		h.kioskPage(c, http.StatusBadRequest, views.AdminKioskView{Errors: errs,
+			Form: views.KioskForm{Name: c.PostForm("name"), Days: c.PostForm("days"), TimeZone: c.PostForm("time_zone")}})
 		return
 	}
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.kioskPage(c, http.StatusOK, views.AdminKioskView{NewURL: h.cfg.BaseURL + "/tv?k=" + plain})
+	h.redirect(c, "/admin/kiosk", flash{Text: "Kiosk link for " + link.Name + " created.", Secret: kioskURL(h.cfg.BaseURL, plain, link.TimeZone)}, "")
 }
 
-func (h *Handler) revokeKiosk(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
+// kioskURL is what a wall screen opens: the token, and the screen's zone.
+func kioskURL(base, token, tz string) string {
+	u := base + "/tv?k=" + url.QueryEscape(token)
+	if tz != "" {
+		u += "&tz=" + strings.ReplaceAll(url.QueryEscape(tz), "%2F", "/") // a slash is fine in a query
 	}
-	if err := h.store.RevokeKioskLink(c.Request.Context(), actor(c), id); err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/kiosk?flash=link-revoked")
+	return u
 }

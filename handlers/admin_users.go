@@ -17,11 +17,11 @@ func (h *Handler) listUsers(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	v := views.AdminUsersView{Location: loc}
 	for _, u := range users {
 		row := views.UserRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Source: u.Source, Role: string(u.Role),
-			LastOnlineLogin: when(u.LastOnlineLoginAt, loc), LastCachedLogin: when(u.LastCachedLoginAt, loc), ActiveSessions: u.Sessions}
+			LastOnlineLogin: when(u.LastOnlineLoginAt, now, loc), LastCachedLogin: when(u.LastCachedLoginAt, now, loc), ActiveSessions: u.Sessions}
 		if u.Sessions > 0 {
 			sessions, err := h.store.UserSessions(ctx, u.ID)
 			if err != nil {
@@ -29,8 +29,8 @@ func (h *Handler) listUsers(c *gin.Context) {
 				return
 			}
 			for _, s := range sessions {
-				row.Sessions = append(row.Sessions, views.SessionRow{Started: when(&s.CreatedAt, loc), LastSeen: when(&s.LastSeenAt, loc),
-					Expires: when(&s.ExpiresAt, loc), Source: s.Source, ClientIP: s.ClientIP, UserAgent: s.UserAgent})
+				row.Sessions = append(row.Sessions, views.SessionRow{Started: when(&s.CreatedAt, now, loc), LastSeen: when(&s.LastSeenAt, now, loc),
+					Expires: when(&s.ExpiresAt, now, loc), Source: s.Source, ClientIP: s.ClientIP, UserAgent: s.UserAgent})
 			}
 		}
 		v.Users = append(v.Users, row)
@@ -41,7 +41,7 @@ func (h *Handler) listUsers(c *gin.Context) {
 		v.Directory = "Directory reachable: people sign in against it."
 		if !st.DirectoryUp {
 			v.Directory = fmt.Sprintf("Directory unreachable since %s (%s): people who signed in during the last %s sign in from saved credentials.",
-				when(&st.Since, loc), st.Reason, h.policy.CacheMaxAgeText)
+				when(&st.Since, now, loc), st.Reason, h.policy.CacheMaxAgeText)
 		}
 		for _, m := range h.roleMappings {
 			v.RoleMappings = append(v.RoleMappings, views.RoleMappingRow{GroupDN: m.GroupDN, Role: string(m.Role)})
@@ -66,7 +66,7 @@ func (h *Handler) endUserSessions(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"ended": n})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/users?flash=sessions-ended")
+	h.redirect(c, "/admin/users", flash{Text: "Every session of that user has ended."}, "")
 }
 
 func (h *Handler) listUsersAPI(c *gin.Context) {
@@ -91,10 +91,11 @@ func (h *Handler) listUserSessionsAPI(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"sessions": sessions})
 }
 
-// when formats an instant for a table, in the viewer's zone.
-func when(t *time.Time, loc *time.Location) string {
+// when formats an instant for a table, in the viewer's zone and naming it,
+// with the year when it is not this year's; nil is "never".
+func when(t *time.Time, now time.Time, loc *time.Location) string {
 	if t == nil || t.IsZero() {
 		return "never"
 	}
-	return t.In(loc).Format("2006-01-02 15:04 MST")
+	return views.DateTime(*t, now, loc)
 }

@@ -55,24 +55,24 @@ func (h *Handler) showAlerts(c *gin.Context) {
 		d := f.Event.Detail()
 		since := f.State.StartedAt
 		v.Firing = append(v.Firing, views.AlertRow{SLO: titleOf(d), SLOHref: sloAtLink(f.State.SLOID, since, now), Service: d.SLO.Service,
-			What: eventText(f.Event), Severity: string(f.State.Severity), Since: when(&since, loc)})
+			What: eventText(f.Event), Severity: string(f.State.Severity), Since: when(&since, now, loc)})
 	}
 	for _, s := range sil {
 		if s.Active(now) {
-			v.Silenced = append(v.Silenced, views.SilencedRow{Scope: silenceScope(s.ServiceID, s.SLOID, svc, slo), Until: when(&s.EndsAt, loc), Why: s.Reason})
+			v.Silenced = append(v.Silenced, views.SilencedRow{Scope: silenceScope(s.ServiceID, s.SLOID, svc, slo), Until: when(&s.EndsAt, now, loc), Why: s.Reason})
 		}
 	}
 	for _, m := range maint {
 		if !now.Before(m.StartsAt) && now.Before(m.EndsAt) {
-			v.Silenced = append(v.Silenced, views.SilencedRow{Scope: scopeText(m.ServiceID, m.SLOID, svc, slo), Until: when(&m.EndsAt, loc), Why: "maintenance: " + m.Reason})
+			v.Silenced = append(v.Silenced, views.SilencedRow{Scope: scopeText(m.ServiceID, m.SLOID, svc, slo), Until: when(&m.EndsAt, now, loc), Why: "maintenance: " + m.Reason})
 		}
 	}
 	for _, e := range hist {
 		d := e.Detail()
 		at := e.DataTime
 		v.History = append(v.History, views.AlertRow{SLO: titleOf(d), SLOHref: sloAtLink(e.SLOID, at, now), Service: d.SLO.Service,
-			What: eventText(e.AlertEvent), Severity: string(e.Severity), Status: string(e.Status), At: when(&at, loc),
-			When: "the chart shows " + when(&at, loc), Delivered: deliveredText(e), Resolved: e.Status == models.AlertResolved})
+			What: eventText(e.AlertEvent), Severity: string(e.Severity), Status: string(e.Status), At: when(&at, now, loc),
+			When: "the chart shows " + when(&at, now, loc), Delivered: deliveredText(e), Resolved: e.Status == models.AlertResolved})
 	}
 	if len(hist) == alertPage {
 		v.More = "/alerts?before=" + itoa(hist[len(hist)-1].ID)

@@ -16,6 +16,8 @@ type principal struct {
 	Source      string // "token", or the session's source: ldap, cache, local
 	UserID      int64
 	SessionID   int64
+	TimeZone    string // the person's display zone; "" is the installation's
+	MustChange  bool   // still on a generated password: every page sends them to change it
 }
 
 // Display is the name shown in the top bar.
@@ -64,6 +66,11 @@ func (h *Handler) requireRole(min models.Role) gin.HandlerFunc {
 		if !p.Role.AtLeast(min) {
 			h.failJSON(c, http.StatusForbidden, models.Errorf(models.EFORBIDDEN,
 				"this needs the %s role; you have %s", min, p.Role))
+			return
+		}
+		if p.MustChange {
+			h.failJSON(c, http.StatusForbidden, models.Errorf(models.EFORBIDDEN,
+				"this account still has its generated password: change it at %s first", passwordPath))
 			return
 		}
 		c.Next()

@@ -53,12 +53,12 @@ func (h *Handler) channelsPage(c *gin.Context, status int, form views.ChannelFor
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	v := views.ChannelsView{Types: channelTypes(), Form: form, Errors: errs}
 	for _, ch := range list {
 		v.Rows = append(v.Rows, views.ChannelRow{ID: ch.ID, Name: ch.Name, Type: string(ch.Type), Where: ch.URLHint,
-			MinSeverity: severityText(ch.MinSeverity), Scope: scopeOf(ch), LastSent: when(ch.LastSentAt, loc),
-			LastError: ch.LastError, LastErrorAt: when(ch.LastErrorAt, loc)})
+			MinSeverity: severityText(ch.MinSeverity), Scope: scopeOf(ch), LastSent: when(ch.LastSentAt, now, loc),
+			LastError: ch.LastError, LastErrorAt: when(ch.LastErrorAt, now, loc)})
 	}
 	h.render(c, status, views.ChannelsPage(h.page(c, "Notification channels", "alerts"), v))
 }
@@ -86,7 +86,7 @@ func (h *Handler) createChannel(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/channels/"+itoa(ch.ID)+"?flash=saved")
+	h.redirect(c, "/channels/"+itoa(ch.ID), flash{Text: "Saved."}, "")
 }
 
 func (h *Handler) showChannel(c *gin.Context) {
@@ -109,10 +109,10 @@ func (h *Handler) channelPage(c *gin.Context, id int64, status int, form *views.
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	v := views.ChannelView{ID: ch.ID, Name: ch.Name, Type: string(ch.Type), Where: ch.URLHint, SecretHint: ch.SecretHint,
-		MinSeverity: severityText(ch.MinSeverity), Scope: scopeOf(ch), LastSent: when(ch.LastSentAt, loc), LastError: ch.LastError,
-		LastErrorAt: when(ch.LastErrorAt, loc), Types: channelTypes(), Errors: errs}
+		MinSeverity: severityText(ch.MinSeverity), Scope: scopeOf(ch), LastSent: when(ch.LastSentAt, now, loc), LastError: ch.LastError,
+		LastErrorAt: when(ch.LastErrorAt, now, loc), Types: channelTypes(), Errors: errs}
 	if form != nil {
 		v.Form = *form
 	} else {
@@ -121,7 +121,7 @@ func (h *Handler) channelPage(c *gin.Context, id int64, status int, form *views.
 	}
 	for _, d := range ds {
 		decided := d.Event.DecidedAt
-		row := views.ChannelDeliveryRow{At: when(&decided, loc), What: eventText(d.Event), State: d.State, Attempts: itoa(d.Attempts),
+		row := views.ChannelDeliveryRow{At: when(&decided, now, loc), What: eventText(d.Event), State: d.State, Attempts: itoa(d.Attempts),
 			Error: d.LastError, EventID: d.Event.UID, Failed: d.State == models.DeliveryFailed || (d.State == models.DeliveryPending && d.LastError != "")}
 		if d.State == models.DeliveryPending && d.LastError != "" {
 			row.State = "retrying"
@@ -145,7 +145,7 @@ func (h *Handler) updateChannel(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/channels/"+itoa(id)+"?flash=saved")
+	h.redirect(c, "/channels/"+itoa(id), flash{Text: "Saved."}, "")
 }
 
 func (h *Handler) testChannel(c *gin.Context) {
@@ -163,7 +163,7 @@ func (h *Handler) testChannel(c *gin.Context) {
 			"message": "The test is queued; it is sent within seconds. Its outcome shows in the channel's deliveries."})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/channels/"+itoa(id)+"?flash=test-queued")
+	h.redirect(c, "/channels/"+itoa(id), flash{Text: "Test queued: it goes out within seconds; its outcome shows under Recent messages."}, "")
 }
 
 func (h *Handler) deleteChannel(c *gin.Context) {
@@ -179,7 +179,7 @@ func (h *Handler) deleteChannel(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/channels?flash=deleted")
+	h.redirect(c, "/channels", flash{Text: "Deleted."}, "")
 }
 
 // eventText says in a few words what an event is about.

@@ -10,11 +10,19 @@ import (
 )
 
 // apiError is the one JSON error shape: {"error": {"code": …, "message": …}}.
+// When several fields are at fault, field and message are the first's and
+// field_errors lists them all.
 type apiError struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Field     string `json:"field,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	Code        string           `json:"code"`
+	Message     string           `json:"message"`
+	Field       string           `json:"field,omitempty"`
+	FieldErrors []fieldErrorJSON `json:"field_errors,omitempty"`
+	RequestID   string           `json:"request_id,omitempty"`
+}
+
+type fieldErrorJSON struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // fail answers an error: code → status, logged once here when it is ours.
@@ -44,6 +52,12 @@ func (h *Handler) failJSON(c *gin.Context, status int, err error) {
 	var me *models.Error
 	if errors.As(err, &me) {
 		e.Field = me.Field
+	}
+	var fe models.FieldErrors
+	if errors.As(err, &fe) {
+		for _, f := range fe {
+			e.FieldErrors = append(e.FieldErrors, fieldErrorJSON{Field: f.Field, Message: f.Message})
+		}
 	}
 	c.AbortWithStatusJSON(status, gin.H{"error": e})
 }

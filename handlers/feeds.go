@@ -48,16 +48,34 @@ func feedInput(c *gin.Context) models.FeedInput {
 		TimeField: c.PostForm("time_field"), SamplePolicy: c.PostForm("sample_policy"), RetentionDays: c.PostForm("retention_days")}
 }
 
+// formErrors is what a form marks when its input is refused: every field at
+// fault (an error without a field goes on name), or false for other errors.
 func formErrors(err error) (map[string]string, bool) {
+	var fe models.FieldErrors
+	if errors.As(err, &fe) {
+		out := map[string]string{}
+		for _, e := range fe {
+			addFormError(out, e)
+		}
+		return out, true
+	}
 	var me *models.Error
 	if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
-		field := me.Field
-		if field == "" {
-			field = "name"
-		}
-		return map[string]string{field: me.Message}, true
+		out := map[string]string{}
+		addFormError(out, me)
+		return out, true
 	}
 	return nil, false
+}
+
+func addFormError(out map[string]string, e *models.Error) {
+	field := e.Field
+	if field == "" {
+		field = "name"
+	}
+	if out[field] == "" {
+		out[field] = e.Message
+	}
 }
 
 func (h *Handler) createFeed(c *gin.Context) {
@@ -75,17 +93,18 @@ func (h *Handler) createFeed(c *gin.Context) {
 		return
 	}
 	h.log.InfoContext(ctx, "feed created", "feed", f.Name, "by", actor(c))
-	h.addToken(c, f.ID)
+	h.addToken(c, f.ID, "Feed "+f.Name+" created.")
 }
 
-// addToken creates a webhook token and shows its URL once, on the feed's page.
-func (h *Handler) addToken(c *gin.Context, feedID int64) {
+// addToken creates a webhook token and answers with the feed's page, which
+// shows its URL once.
+func (h *Handler) addToken(c *gin.Context, feedID int64, text string) {
 	plain, _, err := h.store.CreateFeedToken(c.Request.Context(), feedID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.showFeedWith(c, feedID, h.cfg.BaseURL+"/hooks/splunk/"+plain)
+	h.redirect(c, "/feeds/"+itoa(feedID), flash{Text: text, Secret: h.cfg.BaseURL + "/hooks/splunk/" + plain}, "")
 }
 
 func (h *Handler) createFeedToken(c *gin.Context) {
@@ -93,25 +112,7 @@ func (h *Handler) createFeedToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.addToken(c, id)
-}
-
-func (h *Handler) revokeFeedToken(c *gin.Context) {
-	id, ok := h.idParam(c, "id")
-	if !ok {
-		return
-	}
-	tid, ok := h.idParam(c, "token")
-	if !ok {
-		return
-	}
-	if err := h.store.RevokeFeedToken(c.Request.Context(), id, tid); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.tokens.forget()
-	h.log.InfoContext(c.Request.Context(), "feed token revoked", "feed_id", id, "token_id", tid, "by", actor(c))
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=token-revoked", id))
+	h.addToken(c, id, "New webhook token created.")
 }
 
 func (h *Handler) updateFeed(c *gin.Context) {
@@ -123,7 +124,7 @@ func (h *Handler) updateFeed(c *gin.Context) {
 	_, err := h.store.UpdateFeed(c.Request.Context(), id, in)
 	if errs, ok := formErrors(err); ok {
 		c.Set("feedFormErrors", errs)
-		h.showFeedWith(c, id, "")
+		h.showFeedWith(c, id)
 		return
 	}
 	if err != nil {
@@ -131,7 +132,7 @@ func (h *Handler) updateFeed(c *gin.Context) {
 		return
 	}
 	h.tokens.forget()
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?flash=saved", id))
+	h.redirect(c, fmt.Sprintf("/feeds/%d", id), flash{Text: "Feed settings saved."}, "")
 }
 
 func (h *Handler) showFeed(c *gin.Context) {
@@ -139,30 +140,28 @@ func (h *Handler) showFeed(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.showFeedWith(c, id, "")
+	h.showFeedWith(c, id)
 }
 
-func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
+func (h *Handler) showFeedWith(c *gin.Context, id int64) {
 	ctx := c.Request.Context()
 	feeds, err := h.store.Feeds(ctx)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	var f *models.FeedSummary
-	for i := range feeds {
-		if feeds[i].ID == id {
-			f = &feeds[i]
-		}
-	}
+	f := findFeed(feeds, id)
 	if f == nil {
 		h.fail(c, models.Errorf(models.ENOTFOUND, "Feed %d does not exist.", id))
 		return
 	}
 	loc, now := h.location(c), h.now()
-	v := views.FeedView{NewURL: newURL, Outcome: c.Query("outcome"),
+	v := views.FeedView{Outcome: c.Query("outcome"),
 		Form: views.FeedFormView{ID: f.ID, Name: f.Name, Interval: shortDuration(f.Interval()), SeriesField: f.SeriesField, TimeField: f.TimeField,
 			SamplePolicy: f.SamplePolicy, RetentionDays: retentionText(f.RetentionDays)}}
+	if f, ok := h.takeFlash(c); ok {
+		v.NewURL = f.Secret // a token just created, shown once
+	}
 	if errs, ok := c.Get("feedFormErrors"); ok {
 		v.Form.Errors = errs.(map[string]string)
 		v.Form.Name, v.Form.Interval, v.Form.SeriesField, v.Form.TimeField = c.PostForm("name"), c.PostForm("interval"), c.PostForm("series_field"), c.PostForm("time_field")
@@ -175,9 +174,9 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 	}
 	sort.SliceStable(f.Tokens, func(i, j int) bool { return f.Tokens[i].ID > f.Tokens[j].ID })
 	for _, t := range f.Tokens {
-		row := views.TokenRow{ID: t.ID, Hint: t.Hint, Created: when(&t.CreatedAt, loc), LastUsed: when(t.LastUsedAt, loc)}
+		row := views.TokenRow{ID: t.ID, Hint: t.Hint, Created: when(&t.CreatedAt, now, loc), LastUsed: when(t.LastUsedAt, now, loc)}
 		if t.RevokedAt != nil {
-			row.Revoked = when(t.RevokedAt, loc)
+			row.Revoked = when(t.RevokedAt, now, loc)
 		}
 		v.Tokens = append(v.Tokens, row)
 	}
@@ -188,7 +187,7 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 		return
 	}
 	for _, d := range ds {
-		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
+		row := views.DeliveryRow{ID: d.ID, At: when(&d.ReceivedAt, now, loc), Outcome: d.Outcome, OutcomeClass: outcomeClass(d.Outcome),
 			Shape: d.Shape, SID: d.SID, Status: deliveryStatus(d.Outcome, d.Code), Rows: d.RowsTotal, Accepted: d.Accepted, Duplicates: d.Duplicates,
 			Rejected: d.Rejected, Replaced: d.Replaced, Error: d.Error, Truncated: d.BodyTruncated, BodyBytes: d.BodyBytes,
 			BodyHref: fmt.Sprintf("/feeds/%d/deliveries/%d", id, d.ID), Quarantined: d.Outcome == models.OutcomeQuarantined}
@@ -205,6 +204,16 @@ func (h *Handler) showFeedWith(c *gin.Context, id int64, newURL string) {
 		v.MoreHref = fmt.Sprintf("/feeds/%d?before=%d&outcome=%s", id, ds[len(ds)-1].ID, v.Outcome)
 	}
 	h.render(c, http.StatusOK, views.FeedPage(h.page(c, f.Name, "feeds"), v))
+}
+
+// findFeed picks a feed out of the list, or nil.
+func findFeed(feeds []models.FeedSummary, id int64) *models.FeedSummary {
+	for i := range feeds {
+		if feeds[i].ID == id {
+			return &feeds[i]
+		}
+	}
+	return nil
 }
 
 func outcomeClass(o string) string {
@@ -239,13 +248,13 @@ func (h *Handler) previewFeed(c *gin.Context) {
 		if err != nil {
 			v.Error, status = models.ErrorMessage(err), http.StatusBadRequest
 		} else {
-			fillPreview(&v, p, h.location(c))
+			fillPreview(&v, p, h.now(), h.location(c))
 		}
 	}
 	h.render(c, status, views.PreviewPage(h.page(c, "Try a payload", "feeds"), v))
 }
 
-func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
+func fillPreview(v *views.PreviewView, p models.Preview, now time.Time, loc *time.Location) {
 	v.Shown, v.Shape, v.SID = true, p.Shape, p.SID
 	fields := map[string]bool{}
 	for _, r := range p.Rows {
@@ -255,10 +264,10 @@ func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
 	}
 	v.Fields = keys(fields)
 	for _, r := range p.Rows {
-		row := views.PreviewRowView{Index: r.Index, Time: r.Time.In(loc).Format("2006-01-02 15:04:05 MST"), Source: r.TimeSource, Series: r.Series}
+		row := views.PreviewRowView{Index: r.Index, Time: views.RowTime(r.Time, now, loc), Source: r.TimeSource, Series: r.Series}
 		for _, f := range v.Fields {
 			if x, ok := r.Fields[f]; ok {
-				row.Values = append(row.Values, strconv.FormatFloat(x, 'f', -1, 64))
+				row.Values = append(row.Values, views.Value(x))
 			} else {
 				row.Values = append(row.Values, "")
 			}
@@ -269,7 +278,7 @@ func fillPreview(v *views.PreviewView, p models.Preview, loc *time.Location) {
 		v.Rejected = append(v.Rejected, fmt.Sprintf("row %d: %s", r.Row, r.Reason))
 	}
 	for _, x := range p.Points {
-		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, humanCount(x.Good), humanCount(x.Total)))
+		v.Points = append(v.Points, fmt.Sprintf("row %d → %s: %s good of %s", x.Row, x.SLO, views.Count(x.Good), views.Count(x.Total)))
 	}
 }
 
@@ -309,11 +318,14 @@ func (h *Handler) replayDelivery(c *gin.Context) {
 	if !okF || !okD {
 		return
 	}
-	if _, err := h.store.ReplayQuarantined(c.Request.Context(), feed, id, h.ingestOptions()); err != nil {
+	res, err := h.store.ReplayQuarantined(c.Request.Context(), feed, id, h.ingestOptions())
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/feeds/%d?outcome=%s", feed, models.OutcomeReplayed))
+	text := fmt.Sprintf("Delivery %d replayed: %s new, %s replaced, %s duplicate, %s rejected rows.", id,
+		views.Count(res.Accepted), views.Count(res.Replaced), views.Count(res.Duplicates), views.Count(len(res.Rejected)))
+	h.redirect(c, fmt.Sprintf("/feeds/%d?outcome=%s", feed, models.OutcomeReplayed), flash{Text: text}, "")
 }
 
 func retentionText(days *int) string {

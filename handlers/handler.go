@@ -69,6 +69,7 @@ type Handler struct {
 	sloList      encodedList
 	overviews    overviewCache
 	chartCache   chartCache
+	zones        zoneCache
 	ready        readiness
 }
 

@@ -81,7 +81,7 @@ func (h *Handler) maintenancePage(c *gin.Context, status int, form views.Mainten
 	v := views.MaintenanceView{Targets: opts, Form: form, Errors: errs, Zone: loc.String()}
 	for _, m := range list {
 		v.Rows = append(v.Rows, views.MaintenanceRow{ID: m.ID, Scope: scopeText(m.ServiceID, m.SLOID, svc, slo),
-			Starts: when(&m.StartsAt, loc), Ends: when(&m.EndsAt, loc), Reason: m.Reason, By: m.CreatedBy,
+			Starts: when(&m.StartsAt, now, loc), Ends: when(&m.EndsAt, now, loc), Reason: m.Reason, By: m.CreatedBy,
 			Current: !now.Before(m.StartsAt) && now.Before(m.EndsAt)})
 	}
 	h.render(c, status, views.MaintenancePage(h.page(c, "Maintenance", "slos"), v))
@@ -92,33 +92,45 @@ func (h *Handler) createMaintenance(c *gin.Context) {
 	form := views.MaintenanceForm{Target: c.PostForm("target"), Starts: c.PostForm("starts_at"), Ends: c.PostForm("ends_at"), Reason: c.PostForm("reason")}
 	in := models.MaintenanceInput{Reason: form.Reason}
 	in.ServiceID, in.SLOID = parseScope(form.Target)
-	var errs map[string]string
-	for name, dst := range map[string]*time.Time{"starts_at": &in.StartsAt, "ends_at": &in.EndsAt} {
-		raw := c.PostForm(name)
-		if raw == "" {
-			continue
-		}
-		t, err := time.ParseInLocation(localInput, raw, loc)
-		if err != nil {
-			errs = map[string]string{name: fmt.Sprintf("%q is not a date and time such as 2026-11-22T02:00", raw)}
-			continue
-		}
-		*dst = t
-	}
-	if errs == nil {
-		_, err := h.store.CreateMaintenance(c.Request.Context(), actor(c), in)
-		if e, ok := formErrors(err); ok {
-			errs = e
-		} else if err != nil {
-			h.fail(c, err)
-			return
+	var fe models.FieldErrors
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
+		if t, ok := parseLocal(&fe, f.name, c.PostForm(f.name), loc); ok {
+			*f.dst = t
 		}
 	}
-	if errs != nil {
+	var err error
+	if len(fe) > 0 {
+		fe.AddErr(in.Validate()) // the other fields' errors too, all at once
+		err = fe
+	} else {
+		_, err = h.store.CreateMaintenance(c.Request.Context(), actor(c), in)
+	}
+	if errs, ok := formErrors(err); ok {
 		h.maintenancePage(c, http.StatusBadRequest, form, errs)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/maintenance?flash=saved")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.redirect(c, "/maintenance", flash{Text: "Maintenance window added."}, "")
+}
+
+// parseLocal reads a datetime-local value in the viewer's zone; "" is the zero
+// time (the model says whether the field is required).
+func parseLocal(fe *models.FieldErrors, field, raw string, loc *time.Location) (time.Time, bool) {
+	if raw == "" {
+		return time.Time{}, true
+	}
+	t, err := time.ParseInLocation(localInput, raw, loc)
+	if err != nil {
+		fe.Add(field, "%q is not a date and time such as 2026-11-22T02:00", raw)
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func (h *Handler) deleteMaintenance(c *gin.Context) {
@@ -134,7 +146,7 @@ func (h *Handler) deleteMaintenance(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/maintenance?flash=deleted")
+	h.redirect(c, "/maintenance", flash{Text: "Maintenance window removed."}, "")
 }
 
 func (h *Handler) listAnnotations(c *gin.Context) {
@@ -152,11 +164,11 @@ func (h *Handler) annotationsPage(c *gin.Context, status int, form views.Annotat
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	v := views.AnnotationsView{Targets: opts, Form: form, Errors: errs, Zone: loc.String()}
 	for _, a := range list {
 		v.Rows = append(v.Rows, views.AnnotationRow{ID: a.ID, Kind: a.Kind, Title: a.Title, Scope: scopeText(a.ServiceID, a.SLOID, svc, slo),
-			At: when(&a.At, loc), By: a.CreatedBy, Link: a.Link})
+			At: when(&a.At, now, loc), By: a.CreatedBy, Link: a.Link})
 	}
 	h.render(c, status, views.AnnotationsPage(h.page(c, "Annotations", "slos"), v))
 }
@@ -166,7 +178,7 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 	form := views.AnnotationForm{Kind: c.PostForm("kind"), Title: c.PostForm("title"), Target: c.PostForm("target"), At: c.PostForm("at"), Link: c.PostForm("link")}
 	in := models.AnnotationInput{Kind: form.Kind, Title: form.Title, Link: form.Link}
 	svcID, sloID := parseScope(form.Target)
-	var errs map[string]string
+	var fe models.FieldErrors
 	// A target that cannot be looked up must not turn the annotation into a
 	// global one: a vanished target is the form's error, a failed lookup the
 	// request's.
@@ -176,7 +188,7 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 		case err == nil:
 			in.Service = s.Name
 		case models.ErrorCode(err) == models.ENOTFOUND:
-			errs = map[string]string{"slo": "That service no longer exists; pick another target."}
+			fe.Add("slo", "That service no longer exists; pick another target.")
 		default:
 			h.fail(c, fmt.Errorf("look up service %d for an annotation: %w", *svcID, err))
 			return
@@ -188,33 +200,31 @@ func (h *Handler) createAnnotation(c *gin.Context) {
 		case err == nil:
 			in.SLO = d.Name
 		case models.ErrorCode(err) == models.ENOTFOUND:
-			errs = map[string]string{"slo": "That SLO no longer exists; pick another target."}
+			fe.Add("slo", "That SLO no longer exists; pick another target.")
 		default:
 			h.fail(c, fmt.Errorf("look up SLO %d for an annotation: %w", *sloID, err))
 			return
 		}
 	}
-	if form.At != "" && errs == nil {
-		t, err := time.ParseInLocation(localInput, form.At, h.location(c))
-		if err != nil {
-			errs = map[string]string{"at": fmt.Sprintf("%q is not a date and time such as 2026-11-22T02:00", form.At)}
-		}
+	if t, ok := parseLocal(&fe, "at", form.At, h.location(c)); ok && form.At != "" {
 		in.At = &t
 	}
-	if errs == nil {
-		_, err := h.store.CreateAnnotation(ctx, actor(c), in)
-		if e, ok := formErrors(err); ok {
-			errs = e
-		} else if err != nil {
-			h.fail(c, err)
-			return
-		}
+	var err error
+	if len(fe) > 0 {
+		fe.AddErr(in.Validate()) // the other fields' errors too, all at once
+		err = fe
+	} else {
+		_, err = h.store.CreateAnnotation(ctx, actor(c), in)
 	}
-	if errs != nil {
+	if errs, ok := formErrors(err); ok {
 		h.annotationsPage(c, http.StatusBadRequest, form, errs)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/annotations?flash=saved")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.redirect(c, "/annotations", flash{Text: "Annotation added."}, "")
 }
 
 func (h *Handler) deleteAnnotation(c *gin.Context) {
@@ -230,7 +240,7 @@ func (h *Handler) deleteAnnotation(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/annotations?flash=deleted")
+	h.redirect(c, "/annotations", flash{Text: "Annotation removed."}, "")
 }
 
 func (h *Handler) showAudit(c *gin.Context) {
@@ -240,10 +250,10 @@ func (h *Handler) showAudit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	loc := h.location(c)
+	loc, now := h.location(c), h.now()
 	rows := make([]views.AuditRow, len(list))
 	for i, e := range list {
-		rows[i] = views.AuditRow{At: when(&e.At, loc), Actor: e.Actor, Action: e.Action, Entity: e.Entity, Summary: e.Summary,
+		rows[i] = views.AuditRow{At: when(&e.At, now, loc), Actor: e.Actor, Action: e.Action, Entity: e.Entity, Summary: e.Summary,
 			Before: indentJSON(e.Before), After: indentJSON(e.After)}
 	}
 	more := ""

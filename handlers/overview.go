@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -176,7 +175,7 @@ func (h *Handler) overviewRow(ctx context.Context, r models.SLOReport, now time.
 		row.BurnHot = e.FastestBurnRate >= 1
 	}
 	if r.Rederiving != nil {
-		row.Rederiving = fmt.Sprintf("recomputing history %d%%", r.Rederiving.Percent())
+		row.Rederiving = "recomputing history " + views.Percent(float64(r.Rederiving.Percent())/100, 0)
 	}
 	row.Sparkline = h.sparklines.get(ctx, r, func() charts.Sparkline {
 		pts := make([]charts.Point, len(r.Sparkline))

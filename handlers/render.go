@@ -33,34 +33,10 @@ func (h *Handler) page(c *gin.Context, title, active string) views.Page {
 			IsLocal: pr.Source == models.SourceLocal, FromSave: pr.Source == models.SourceCache,
 		}
 	}
-	if f := c.Query("flash"); f != "" {
-		p.Flash = flashFor(f)
+	if f, ok := h.takeFlash(c); ok {
+		p.Flash = pageFlash(f)
 	}
 	return p
-}
-
-// flashFor turns a redirect's flash key into its message (only known keys:
-// a link cannot make the page say anything).
-func flashFor(key string) *views.Flash {
-	msg, ok := flashes[key]
-	if !ok {
-		return nil
-	}
-	kind := "ok"
-	if strings.HasPrefix(key, "warn-") {
-		kind = "warn"
-	}
-	return &views.Flash{Kind: kind, Text: msg}
-}
-
-var flashes = map[string]string{
-	"password-changed": "Password changed.",
-	"sessions-ended":   "Every session of that user has ended.",
-	"saved":            "Saved.",
-	"deleted":          "Deleted.",
-	"token-revoked":    "Token revoked: it no longer works.",
-	"link-revoked":     "Kiosk link revoked.",
-	"test-queued":      "Test queued: it goes out within seconds; its outcome shows under Recent messages.",
 }
 
 // isAPI tells JSON callers from browsers.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -39,8 +40,13 @@ func (h *Handler) showReport(c *gin.Context) {
 		return
 	}
 	sortReport(list)
+	adjusted, err := h.monthAdjustments(c.Request.Context(), list)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	if asCSV {
-		h.reportCSV(c, month, list, now)
+		h.reportCSV(c, month, list, adjusted, now)
 		return
 	}
 	loc := h.location(c)
@@ -72,7 +78,13 @@ func (h *Handler) showReport(c *gin.Context) {
 			row.TimeInBreach = "—"
 		}
 		for _, i := range r.Incidents {
-			row.Incidents = append(row.Incidents, i.At.In(loc).Format("2 Jan")+" "+i.Title)
+			row.Incidents = append(row.Incidents, views.Date(i.At, now, loc)+" "+i.Title)
+		}
+		for _, x := range adjusted[r.ID] {
+			row.Adjustments = append(row.Adjustments, adjustmentText(x, now, loc))
+		}
+		if len(row.Adjustments) > 0 {
+			v.Adjusted++
 		}
 		for _, hm := range r.History {
 			cell := views.HistoryCell{Label: "–", Class: "none", Title: hm.Start.Format("Jan 2006") + ": no data"}
@@ -88,6 +100,34 @@ func (h *Handler) showReport(c *gin.Context) {
 		v.Rows = append(v.Rows, row)
 	}
 	h.render(c, http.StatusOK, views.ReportPage(h.page(c, "Report "+v.Label, "reports"), v))
+}
+
+// monthAdjustments are the changes made after the fact that moved each SLO's
+// month, in its own zone: a target change in the month, maintenance added or
+// removed once it had begun.
+func (h *Handler) monthAdjustments(ctx context.Context, list []models.MonthReport) (map[int64][]models.Adjustment, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	details := make([]models.SLODetail, len(list))
+	from, to := list[0].Month.Start, list[0].Month.End
+	for i, r := range list {
+		details[i] = r.SLODetail
+		if r.Month.Start.Before(from) {
+			from = r.Month.Start
+		}
+		if r.Month.End.After(to) {
+			to = r.Month.End
+		}
+	}
+	all, err := h.store.Adjustments(ctx, details, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list {
+		all[r.ID] = models.AdjustmentsIn(all[r.ID], r.Month.Start, r.Month.End)
+	}
+	return all, nil
 }
 
 // sortReport puts missed objectives first, then by name.
@@ -106,13 +146,13 @@ func reportLess(a, b models.MonthReport) bool {
 	return a.Title() < b.Title()
 }
 
-func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.MonthReport, now time.Time) {
+func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.MonthReport, adjusted map[int64][]models.Adjustment, now time.Time) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="sitemetrics-%s.csv"`, month.Format("2006-01")))
 	c.Header("Cache-Control", "no-store")
 	w := csv.NewWriter(c.Writer)
 	rows := [][]string{{"month", "slo", "service", "team", "window", "time_zone", "status", "target_percent", "attained_percent", "met",
-		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents"}}
+		"good", "total", "budget_used_percent", "time_in_breach_minutes", "incidents", "adjustments"}}
 	for _, r := range list {
 		a := r.Month
 		// A month without data is neither met nor missed: its met cell stays empty.
@@ -122,14 +162,17 @@ func (h *Handler) reportCSV(c *gin.Context, month time.Time, list []models.Month
 			used = strconv.FormatFloat(a.BudgetUsed*100, 'f', 2, 64)
 			met = strconv.FormatBool(a.Met)
 		}
-		var incidents []string
+		var incidents, adjustments []string
 		for _, i := range r.Incidents {
 			incidents = append(incidents, i.At.UTC().Format(time.RFC3339)+" "+i.Title)
+		}
+		for _, x := range adjusted[r.ID] {
+			adjustments = append(adjustments, x.Made.UTC().Format(time.RFC3339)+" "+x.By+" "+x.Kind+": "+x.Why)
 		}
 		rows = append(rows, []string{month.Format("2006-01"), r.Name, r.Service.Name, r.Service.Team, r.WindowSpec, r.TimeZone,
 			csvStatus(r, a, now), models.FormatPercent(a.Target), attained, met, strconv.FormatFloat(a.Good, 'f', -1, 64),
 			strconv.FormatFloat(a.Total, 'f', -1, 64), used, strconv.FormatFloat(a.TimeInBreach.Minutes(), 'f', 0, 64),
-			strings.Join(incidents, "; ")})
+			strings.Join(incidents, "; "), strings.Join(adjustments, "; ")})
 	}
 	// WriteAll flushes and returns the first write error. The status is sent
 	// by then, so a failure (the client went away, a full buffer) can only

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -37,27 +36,23 @@ func (h *Handler) saveService(c *gin.Context) {
 			return
 		}
 	}
+	var svc models.Service
 	var err error
 	if id == 0 {
-		_, err = h.store.CreateService(c.Request.Context(), actor(c), in)
+		svc, err = h.store.CreateService(c.Request.Context(), actor(c), in)
 	} else {
-		_, err = h.store.UpdateService(c.Request.Context(), actor(c), id, in)
+		svc, err = h.store.UpdateService(c.Request.Context(), actor(c), id, in)
 	}
-	var me *models.Error
-	if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
-		field := me.Field
-		if field == "" {
-			field = "name"
-		}
+	if errs, ok := formErrors(err); ok {
 		h.render(c, http.StatusBadRequest, views.ServiceFormPage(h.page(c, "Service", "slos"), views.ServiceFormView{ID: id, Name: in.Name,
-			Team: in.Team, Tier: in.Tier, Description: in.Description, Errors: map[string]string{field: me.Message}, CanDelete: id != 0}))
+			Team: in.Team, Tier: in.Tier, Description: in.Description, Errors: errs, CanDelete: id != 0}))
 		return
 	}
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=saved")
+	h.redirect(c, "/slos", flash{Text: "Service " + svc.Name + " saved."}, "")
 }
 
 func (h *Handler) confirmDeleteService(c *gin.Context) {
@@ -84,5 +79,5 @@ func (h *Handler) deleteService(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=deleted")
+	h.redirect(c, "/slos", flash{Text: "Service deleted."}, "")
 }

@@ -49,7 +49,8 @@ func (h *Handler) loadSession(c *gin.Context) {
 	su, err := h.store.SessionByToken(c.Request.Context(), token)
 	switch {
 	case err == nil:
-		p := principal{Name: su.Username, DisplayName: su.DisplayName, Role: su.Role, Source: su.Source, UserID: su.UserID, SessionID: su.ID}
+		p := principal{Name: su.Username, DisplayName: su.DisplayName, Role: su.Role, Source: su.Source, UserID: su.UserID, SessionID: su.ID,
+			TimeZone: su.TimeZone, MustChange: su.MustChangePassword}
 		c.Set(principalKey, p)
 		h.recent.put("s:"+token, p)
 	case models.ErrorCode(err) == models.EUNAUTHORIZED:
@@ -112,6 +113,12 @@ func (h *Handler) requirePage(min models.Role) gin.HandlerFunc {
 		}
 		if !p.Role.AtLeast(min) {
 			h.fail(c, models.Errorf(models.EFORBIDDEN, "This page needs the %s role; you are signed in as %s with the %s role.", min, p.Name, p.Role))
+			return
+		}
+		if p.MustChange && c.FullPath() != passwordPath {
+			// The generated first password: nothing else until it is changed.
+			c.Redirect(http.StatusSeeOther, passwordPath+"?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+			c.Abort()
 			return
 		}
 		c.Header("Cache-Control", "no-store")

@@ -27,7 +27,7 @@ func (h *Handler) silencesPage(c *gin.Context, status int, form views.SilenceFor
 	loc, now := h.location(c), h.now()
 	v := views.SilencesView{Targets: opts, Form: form, Errors: errs, Zone: loc.String()}
 	for _, s := range list {
-		v.Rows = append(v.Rows, views.SilenceRow{ID: s.ID, Scope: silenceScope(s.ServiceID, s.SLOID, svc, slo), Until: when(&s.EndsAt, loc),
+		v.Rows = append(v.Rows, views.SilenceRow{ID: s.ID, Scope: silenceScope(s.ServiceID, s.SLOID, svc, slo), Until: when(&s.EndsAt, now, loc),
 			Reason: s.Reason, By: s.CreatedBy, Active: s.Active(now)})
 	}
 	h.render(c, status, views.SilencesPage(h.page(c, "Silences", "alerts"), v))
@@ -51,7 +51,7 @@ func (h *Handler) createSilence(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/silences?flash=saved")
+	h.redirect(c, "/silences", flash{Text: "Saved."}, "")
 }
 
 func (h *Handler) expireSilence(c *gin.Context) {
@@ -67,7 +67,7 @@ func (h *Handler) expireSilence(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/silences?flash=saved")
+	h.redirect(c, "/silences", flash{Text: "Saved."}, "")
 }
 
 func (h *Handler) listSilencesAPI(c *gin.Context) {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"sort"
 
@@ -39,7 +38,7 @@ func (h *Handler) listSLOConfig(c *gin.Context) {
 	for _, d := range slos {
 		row := views.SLOConfigRow{ID: d.ID, Name: d.Name, Title: d.Title(), Binding: bindingText(d), Target: targetPct(d.Target(now)), Win: d.Window().String()}
 		if d.Rederiving != nil {
-			row.Rederiving = "recomputing history " + itoa(d.Rederiving.Percent()) + "%"
+			row.Rederiving = "recomputing history " + views.Percent(float64(d.Rederiving.Percent())/100, 0)
 		}
 		if i, ok := idx[d.ServiceID]; ok {
 			v.Services[i].SLOs = append(v.Services[i].SLOs, row)
@@ -56,7 +55,7 @@ func bindingText(d models.SLODetail) string {
 		src += " / " + b.Series
 	}
 	if b.Indicator == models.IndicatorThreshold {
-		return src + ": " + b.ValueField + " " + opWord(b.Op) + " " + humanCount(b.Threshold)
+		return src + ": " + b.ValueField + " " + opWord(b.Op) + " " + views.Value(b.Threshold)
 	}
 	if b.GoodField != "" {
 		return src + ": " + b.GoodField + " / " + b.TotalField
@@ -76,30 +75,32 @@ func (h *Handler) sloForm(c *gin.Context, status int, v views.SLOFormView) {
 		h.fail(c, err)
 		return
 	}
-	shapes, err := h.store.FeedShapes(ctx)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
 	for _, s := range services {
 		v.Services = append(v.Services, s.Name)
 	}
-	series, fields := map[string]bool{}, map[string]bool{}
+	if v.In.Feed == "" && len(feeds) == 1 {
+		v.In.Feed = feeds[0].Name // the only feed there is
+	}
+	// Suggestions come from the chosen feed only: without JavaScript the page
+	// cannot follow the select, so "Show this feed's series and fields"
+	// reloads the form (a GET, keeping what was typed) for the feed chosen.
 	for _, f := range feeds {
 		v.Feeds = append(v.Feeds, f.Name)
-		if v.In.Feed == "" || v.In.Feed == f.Name {
-			for _, s := range shapes[f.ID].Series {
-				series[s] = true
+		if f.Name == v.In.Feed {
+			shape, err := h.store.FeedShape(ctx, f.ID)
+			if err != nil {
+				h.fail(c, err)
+				return
 			}
-			for _, x := range shapes[f.ID].Fields {
-				fields[x] = true
-			}
+			v.SuggestFeed, v.Series, v.Fields = f.Name, shape.Series, shape.Fields
 		}
 	}
-	v.Series, v.Fields = keys(series), keys(fields)
+	v.SuggestURL = "/slos/new"
+	if v.ID != 0 {
+		v.SuggestURL = "/slos/" + itoa(v.ID) + "/edit"
+	}
 	v.Windows = []string{"7d", "28d", "30d", "90d", "month", "quarter"}
-	v.TimeZones = []string{"UTC", "Europe/London", "Europe/Madrid", "Europe/Berlin", "America/New_York", "America/Chicago",
-		"America/Los_Angeles", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"}
+	v.TimeZones = commonZones
 	h.render(c, status, views.SLOFormPage(h.page(c, "SLO", "slos"), v))
 }
 
@@ -113,6 +114,10 @@ func keys(m map[string]bool) []string {
 }
 
 func (h *Handler) newSLO(c *gin.Context) {
+	if c.Query("suggest") != "" {
+		h.sloForm(c, http.StatusOK, views.SLOFormView{In: formInput(readSLOInput(c.Query))})
+		return
+	}
 	h.sloForm(c, http.StatusOK, views.SLOFormView{In: views.SLOFormInput{Service: c.Query("service"), Indicator: "ratio",
 		Target: "99.9", Window: "28d", TimeZone: "UTC"}})
 }
@@ -127,12 +132,16 @@ func (h *Handler) editSLO(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.sloForm(c, http.StatusOK, views.SLOFormView{ID: id, In: formInput(d.Input())})
+	in := d.Input()
+	if c.Query("suggest") != "" {
+		in = readSLOInput(c.Query) // what was typed, back with the chosen feed's suggestions
+	}
+	h.sloForm(c, http.StatusOK, views.SLOFormView{ID: id, In: formInput(in)})
 }
 
-// saveSLO creates (no id) or updates an SLO from the form.
-func (h *Handler) saveSLO(c *gin.Context) {
-	ctx := c.Request.Context()
+// readSLOInput reads the SLO form's fields (from the POST, or from the GET
+// that asks for a feed's suggestions).
+func readSLOInput(get func(string) string) models.SLOInput {
 	in := models.SLOInput{}
 	for name, dst := range map[string]*string{"service": &in.Service, "name": &in.Name, "display_name": &in.DisplayName,
 		"description": &in.Description, "indicator": &in.Indicator, "target": &in.Target, "window": &in.Window,
@@ -140,8 +149,15 @@ func (h *Handler) saveSLO(c *gin.Context) {
 		"bad_field": &in.BadField, "total_field": &in.TotalField, "value_field": &in.ValueField, "op": &in.Op,
 		"threshold": &in.Threshold, "latency_fields": &in.LatencyFields,
 		"budgeting_method": &in.Budgeting, "time_slice_target": &in.SliceTarget} {
-		*dst = c.PostForm(name)
+		*dst = get(name)
 	}
+	return in
+}
+
+// saveSLO creates (no id) or updates an SLO from the form.
+func (h *Handler) saveSLO(c *gin.Context) {
+	ctx := c.Request.Context()
+	in := readSLOInput(c.PostForm)
 	// The form shows both indicators' fields; only the chosen one's count.
 	if in.Indicator == string(models.IndicatorThreshold) {
 		in.GoodField, in.BadField, in.TotalField = "", "", ""
@@ -163,24 +179,19 @@ func (h *Handler) saveSLO(c *gin.Context) {
 	} else {
 		d, warnings, err = h.store.UpdateSLO(ctx, actor(c), id, in)
 	}
+	if errs, ok := formErrors(err); ok {
+		h.sloForm(c, http.StatusBadRequest, views.SLOFormView{ID: id, In: formInput(in), Errors: errs})
+		return
+	}
 	if err != nil {
-		var me *models.Error
-		if errors.As(err, &me) && (me.Code == models.EINVALID || me.Code == models.ECONFLICT) {
-			field := me.Field
-			if field == "" {
-				field = "name"
-			}
-			h.sloForm(c, http.StatusBadRequest, views.SLOFormView{ID: id, In: formInput(in), Errors: map[string]string{field: me.Message}})
-			return
-		}
 		h.fail(c, err)
 		return
 	}
+	f := flash{Text: "SLO " + d.Title() + " saved."}
 	if len(warnings) > 0 {
-		h.sloForm(c, http.StatusOK, views.SLOFormView{ID: d.ID, In: formInput(d.Input()), Warnings: warnings, Saved: true})
-		return
+		f.Kind, f.Text, f.Notes = "warn", "SLO "+d.Title()+" saved, but check:", warnings
 	}
-	c.Redirect(http.StatusSeeOther, "/slos/"+itoa(d.ID)+"?flash=saved")
+	h.redirect(c, "/slos/"+itoa(d.ID), f, "")
 }
 
 func formInput(in models.SLOInput) views.SLOFormInput {
@@ -215,7 +226,7 @@ func (h *Handler) deleteSLO(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/slos?flash=deleted")
+	h.redirect(c, "/slos", flash{Text: "SLO deleted."}, "")
 }
 
 func itoa[T int | int64](n T) string { return views.Itoa(int64(n)) }

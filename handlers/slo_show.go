@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -70,7 +71,8 @@ func (h *Handler) showSLO(c *gin.Context) {
 			"they are left out of every number. The feed's delivery log shows such rows as rejected when they arrive after the SLO.", views.Count(e.Excluded))
 	}
 	if r.Rederiving != nil {
-		v.Rederiving = fmt.Sprintf("Recomputing this SLO's history after a change: %d%% done. The numbers shown are the previous ones until it finishes.", r.Rederiving.Percent())
+		v.Rederiving = "Recomputing this SLO's history after a change: " + views.Percent(float64(r.Rederiving.Percent())/100, 0) +
+			" done. The numbers shown are the previous ones until it finishes."
 	}
 
 	ranges := rangesFor(w, r, now)
@@ -100,13 +102,13 @@ func (h *Handler) showSLO(c *gin.Context) {
 		v.Tiers = append(v.Tiers, row)
 	}
 	for _, t := range r.Targets {
-		from := t.EffectiveFrom.In(loc).Format("2006-01-02 15:04 MST")
+		from := views.DateTime(t.EffectiveFrom, now, loc)
 		if t.EffectiveFrom.Unix() <= 0 {
 			from = "the beginning"
 		}
 		v.Targets = append(v.Targets, views.TargetRow{Target: targetPct(t.Target), From: from, By: t.CreatedBy})
 	}
-	if err := h.recentSamples(c, &v, r, loc); err != nil {
+	if err := h.recentSamples(c, &v, r, now, loc); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -117,7 +119,7 @@ func objectiveNote(r models.SLOReport) string {
 	w := r.Window()
 	what := "of events good"
 	if r.Binding.Indicator == models.IndicatorThreshold {
-		what = fmt.Sprintf("of %s slices with %s %s %s", span(r.Feed.Interval()), r.Binding.ValueField, opWord(r.Binding.Op), strconv.FormatFloat(r.Binding.Threshold, 'f', -1, 64))
+		what = fmt.Sprintf("of %s slices with %s %s %s", span(r.Feed.Interval()), r.Binding.ValueField, opWord(r.Binding.Op), views.Value(r.Binding.Threshold))
 	}
 	if w.Calendar() {
 		return what + ", per " + w.String()
@@ -132,9 +134,9 @@ func opWord(op string) string {
 func sliNote(r models.SLOReport) string {
 	e := r.Eval
 	if r.Binding.Indicator == models.IndicatorThreshold {
-		return fmt.Sprintf("%s of %s slices good", humanCount(e.Good), humanCount(e.Total))
+		return fmt.Sprintf("%s of %s slices good", views.Count(e.Good), views.Count(e.Total))
 	}
-	return fmt.Sprintf("%s of %s events good", humanCount(e.Good), humanCount(e.Total))
+	return fmt.Sprintf("%s of %s events good", views.Count(e.Good), views.Count(e.Total))
 }
 
 func remainingNote(r models.SLOReport, now time.Time, loc *time.Location) string {
@@ -143,38 +145,17 @@ func remainingNote(r models.SLOReport, now time.Time, loc *time.Location) string
 	if r.Binding.Indicator == models.IndicatorThreshold {
 		fmt.Fprintf(&b, "%s of %s bad time allowed used", span(e.BadTime), span(e.AllowedBadTime))
 	} else {
-		fmt.Fprintf(&b, "%s of %s bad events allowed", humanCount(e.Bad), humanCount(e.AllowedBad))
+		fmt.Fprintf(&b, "%s of %s bad events allowed", views.Count(e.Bad), views.Count(e.AllowedBad))
 	}
 	switch {
 	case e.Remaining <= 0:
 		b.WriteString(" · overspent")
 	case e.ExhaustsAt != nil:
-		fmt.Fprintf(&b, " · runs out %s at the current burn rate", e.ExhaustsAt.In(loc).Format("Mon 2 Jan 15:04"))
+		fmt.Fprintf(&b, " · runs out %s at the current burn rate", views.DateTime(*e.ExhaustsAt, now, loc))
 	case e.BurnRateHasData:
 		b.WriteString(" · on track to last the window")
 	}
 	return b.String()
-}
-
-// humanCount writes counts readably: 1234567 → "1,234,567", 12.5 → "12.5".
-func humanCount(f float64) string {
-	if f != float64(int64(f)) {
-		return strconv.FormatFloat(f, 'f', 1, 64)
-	}
-	s := strconv.FormatInt(int64(f), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }
 
 // sloCharts builds the burn-down, SLI and latency charts for the range. They
@@ -220,6 +201,11 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 	for _, a := range anns {
 		cann = append(cann, charts.Annotation{T: a.At, Kind: a.Kind, Label: a.Title})
 	}
+	adjusted, err := h.adjustmentMarks(ctx, r.SLODetail, tr.from, tr.to, now, loc)
+	if err != nil {
+		return nil, err
+	}
+	cann = append(cann, adjusted...)
 	budget := make([]charts.Point, len(data.Budget))
 	sli := make([]charts.Point, 0, len(data.Budget))
 	for i, b := range data.Budget {
@@ -229,7 +215,7 @@ func (h *Handler) buildCharts(c *gin.Context, r models.SLOReport, tr timeRange, 
 		}
 	}
 	e := r.Eval
-	in := charts.BurnDownInput{ID: "burndown", Title: "Error budget left — " + tr.label, Summary: budgetSummary(r, loc),
+	in := charts.BurnDownInput{ID: "burndown", Title: "Error budget left — " + tr.label, Summary: budgetSummary(r, now, loc),
 		Location: loc, Start: tr.from, End: tr.to, Now: e.End, Points: budget, Ideal: obj.Window.Calendar() && tr.key == "window",
 		Maintenance: cmaint, Annotations: cann}
 	if e.ExhaustsAt != nil {
@@ -280,7 +266,7 @@ func spansFrom(m []models.Maintenance) []models.Span {
 }
 
 // budgetSummary states the burn-down's conclusion for the chart's <desc>.
-func budgetSummary(r models.SLOReport, loc *time.Location) string {
+func budgetSummary(r models.SLOReport, now time.Time, loc *time.Location) string {
 	e := r.Eval
 	switch {
 	case !e.HasData:
@@ -288,7 +274,7 @@ func budgetSummary(r models.SLOReport, loc *time.Location) string {
 	case e.Remaining <= 0:
 		return fmt.Sprintf("Budget overspent: %s left (%s of it used).", pct(e.Remaining), pct(e.Consumed))
 	case e.ExhaustsAt != nil:
-		return fmt.Sprintf("Budget %s left; at the current burn rate it runs out %s.", pct(e.Remaining), when(e.ExhaustsAt, loc))
+		return fmt.Sprintf("Budget %s left; at the current burn rate it runs out %s.", pct(e.Remaining), when(e.ExhaustsAt, now, loc))
 	default:
 		return fmt.Sprintf("Budget %s left, on track to last the window.", pct(e.Remaining))
 	}
@@ -331,7 +317,7 @@ func latencyChart(r models.SLOReport, fields []string, data models.ChartData, tr
 		for i, f := range fields {
 			if f == b.ValueField && slotOf[i] >= 0 {
 				in.Threshold, in.ThresholdOf = b.Threshold, []string{"p50", "p95", "p99"}[slotOf[i]]
-				in.ThresholdLabel = fmt.Sprintf("SLO %s %s %s ms", f, opWord(b.Op), strconv.FormatFloat(b.Threshold, 'f', -1, 64))
+				in.ThresholdLabel = fmt.Sprintf("SLO %s %s %s ms", f, opWord(b.Op), views.Value(b.Threshold))
 			}
 		}
 	}
@@ -354,19 +340,19 @@ func latencySummary(r models.SLOReport, stats []models.LatencyStat) string {
 	if newest == nil {
 		return "No latency data in this range."
 	}
-	s := fmt.Sprintf("Latest %s %s ms.", newest.Field, strconv.FormatFloat(newest.Latest, 'f', 1, 64))
+	s := fmt.Sprintf("Latest %s %s ms.", newest.Field, views.Value(math.Round(newest.Latest*10)/10))
 	b := r.Binding
 	for _, st := range stats {
 		if b.Indicator == models.IndicatorThreshold && st.Field == b.ValueField {
 			s += fmt.Sprintf(" %s missed the %s %s ms threshold in %s of %s samples.", st.Field, opWord(b.Op),
-				strconv.FormatFloat(b.Threshold, 'f', -1, 64), humanCount(float64(st.Over)), humanCount(float64(st.Samples)))
+				views.Value(b.Threshold), views.Count(float64(st.Over)), views.Count(float64(st.Samples)))
 		}
 	}
 	return s
 }
 
 // recentSamples lists the last rows Splunk sent for the SLO's series.
-func (h *Handler) recentSamples(c *gin.Context, v *views.SLODetailView, r models.SLOReport, loc *time.Location) error {
+func (h *Handler) recentSamples(c *gin.Context, v *views.SLODetailView, r models.SLOReport, now time.Time, loc *time.Location) error {
 	series := r.Binding.Series
 	samples, err := h.store.Samples(c.Request.Context(), r.Feed.ID, models.SampleQuery{Series: &series, Newest: true, Limit: 12})
 	if err != nil {
@@ -382,13 +368,13 @@ func (h *Handler) recentSamples(c *gin.Context, v *views.SLODetailView, r models
 	}
 	sort.SliceStable(samples, func(i, j int) bool { return samples[i].Time.After(samples[j].Time) })
 	for _, s := range samples {
-		row := views.SampleRow{Time: s.Time.In(loc).Format("2006-01-02 15:04:05"), SID: s.SID}
+		row := views.SampleRow{Time: views.RowTime(s.Time, now, loc), SID: s.SID}
 		if strings.HasPrefix(s.ResultsLink, "https://") || strings.HasPrefix(s.ResultsLink, "http://") {
 			row.Link = s.ResultsLink
 		}
 		for _, f := range v.SampleFields {
 			if x, ok := s.Fields[f]; ok {
-				row.Values = append(row.Values, strconv.FormatFloat(x, 'f', -1, 64))
+				row.Values = append(row.Values, views.Value(x))
 			} else {
 				row.Values = append(row.Values, "—")
 			}

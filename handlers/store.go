@@ -56,7 +56,7 @@ type FeedStore interface {
 	Delivery(ctx context.Context, feedID, id int64) (models.Delivery, error)
 	ReplayQuarantined(ctx context.Context, feedID, deliveryID int64, opt models.IngestOptions) (models.IngestResult, error)
 	Samples(ctx context.Context, feedID int64, q models.SampleQuery) ([]models.Sample, error)
-	FeedShapes(ctx context.Context) (map[int64]models.FeedShape, error)
+	FeedShape(ctx context.Context, feedID int64) (models.FeedShape, error)
 	PreviewBody(ctx context.Context, feed models.Feed, body []byte, contentType string, now time.Time, maxRows int) (models.Preview, error)
 }
 
@@ -67,6 +67,7 @@ type AuthStore interface {
 	Users(ctx context.Context) ([]models.UserSummary, error)
 	RecordLocalLogin(ctx context.Context, userID int64) error
 	SetLocalPassword(ctx context.Context, userID int64, passwordHash string) error
+	SetUserTimeZone(ctx context.Context, userID int64, tz string) (string, error)
 	CreateSession(ctx context.Context, in models.SessionInput) (string, models.Session, error)
 	SessionByToken(ctx context.Context, plain string) (models.SessionUser, error)
 	EndSession(ctx context.Context, plain string) error
@@ -78,7 +79,7 @@ type AuthStore interface {
 	APITokens(ctx context.Context) ([]models.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64) error
-	CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration) (string, models.KioskLink, error)
+	CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration, tz string) (string, models.KioskLink, error)
 	KioskLinkBySecret(ctx context.Context, plain string) (models.KioskLink, error)
 	KioskLinks(ctx context.Context) ([]models.KioskLink, error)
 	RevokeKioskLink(ctx context.Context, actor string, id int64) error
@@ -90,6 +91,7 @@ type NumbersStore interface {
 	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)
 	Charts(ctx context.Context, r models.SLOReport, from, to time.Time) (models.ChartData, error)
 	AnnotationsFor(ctx context.Context, d models.SLODetail, from, to time.Time) ([]models.Annotation, error)
+	Adjustments(ctx context.Context, slos []models.SLODetail, from, to time.Time) (map[int64][]models.Adjustment, error)
 	MonthlyReport(ctx context.Context, year int, month time.Month, now time.Time) ([]models.MonthReport, error)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,9 +13,16 @@ import (
 )
 
 // showTV opens with a session or with a kiosk link (?k=…).
+//
+// A page that reloads itself takes the reader's control away (WCAG 2.2.1), so
+// only the unattended wall screen of a kiosk link reloads by default, every
+// minute; a person signed in turns it on with ?refresh=on. Either way the
+// page shows a link that pauses or resumes it (?refresh=off / on).
 func (h *Handler) showTV(c *gin.Context) {
 	ctx := c.Request.Context()
-	v := views.TVView{Refresh: "/tv"}
+	v := views.TVView{}
+	q := url.Values{}
+	refresh := false
 	if k := c.Query("k"); k != "" {
 		link, err := h.store.KioskLinkBySecret(ctx, k)
 		switch {
@@ -31,10 +39,32 @@ func (h *Handler) showTV(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		v.Kiosk, v.Refresh = link.Name, "/tv?k="+url.QueryEscape(k)
+		v.Kiosk, refresh = link.Name, c.Query("refresh") != "off"
+		q.Set("k", k)
+		// The wall screen's zone: its link's tz (chosen when the link was made,
+		// editable on the screen's side), else the one stored with the link.
+		zone := link.TimeZone
+		if tz := c.Query("tz"); tz != "" {
+			zone = tz
+			q.Set("tz", tz)
+		}
+		if loc := h.zones.load(zone); zone != "" && loc != nil {
+			c.Set(zoneKey, loc)
+		}
 	} else if p, ok := currentPrincipal(c); !ok || p.Source == "token" {
 		c.Redirect(http.StatusSeeOther, "/login?next=%2Ftv")
 		return
+	} else if p.MustChange {
+		c.Redirect(http.StatusSeeOther, passwordPath+"?next=%2Ftv")
+		return
+	} else {
+		refresh = c.Query("refresh") == "on"
+	}
+	v.Refresh, v.Toggle, v.ToggleLabel = tvURL(q, "on"), tvURL(q, "on"), "Refresh every minute"
+	if refresh {
+		v.Toggle, v.ToggleLabel = tvURL(q, "off"), "Pause refreshing"
+	} else {
+		v.Refresh = ""
 	}
 	loc, now := h.location(c), h.now()
 	v.Clock = "Updated " + now.In(loc).Format("15:04 MST")
@@ -69,4 +99,14 @@ func (h *Handler) showTV(c *gin.Context) {
 		v.Banner = fmt.Sprintf("%d SLO(s) have stale data: their Splunk feed stopped reporting.", stale)
 	}
 	h.render(c, http.StatusOK, views.TVPage(v))
+}
+
+// tvURL is the TV's address with its link and zone, refreshing or not.
+func tvURL(q url.Values, refresh string) string {
+	u := url.Values{}
+	for k, v := range q {
+		u[k] = v
+	}
+	u.Set("refresh", refresh)
+	return "/tv?" + strings.ReplaceAll(u.Encode(), "%2F", "/")
 }

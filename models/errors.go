@@ -75,3 +75,79 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// FieldErrors are every field at fault in one input, one error a field, in the
+// order the checks ran, so that a form can mark them all at once. As an error
+// it is EINVALID and reads as its first (errors.As finds that *Error), so a
+// caller that knows only *Error sees what it always saw.
+type FieldErrors []*Error
+
+func (fe FieldErrors) Error() string {
+	if len(fe) == 0 {
+		return "invalid input"
+	}
+	return fe[0].Message
+}
+
+// As lets errors.As find the first field's *Error.
+func (fe FieldErrors) As(target any) bool {
+	if t, ok := target.(**Error); ok && len(fe) > 0 {
+		*t = fe[0]
+		return true
+	}
+	return false
+}
+
+// Add records a field's error, unless the field has one already (the first
+// check to fail on a field says what is wrong with it).
+func (fe *FieldErrors) Add(field, format string, args ...any) {
+	fe.add(&Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// AddErr records err: an *Error with its field, or each of a FieldErrors.
+// It reports whether err was nil, for "parse, and use the value if it parsed".
+func (fe *FieldErrors) AddErr(err error) bool {
+	if err == nil {
+		return true
+	}
+	var many FieldErrors
+	var one *Error
+	switch {
+	case errors.As(err, &many):
+		for _, e := range many {
+			fe.add(e)
+		}
+	case errors.As(err, &one):
+		fe.add(one)
+	default:
+		fe.add(&Error{Code: EINVALID, Message: err.Error()})
+	}
+	return false
+}
+
+func (fe *FieldErrors) add(e *Error) {
+	for _, x := range *fe {
+		if x.Field == e.Field {
+			return
+		}
+	}
+	*fe = append(*fe, e)
+}
+
+// Has reports whether a field has an error.
+func (fe FieldErrors) Has(field string) bool {
+	for _, e := range fe {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Err is nil without errors, else fe.
+func (fe FieldErrors) Err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}

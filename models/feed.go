@@ -64,31 +64,33 @@ type FeedInput struct {
 
 var feedNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-// Validate normalises the input and names the first field at fault.
+// Validate normalises the input and names every field at fault (FieldErrors).
 func (in *FeedInput) Validate() (Feed, error) {
+	var fe FieldErrors
 	in.Name = strings.TrimSpace(in.Name)
 	if !feedNameRE.MatchString(in.Name) {
-		return Feed{}, FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", in.Name)
+		fe.Add("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", in.Name)
 	}
 	interval := 5 * time.Minute
 	if s := strings.TrimSpace(in.Interval); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil {
-			return Feed{}, FieldErrorf("interval", "interval %q is not a duration: write e.g. 1m, 5m or 1h", s)
+		switch {
+		case err != nil:
+			fe.Add("interval", "interval %q is not a duration: write e.g. 1m, 5m or 1h", s)
+		case d < 10*time.Second || d > 24*time.Hour || d%time.Second != 0:
+			fe.Add("interval", "interval %s is out of range: use whole seconds between 10s and 24h", d)
+		default:
+			interval = d
 		}
-		if d < 10*time.Second || d > 24*time.Hour || d%time.Second != 0 {
-			return Feed{}, FieldErrorf("interval", "interval %s is out of range: use whole seconds between 10s and 24h", d)
-		}
-		interval = d
 	}
 	timeField := strings.TrimSpace(in.TimeField)
 	if timeField == "" {
 		timeField = "_time"
 	}
 	series := strings.TrimSpace(in.SeriesField)
-	for field, v := range map[string]string{"time_field": timeField, "series_field": series} {
-		if err := CheckFieldName(v); v != "" && err != nil {
-			return Feed{}, FieldErrorf(field, "%s: %v", field, err)
+	for _, f := range [][2]string{{"series_field", series}, {"time_field", timeField}} {
+		if err := CheckFieldName(f[1]); f[1] != "" && err != nil {
+			fe.Add(f[0], "%s: %v", f[0], err)
 		}
 	}
 	policy := strings.TrimSpace(in.SamplePolicy)
@@ -97,15 +99,19 @@ func (in *FeedInput) Validate() (Feed, error) {
 		policy = PolicyReplace
 	case PolicyReplace, PolicyAdd:
 	default:
-		return Feed{}, FieldErrorf("sample_policy", "sample policy %q: use replace (a later row for a bucket replaces the stored one) or add (rows for a bucket are summed)", policy)
+		fe.Add("sample_policy", "sample policy %q: use replace (a later row for a bucket replaces the stored one) or add (rows for a bucket are summed)", policy)
 	}
 	var retention *int
 	if r := strings.TrimSuffix(strings.TrimSpace(in.RetentionDays), "d"); r != "" {
 		days, err := strconv.Atoi(r)
 		if err != nil || days < 7 || days > 3660 {
-			return Feed{}, FieldErrorf("retention_days", "retention %q: write a number of days from 7 to 3660, or leave it empty for the installation's", in.RetentionDays)
+			fe.Add("retention_days", "retention %q: write a number of days from 7 to 3660, or leave it empty for the installation's", in.RetentionDays)
+		} else {
+			retention = &days
 		}
-		retention = &days
+	}
+	if err := fe.Err(); err != nil {
+		return Feed{}, err
 	}
 	return Feed{Name: in.Name, IntervalSeconds: int(interval / time.Second), TimeField: timeField, SeriesField: series,
 		SamplePolicy: policy, RetentionDays: retention}, nil

@@ -16,4 +16,6 @@ type KioskLink struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// TimeZone is the wall screen's zone, chosen at creation; "" is the installation's.
+	TimeZone string `json:"time_zone"`
 }

@@ -30,24 +30,30 @@ type MaintenanceInput struct {
 	Reason    string    `json:"reason"`
 }
 
-// Validate names the field at fault.
+// Validate names every field at fault (FieldErrors).
 func (in *MaintenanceInput) Validate() error {
 	in.Reason = strings.TrimSpace(in.Reason)
-	switch {
-	case (in.ServiceID == nil) == (in.SLOID == nil):
-		return FieldErrorf("slo_id", "choose either one SLO or a whole service")
-	case in.StartsAt.IsZero():
-		return FieldErrorf("starts_at", "the start is required")
-	case in.EndsAt.IsZero():
-		return FieldErrorf("ends_at", "the end is required")
-	case !in.EndsAt.After(in.StartsAt):
-		return FieldErrorf("ends_at", "the window ends (%s) before it starts (%s): swap them", in.EndsAt.UTC().Format(time.RFC3339), in.StartsAt.UTC().Format(time.RFC3339))
-	case in.EndsAt.Sub(in.StartsAt) > 31*24*time.Hour:
-		return FieldErrorf("ends_at", "a maintenance window is at most 31 days long")
-	case in.Reason == "":
-		return FieldErrorf("reason", "say why, e.g. \"database upgrade\": the reason is shown on charts")
-	case len(in.Reason) > 500:
-		return FieldErrorf("reason", "the reason is longer than 500 characters")
+	var fe FieldErrors
+	if (in.ServiceID == nil) == (in.SLOID == nil) {
+		fe.Add("slo_id", "choose either one SLO or a whole service")
 	}
-	return nil
+	if in.StartsAt.IsZero() {
+		fe.Add("starts_at", "the start is required")
+	}
+	switch {
+	case in.EndsAt.IsZero():
+		fe.Add("ends_at", "the end is required")
+	case in.StartsAt.IsZero():
+	case !in.EndsAt.After(in.StartsAt):
+		fe.Add("ends_at", "the window ends (%s) before it starts (%s): swap them", in.EndsAt.UTC().Format(time.RFC3339), in.StartsAt.UTC().Format(time.RFC3339))
+	case in.EndsAt.Sub(in.StartsAt) > 31*24*time.Hour:
+		fe.Add("ends_at", "a maintenance window is at most 31 days long")
+	}
+	switch {
+	case in.Reason == "":
+		fe.Add("reason", "say why, e.g. \"database upgrade\": the reason is shown on charts")
+	case len(in.Reason) > 500:
+		fe.Add("reason", "the reason is longer than 500 characters")
+	}
+	return fe.Err()
 }

@@ -26,6 +26,9 @@ type SessionUser struct {
 	Username    string
 	DisplayName string
 	UserSource  string
+	// TimeZone and MustChangePassword are the user's, read with the session.
+	TimeZone           string
+	MustChangePassword bool
 }
 
 // SessionInput is what a sign-in hands over to create a session.

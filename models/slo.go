@@ -37,17 +37,23 @@ type ServiceInput struct {
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-// Validate normalises the input and names the first field at fault.
+// Validate normalises the input and names every field at fault (FieldErrors).
 func (in *ServiceInput) Validate() error {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Team, in.Tier, in.Description = strings.TrimSpace(in.Team), strings.TrimSpace(in.Tier), strings.TrimSpace(in.Description)
+	var fe FieldErrors
 	if !slugRE.MatchString(in.Name) {
-		return FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout", in.Name)
+		fe.Add("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout", in.Name)
 	}
-	if len(in.Team) > 100 || len(in.Tier) > 50 || len(in.Description) > 2000 {
-		return FieldErrorf("description", "team (100), tier (50) or description (2000 characters) is too long")
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{{"team", in.Team, 100}, {"tier", in.Tier, 50}, {"description", in.Description, 2000}} {
+		if len(f.value) > f.max {
+			fe.Add(f.field, "the %s is longer than %d characters", f.field, f.max)
+		}
 	}
-	return nil
+	return fe.Err()
 }
 
 // SLO is an objective on a service. Its binding to a feed is in Binding;
@@ -311,8 +317,8 @@ type ValidSLO struct {
 	Window  Window
 }
 
-// Validate checks everything that does not need the database, naming the
-// field at fault and how to fix it.
+// Validate checks everything that does not need the database, naming every
+// field at fault and how to fix it (FieldErrors).
 func (in *SLOInput) Validate() (ValidSLO, error) {
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
 	for _, p := range []*string{&in.Service, &in.Name, &in.DisplayName, &in.Indicator, &in.Target, &in.Window, &in.TimeZone,
@@ -321,72 +327,83 @@ func (in *SLOInput) Validate() (ValidSLO, error) {
 		trim(p)
 	}
 	var v ValidSLO
+	var fe FieldErrors
 	if !slugRE.MatchString(in.Name) {
-		return v, FieldErrorf("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout-availability", in.Name)
+		fe.Add("name", "name %q: use 1–63 lowercase letters, digits, '.', '_' or '-', e.g. checkout-availability", in.Name)
 	}
 	if in.Service == "" {
-		return v, FieldErrorf("service", "choose the service this SLO is about")
+		fe.Add("service", "choose the service this SLO is about")
+	}
+	if len(in.DisplayName) > 200 {
+		fe.Add("display_name", "the display name is longer than 200 characters")
+	}
+	if len(in.Description) > 2000 {
+		fe.Add("description", "the description is longer than 2000 characters")
 	}
 	if in.Feed == "" {
-		return v, FieldErrorf("feed", "choose the feed whose rows this SLO reads")
-	}
-	if len(in.DisplayName) > 200 || len(in.Description) > 2000 {
-		return v, FieldErrorf("display_name", "the display name (200) or description (2000 characters) is too long")
+		fe.Add("feed", "choose the feed whose rows this SLO reads")
 	}
 	if in.TimeZone == "" {
 		in.TimeZone = "UTC"
 	}
-	w, err := ParseWindow(in.Window, in.TimeZone)
-	if err != nil {
-		return v, err
+	w, werr := parseWindowSpec(in.Window)
+	fe.AddErr(werr)
+	loc, zerr := loadZone(in.TimeZone)
+	if fe.AddErr(zerr) {
+		w.loc = loc
 	}
 	target, err := ParseTargetPercent(in.Target)
-	if err != nil {
-		return v, err
-	}
+	fe.AddErr(err)
 	b := Binding{Series: in.Series, Indicator: Indicator(strings.ToLower(in.Indicator))}
 	switch b.Indicator {
 	case IndicatorRatio:
 		b.TotalField = in.TotalField
+		if in.TotalField == "" {
+			fe.Add("total_field", "a ratio SLO needs the field that counts all events, e.g. total")
+		}
 		switch {
-		case in.TotalField == "":
-			return v, FieldErrorf("total_field", "a ratio SLO needs the field that counts all events, e.g. total")
 		case in.GoodField == "" && in.BadField == "":
-			return v, FieldErrorf("good_field", "a ratio SLO needs the field counting good events (e.g. good), or the one counting bad events")
+			fe.Add("good_field", "a ratio SLO needs the field counting good events (e.g. good), or the one counting bad events")
 		case in.GoodField != "" && in.BadField != "":
-			return v, FieldErrorf("bad_field", "give the good field or the bad field, not both")
+			fe.Add("bad_field", "give the good field or the bad field, not both")
 		}
 		b.GoodField, b.BadField = in.GoodField, in.BadField
 	case IndicatorThreshold:
 		if in.ValueField == "" {
-			return v, FieldErrorf("value_field", "a threshold SLO needs a value field, e.g. p95_ms")
+			fe.Add("value_field", "a threshold SLO needs a value field, e.g. p95_ms")
 		}
 		op := strings.ToLower(in.Op)
 		if op == "" {
 			op = "lte"
 		}
 		if _, err := ThresholdGood(op, 0, 0); err != nil {
-			return v, FieldErrorf("op", "operator %q is not one of lte (≤), lt (<), gte (≥), gt (>)", in.Op)
+			fe.Add("op", "operator %q is not one of lte (≤), lt (<), gte (≥), gt (>)", in.Op)
 		}
 		th, err := strconv.ParseFloat(in.Threshold, 64)
 		if err != nil || math.IsNaN(th) || math.IsInf(th, 0) || th < 0 {
-			return v, FieldErrorf("threshold", "threshold %q is not a number ≥ 0: write e.g. 300 for 300 ms", in.Threshold)
+			fe.Add("threshold", "threshold %q is not a number ≥ 0: write e.g. 300 for 300 ms", in.Threshold)
 		}
 		b.ValueField, b.Op, b.Threshold = in.ValueField, op, th
 	default:
-		return v, FieldErrorf("indicator", "indicator %q is not ratio (good/total events) or threshold (a value against a limit)", in.Indicator)
+		fe.Add("indicator", "indicator %q is not ratio (good/total events) or threshold (a value against a limit)", in.Indicator)
 	}
-	if err := b.setBudgeting(in.Budgeting, in.SliceTarget); err != nil {
-		return v, err
+	if b.Indicator == IndicatorRatio || b.Indicator == IndicatorThreshold {
+		fe.AddErr(b.setBudgeting(in.Budgeting, in.SliceTarget))
 	}
-	for _, f := range b.Fields() {
-		if err := CheckFieldName(f); err != nil {
-			return v, FieldErrorf("total_field", "field %q %v", f, err)
+	for _, f := range [][2]string{{"good_field", b.GoodField}, {"bad_field", b.BadField}, {"total_field", b.TotalField}, {"value_field", b.ValueField}} {
+		if f[1] == "" {
+			continue
+		}
+		if err := CheckFieldName(f[1]); err != nil {
+			fe.Add(f[0], "field %q %v", f[1], err)
 		}
 	}
 	latency := SplitList(in.LatencyFields)
 	if len(latency) > 3 {
-		return v, FieldErrorf("latency_fields", "at most three latency fields (p50, p95, p99), e.g. p50_ms,p95_ms,p99_ms")
+		fe.Add("latency_fields", "at most three latency fields (p50, p95, p99), e.g. p50_ms,p95_ms,p99_ms")
+	}
+	if err := fe.Err(); err != nil {
+		return v, err
 	}
 	v.SLO = SLO{Name: in.Name, DisplayName: in.DisplayName, Description: in.Description, WindowSpec: w.Spec(),
 		TimeZone: w.TimeZone(), LatencyFields: strings.Join(latency, ",")}

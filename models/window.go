@@ -80,6 +80,10 @@ func parseWindowSpec(spec string) (Window, error) {
 	return Window{kind: WindowRolling, days: n}, nil
 }
 
+// LoadZone reads an IANA time zone name ("" is UTC), refusing names that
+// depend on the server ("Local"); the error names the field time_zone.
+func LoadZone(tz string) (*time.Location, error) { return loadZone(tz) }
+
 func loadZone(tz string) (*time.Location, error) {
 	tz = strings.TrimSpace(tz)
 	if tz == "" || tz == "UTC" {

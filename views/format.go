@@ -68,6 +68,48 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// Value writes a measured value as it was sent (a latency, a field of a
+// Splunk row), exactly, digits grouped: 1234.5678 → "1,234.5678", 0.0003 →
+// "0.0003". Counts go through Count; values are not rounded because a row's
+// field may be a small ratio.
+func Value(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "—"
+	}
+	return group(strconv.FormatFloat(f, 'f', -1, 64))
+}
+
+// DateTime writes an instant in the viewer's zone, naming the zone, with the
+// year only when it is not the current one (in that zone):
+// "Thu 3 Dec 15:04 CET", "Mon 29 Dec 2025 09:30 CET".
+func DateTime(t, now time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	if lt.Year() != now.In(loc).Year() {
+		return lt.Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return lt.Format("Mon 2 Jan 15:04 MST")
+}
+
+// RowTime writes the time of a row to the second, like DateTime:
+// "Thu 3 Dec 15:04:05 CET".
+func RowTime(t, now time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	if lt.Year() != now.In(loc).Year() {
+		return lt.Format("Mon 2 Jan 2006 15:04:05 MST")
+	}
+	return lt.Format("Mon 2 Jan 15:04:05 MST")
+}
+
+// Date writes a day in the viewer's zone, with the year only when it is not
+// the current one: "3 Dec", "29 Dec 2025".
+func Date(t, now time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	if lt.Year() != now.In(loc).Year() {
+		return lt.Format("2 Jan 2006")
+	}
+	return lt.Format("2 Jan")
+}
+
 // group puts thousands separators into a formatted decimal number:
 // "-1234567.5" → "-1,234,567.5".
 func group(s string) string {

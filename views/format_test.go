@@ -94,3 +94,65 @@ func TestDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestValue(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   float64
+		want string
+	}{
+		{"a latency as sent", 212.345, "212.345"},
+		{"a large count, grouped", 4996600, "4,996,600"},
+		// A small ratio must not round to zero, as Count would.
+		{"an error rate", 0.0003, "0.0003"},
+		{"negative", -1234.5, "-1,234.5"},
+		{"not a number", math.NaN(), "—"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Value(c.in); got != c.want {
+				t.Errorf("Value(%v) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+// Dates carry their year when it is not the current one, in the viewer's
+// zone (where New Year may not have come yet), and name the zone.
+func TestDates(t *testing.T) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 16, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name           string
+		t              time.Time
+		loc            *time.Location
+		dateTime, date string
+		row            string
+	}{
+		{"this year", time.Date(2026, 12, 10, 8, 30, 0, 0, time.UTC), madrid, "Thu 10 Dec 09:30 CET", "10 Dec", "Thu 10 Dec 09:30:00 CET"},
+		{"summer time", time.Date(2026, 7, 1, 8, 30, 15, 0, time.UTC), madrid, "Wed 1 Jul 10:30 CEST", "1 Jul", "Wed 1 Jul 10:30:15 CEST"},
+		// An exhaustion projected into next year says so.
+		{"next year", time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC), madrid, "Mon 4 Jan 2027 13:00 CET", "4 Jan 2027", "Mon 4 Jan 2027 13:00:00 CET"},
+		{"last year", time.Date(2025, 11, 30, 23, 0, 0, 0, time.UTC), time.UTC, "Sun 30 Nov 2025 23:00 UTC", "30 Nov 2025", "Sun 30 Nov 2025 23:00:00 UTC"},
+		// 2027-01-01 03:00 UTC is still 2026 in New York.
+		{"the viewer's year, not UTC's", time.Date(2027, 1, 1, 3, 0, 0, 0, time.UTC), ny, "Thu 31 Dec 22:00 EST", "31 Dec", "Thu 31 Dec 22:00:00 EST"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := DateTime(c.t, now, c.loc); got != c.dateTime {
+				t.Errorf("DateTime = %q, want %q", got, c.dateTime)
+			}
+			if got := Date(c.t, now, c.loc); got != c.date {
+				t.Errorf("Date = %q, want %q", got, c.date)
+			}
+			if got := RowTime(c.t, now, c.loc); got != c.row {
+				t.Errorf("RowTime = %q, want %q", got, c.row)
+			}
+		})
+	}
+}

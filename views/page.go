@@ -25,8 +25,9 @@ type User struct {
 
 // Flash is a one-line message at the top of a page.
 type Flash struct {
-	Kind string // ok, info, warn, error
-	Text string
+	Kind  string // ok, info, warn, error
+	Text  string
+	Notes []string // what goes with it, e.g. a saved SLO's warnings
 }
 
 // NavItem is one link in the top bar.

@@ -25,6 +25,7 @@ type app struct {
 	cancel context.CancelFunc
 	done   chan error
 	out    *syncBuffer
+	once   sync.Once
 }
 
 type syncBuffer struct {
@@ -123,12 +124,15 @@ func startAppUntil(t testing.TB, path string, env map[string]string, args ...str
 	return a
 }
 
+// stop ends the app and waits for it, once: a test may stop it before its cleanup does.
 func (a *app) stop() {
-	a.cancel()
-	select {
-	case <-a.done:
-	case <-time.After(15 * time.Second):
-	}
+	a.once.Do(func() {
+		a.cancel()
+		select {
+		case <-a.done:
+		case <-time.After(15 * time.Second):
+		}
+	})
 }
 
 var (

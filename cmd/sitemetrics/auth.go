@@ -37,8 +37,8 @@ func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *sqlstore.St
 	if password == "" {
 		plain, _, _ := models.NewSecret("")
 		password, generated = plain[:20], true
-	} else if len([]rune(password)) < 12 {
-		return fmt.Errorf("configuration: SITEMETRICS_ADMIN_PASSWORD is shorter than 12 characters")
+	} else if len([]rune(password)) < minPasswordLen {
+		return fmt.Errorf("configuration: SITEMETRICS_ADMIN_PASSWORD is shorter than %d characters", minPasswordLen)
 	}
 	hash, err := passwords.Hash(ctx, password)
 	if err != nil {
@@ -49,14 +49,24 @@ func (e env) bootstrapAdmin(ctx context.Context, cfg *Config, store *sqlstore.St
 		return err
 	}
 	if !created {
+		// The setting gave the password when the account was made; once the password has
+		// changed it no longer says what it is, and must not pass for a way to reset it.
+		if cfg.AdminPassword != "" {
+			if u, err := store.UserByName(ctx, "admin"); err == nil {
+				if same, err := passwords.Verify(ctx, u.PasswordHash, cfg.AdminPassword); err == nil && !same {
+					log.Warn("SITEMETRICS_ADMIN_PASSWORD is not the password of admin and is ignored: it only sets the password when the account is created; to give admin a new one, run: sitemetrics admin reset-password")
+				}
+			}
+		}
 		return nil
 	}
 	if generated {
 		fmt.Fprintf(e.stdout, "\nNo directory is configured: created the local account admin with the password\n\n  %s\n\n", password)
 		if !demo {
-			fmt.Fprint(e.stdout, "It is shown once; you will be asked to change it at first sign-in.\n\n")
+			fmt.Fprint(e.stdout, "It is shown once; you will be asked to change it at first sign-in.\n")
 		}
 	}
+	fmt.Fprint(e.stdout, "Lost the admin password? Run `sitemetrics admin reset-password` (with the same configuration), whether the app runs or not.\n\n")
 	log.Info("local admin account created", "username", "admin", "generated_password", generated)
 	return nil
 }

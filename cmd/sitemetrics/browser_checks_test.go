@@ -80,6 +80,23 @@ const visibleJS = `((sel) => {` + describeJS + `
   return out;
 })`
 
+// fieldErrorsJS lists form errors a screen reader would not tie to their
+// field: a control marked aria-invalid must be described by a shown error
+// text, and every error text in a form must describe a marked control.
+const fieldErrorsJS = `(() => {` + describeJS + `
+  const out = [];
+  for (const el of document.querySelectorAll('[aria-invalid="true"]')) {
+    const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    const errs = ids.map(id => document.getElementById(id)).filter(e => e && e.classList.contains('error-text') && e.textContent.trim() !== '' && e.getClientRects().length > 0);
+    if (errs.length === 0) out.push(describe(el) + ' is marked invalid but described by no shown error (' + ids.join(' ') + ')');
+  }
+  for (const e of document.querySelectorAll('form .error-text')) {
+    const by = document.querySelector('[aria-describedby~="' + e.id + '"][aria-invalid="true"]');
+    if (!e.id || !by) out.push(describe(e) + ' "' + e.textContent.trim().slice(0, 40) + '" describes no marked control');
+  }
+  return out;
+})()`
+
 // axeRunJS runs axe-core on the page for WCAG 2.2 A and AA.
 const axeRunJS = `(async () => {
   const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']});
@@ -118,6 +135,11 @@ func (c *chrome) checkPage(p visit, axe string) {
 			for _, b := range bad {
 				c.t.Errorf("%s at %d px: %s: %s", name, w, k, b)
 			}
+		}
+		var loose []string
+		c.eval(fieldErrorsJS, &loose)
+		for _, l := range loose {
+			c.t.Errorf("%s at %d px: %s", name, w, l)
 		}
 		for _, v := range c.axe(axe) {
 			report := c.t.Logf

@@ -32,7 +32,8 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.UserDataDir(t.TempDir()))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	// Every page at two widths, with axe and screenshots, on two shared cores.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	c := &chrome{t: t, ctx: ctx}
 	messages := chromedp.Console(ctx)

@@ -25,6 +25,7 @@ import (
 type Config struct {
 	ConfigFile     string
 	Addr           string
+	TimeZone       *time.Location // display zone of people who have not chosen theirs
 	BaseURL        string
 	DatabaseURL    string
 	DataDir        string
@@ -117,10 +118,11 @@ func (s setting) flag() string { return strings.NewReplacer(".", "-", "_", "-").
 // settings is the one list of configuration; README's reference is generated from it.
 func settings() []setting {
 	return []setting{
-		{"addr", ":8080", "Address the web server listens on (host:port).", str(func(c *Config) *string { return &c.Addr })},
+		{"addr", "127.0.0.1:8080", "Address the web server listens on (host:port). The default answers this machine only; :8080 listens on every interface.", str(func(c *Config) *string { return &c.Addr })},
 		{"base_url", "", "Public URL of the app, used in printed webhook URLs and to mark cookies Secure when https. Default: http://localhost plus the port of addr.", str(func(c *Config) *string { return &c.BaseURL })},
 		{"database_url", "", "postgres://user:pass@host/db, or sqlite://PATH. Default: an SQLite file in data_dir.", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"data_dir", "./data", "Directory for the SQLite file and the ingest spool.", str(func(c *Config) *string { return &c.DataDir })},
+		{"time_zone", "UTC", "IANA time zone pages show times in (e.g. Europe/Madrid), for people who have not chosen theirs on their account page.", zone(func(c *Config) **time.Location { return &c.TimeZone })},
 		{"log_format", "text", "Log format: text or json.", oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 		{"log_level", "info", "Log level: debug, info, warn or error.", oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 		{"trusted_proxies", "", "Space-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
@@ -134,7 +136,7 @@ func settings() []setting {
 		{"samples.retention", "400d", "How long samples are kept (a feed may keep its own for less). Keep it longer than the longest SLO window.", dur(func(c *Config) *time.Duration { return &c.SampleRetention })},
 		{"rollups.retention", "800d", "How long the hourly and daily SLO roll-ups that monthly reports read are kept.", dur(func(c *Config) *time.Duration { return &c.RollupRetention })},
 		{"database_read_url", "", "Optional read-only PostgreSQL replica (postgres://…) for pages and the API; writes and what must be exact go to database_url.", str(func(c *Config) *string { return &c.DatabaseReadURL })},
-		{"admin_password", "", "Password of the local account admin. If unset on first start, one is generated and printed once.", secret("admin_password", func(c *Config) *string { return &c.AdminPassword })},
+		{"admin_password", "", "Password of the local account admin, set when the account is created at first start (if unset, one is generated, printed once and must be changed at first sign-in). Later changes here are ignored: use sitemetrics admin reset-password.", secret("admin_password", func(c *Config) *string { return &c.AdminPassword })},
 		{"admin_password_file", "", "File holding admin_password.", file("admin_password")},
 
 		{"ldap.url", "", "Directory URL(s), ldap:// or ldaps://, space-separated, tried in order. Empty: no directory, local accounts only.", list(func(c *Config) *[]string { return &c.LDAP.URLs })},
@@ -280,7 +282,7 @@ func loadConfig(flags map[string]string, getenv func(string) string) (*Config, e
 // validate catches settings that are each fine but wrong together.
 func (c *Config) validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-		return fmt.Errorf("SITEMETRICS_ADDR %q: use host:port, e.g. :8080 or 127.0.0.1:8080", c.Addr)
+		return fmt.Errorf("SITEMETRICS_ADDR %q: use host:port, e.g. 127.0.0.1:8080 (this machine only) or :8080 (every interface)", c.Addr)
 	}
 	if c.BaseURL == "" {
 		_, port, _ := net.SplitHostPort(c.Addr)
@@ -594,6 +596,18 @@ func size(field func(*Config) *int64) func(*Config, string) error {
 			return fmt.Errorf("%q is not a size: write e.g. 1048576, 512KiB or 1MiB", v)
 		}
 		*field(c) = n * mult
+		return nil
+	}
+}
+
+// zone reads an IANA time zone name.
+func zone(field func(*Config) **time.Location) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		loc, err := models.LoadZone(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = loc
 		return nil
 	}
 }

@@ -40,6 +40,9 @@ max_bytes = "2MiB"
 	if cfg.BaseURL != "http://localhost:7200" {
 		t.Fatalf("default base URL %q", cfg.BaseURL)
 	}
+	if cfg.TimeZone != time.UTC {
+		t.Fatalf("default time zone %v, want UTC", cfg.TimeZone)
+	}
 	if cfg.Auth.CacheMaxAge != 7*24*time.Hour || cfg.LDAP.DialTimeout != 2*time.Second || cfg.LDAP.LoginTimeout != 5*time.Second {
 		t.Fatalf("defaults: %+v", cfg)
 	}
@@ -94,6 +97,24 @@ ldap:
 	}
 }
 
+// Out of the box the app answers this machine only; every interface is one setting away.
+func TestConfigDefaultAddressIsLocal(t *testing.T) {
+	cfg, err := loadConfig(nil, getenvFrom(map[string]string{"SITEMETRICS_TIME_ZONE": "Europe/Madrid"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:8080" || cfg.BaseURL != "http://localhost:8080" {
+		t.Fatalf("default addr %q, base URL %q", cfg.Addr, cfg.BaseURL)
+	}
+	if cfg.TimeZone == nil || cfg.TimeZone.String() != "Europe/Madrid" {
+		t.Fatalf("time zone %v", cfg.TimeZone)
+	}
+	cfg, err = loadConfig(map[string]string{"addr": ":8080"}, getenvFrom(nil))
+	if err != nil || cfg.Addr != ":8080" {
+		t.Fatalf("every interface: %v %+v", err, cfg)
+	}
+}
+
 // A bad or contradictory configuration stops the start with one line naming the setting.
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	tests := []struct {
@@ -109,6 +130,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad level", map[string]string{"SITEMETRICS_LOG_LEVEL": "loud"}, nil, "", "SITEMETRICS_LOG_LEVEL"},
 		{"bad database URL", map[string]string{"SITEMETRICS_DATABASE_URL": "mysql://x"}, nil, "", "SITEMETRICS_DATABASE_URL"},
 		{"bad base URL", map[string]string{"SITEMETRICS_BASE_URL": "example.com"}, nil, "", "SITEMETRICS_BASE_URL"},
+		{"unknown time zone", map[string]string{"SITEMETRICS_TIME_ZONE": "Europe/Madird"}, nil, "", "SITEMETRICS_TIME_ZONE"},
+		{"server-dependent time zone", nil, map[string]string{"time_zone": "Local"}, "", "--time-zone"},
 		{"bad proxy", map[string]string{"SITEMETRICS_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, "", "SITEMETRICS_TRUSTED_PROXIES"},
 		{"unknown file key", nil, nil, "adress = \":80\"\n", `unknown setting "adress"`},
 		{"bad file value", nil, nil, "[ingest]\nmax_bytes = \"huge\"\n", "config file key ingest.max_bytes"},

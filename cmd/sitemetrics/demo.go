@@ -15,9 +15,25 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
-// The demo: a few services and SLOs on two feeds, a week of history with a
-// deploy, an old outage and a maintenance window, then a simulated Splunk
+// The demo: a few services and SLOs on three feeds, thirty days of history
+// (a full window: burn-downs are drawn across it, not from day 23 on)
+// with deploys, outages and a maintenance window, then a simulated Splunk
 // posting real-format webhooks every minute, with an incident in progress.
+//
+// The last three days are at the live feed's resolution, one row a minute,
+// where burn-rate windows look; the 27 days before are one row per 10
+// minutes carrying 10 minutes of traffic, as a backfill from a coarser Splunk
+// search would (a 30-day chart draws about one point per 90 minutes anyway).
+// That keeps the start as quick as a week of minute rows was: 24,600 rows,
+// where minute rows throughout would be 130,000.
+
+// demoDays is the history seeded; demoFineDays, the most recent part, is at
+// one row a minute, the rest at one row per demoCoarse.
+const (
+	demoDays     = 30
+	demoFineDays = 3
+	demoCoarse   = 10 * time.Minute
+)
 
 const demoActor = "demo"
 
@@ -120,28 +136,38 @@ func seedDemo(ctx context.Context, store *sqlstore.Store, baseURL string, log *s
 	return d, nil
 }
 
-// history writes a week of rows through the ingest path, in batches.
+// history writes the past thirty days through the ingest path, in batches of
+// a few thousand rows.
 func (d *demoRun) history(ctx context.Context, web, batch models.Feed) error {
-	from := d.start.Add(-7 * 24 * time.Hour)
+	from := d.start.Add(-demoDays * 24 * time.Hour)
+	fine := d.start.Add(-demoFineDays * 24 * time.Hour)
 	var buf bytes.Buffer
+	rows := 0
 	flush := func(f models.Feed) error {
 		if buf.Len() == 0 {
 			return nil
 		}
 		_, err := d.store.IngestBody(ctx, f, 0, buf.Bytes(), "application/x-ndjson", d.start, models.IngestOptions{MaxRows: 100000})
 		buf.Reset()
+		rows = 0
 		return err
 	}
-	for t, n := from, 0; t.Before(d.start); t, n = t.Add(time.Minute), n+1 {
-		for _, s := range demoWeb {
-			buf.WriteString(d.row(s, t))
-			buf.WriteByte('\n')
+	for t := from; t.Before(d.start); {
+		step := time.Minute
+		if t.Before(fine) {
+			step = demoCoarse
 		}
-		if n%600 == 599 {
+		for _, s := range demoWeb {
+			buf.WriteString(d.rowFor(s, t, step))
+			buf.WriteByte('\n')
+			rows++
+		}
+		if rows >= 900 { // bigger batches bind slower on SQLite than they save
 			if err := flush(web); err != nil {
 				return err
 			}
 		}
+		t = t.Add(step)
 	}
 	if err := flush(web); err != nil {
 		return err
@@ -153,6 +179,11 @@ func (d *demoRun) history(ctx context.Context, web, batch models.Feed) error {
 			failed = 1
 		}
 		fmt.Fprintf(&buf, `{"_time":"%d","job":"partner-export","runs":"4","succeeded":"%d"}`+"\n", t.Unix(), 4-failed)
+		if rows++; rows >= 900 {
+			if err := flush(batch); err != nil {
+				return err
+			}
+		}
 	}
 	if err := flush(batch); err != nil {
 		return err
@@ -161,9 +192,20 @@ func (d *demoRun) history(ctx context.Context, web, batch models.Feed) error {
 	if err != nil {
 		return err
 	}
-	deploy := d.start.Add(-3*24*time.Hour - 5*time.Hour)
-	if _, err := d.store.CreateAnnotation(ctx, demoActor, models.AnnotationInput{Kind: "deploy", Title: "checkout v2.4.1",
-		Service: "checkout", At: &deploy, Link: "https://git.example.com/shop/checkout/releases/v2.4.1"}); err != nil {
+	for _, a := range []struct {
+		ago     time.Duration
+		version string
+	}{{demoOldIncidentAgo + 26*time.Hour, "v2.3.0"}, {demoOldIncidentAgo - 2*time.Hour, "v2.3.1"}, {3*24*time.Hour + 5*time.Hour, "v2.4.1"}} {
+		at := d.start.Add(-a.ago)
+		if _, err := d.store.CreateAnnotation(ctx, demoActor, models.AnnotationInput{Kind: "deploy", Title: "checkout " + a.version,
+			Service: "checkout", At: &at, Link: "https://git.example.com/shop/checkout/releases/" + a.version}); err != nil {
+			return err
+		}
+	}
+	old := d.start.Add(-demoOldIncidentAgo)
+	oldEnd := old.Add(time.Hour)
+	if _, err := d.store.CreateAnnotation(ctx, demoActor, models.AnnotationInput{Kind: "incident", Title: "INC-4107 payment provider timeouts",
+		Service: "checkout", At: &old, EndsAt: &oldEnd}); err != nil {
 		return err
 	}
 	outage := d.start.Add(-52 * time.Hour)
@@ -187,17 +229,31 @@ func (d *demoRun) history(ctx context.Context, web, batch models.Feed) error {
 	return err
 }
 
+// demoOldIncidentAgo is when checkout's earlier incident began: a step in
+// its burn-down, three weeks into the window.
+const demoOldIncidentAgo = 19*24*time.Hour + 7*time.Hour
+
 // row is one minute of one service, as Splunk's report would compute it:
 // every value a string, as Splunk sends them.
-func (d *demoRun) row(s demoSeries, t time.Time) string {
+func (d *demoRun) row(s demoSeries, t time.Time) string { return d.rowFor(s, t, time.Minute) }
+
+// rowFor is the row for the span [t, t+span): its counts add up over it.
+func (d *demoRun) rowFor(s demoSeries, t time.Time, span time.Duration) string {
 	errRate, p95 := s.errRate, s.p95
 	hour := float64(t.Hour()) + float64(t.Minute())/60
-	volume := s.volume * (0.55 + 0.45*math.Sin((hour-9)/24*2*math.Pi)) * (0.9 + 0.2*d.rng.Float64())
+	volume := s.volume * span.Minutes() * (0.55 + 0.45*math.Sin((hour-9)/24*2*math.Pi)) * (0.9 + 0.2*d.rng.Float64())
+	old := d.start.Add(-demoOldIncidentAgo)
 	switch {
+	case s.name == "checkout" && !t.Before(old) && t.Before(old.Add(time.Hour)):
+		errRate, p95 = 0.05, 640 // INC-4107: an hour of payment provider timeouts
+	case s.name == "search" && !t.Before(d.start.Add(-12*24*time.Hour)) && t.Before(d.start.Add(-12*24*time.Hour+3*time.Hour)):
+		errRate = 0.004 // a slow index shard: a few errors, within budget
 	case s.name == "login" && !t.Before(d.start.Add(-52*time.Hour)) && t.Before(d.start.Add(-52*time.Hour+95*time.Minute)):
-		// The identity provider outage: a third more than the 30 days' budget,
+		// The identity provider outage: 95 minutes at 12% of 300 requests a
+		// minute is 3,420 bad, where 30 days of about 7 million requests at
+		// 99.95% allow about 3,560 and the usual 0.02% adds 1,400: overspent,
 		// whatever the hour the demo starts at.
-		errRate, volume = 0.03, s.volume
+		errRate, volume = 0.12, s.volume*span.Minutes()
 	case s.name == "search" && !t.Before(d.start.Add(-30*time.Hour).Truncate(time.Hour)) && t.Before(d.start.Add(-30*time.Hour).Truncate(time.Hour).Add(90*time.Minute)):
 		errRate, p95 = 0.2, 900 // during the maintenance window: excluded
 	case s.name == "checkout" && d.incident(t):

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 )
 
-// `serve --demo` on an empty database seeds services, SLOs, a week of
-// history and a simulated Splunk, so that every status shows; without
-// --demo nothing of it exists.
+// `serve --demo` on an empty database seeds services, SLOs, thirty days of
+// history (a whole 28- or 30-day window) and a simulated Splunk, so that every
+// status shows; without --demo nothing of it exists.
 func TestDemo(t *testing.T) {
 	env := localEnv(t, "sqlite")
 	a := startApp(t, env, "--demo")
@@ -60,6 +61,20 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	mustf(t, found, "the simulator posted no native Splunk webhook: %+v", deliveries)
+	// History fills the windows: rows on the first day of a 30-day window, and
+	// every minute in the last days, where burn-rate windows look.
+	var samples struct {
+		Samples []any `json:"samples"`
+	}
+	now := time.Now()
+	day := func(ago int) string {
+		return fmt.Sprintf("/api/v1/feeds/1/samples?series=login&limit=5000&from=%d&to=%d", now.Add(-time.Duration(ago)*24*time.Hour).Unix(),
+			now.Add(-time.Duration(ago-1)*24*time.Hour).Unix())
+	}
+	apiGet(t, a, viewer, day(30), &samples)
+	mustf(t, len(samples.Samples) >= 100, "%d rows 29–30 days ago: the history does not fill a 30-day window", len(samples.Samples))
+	apiGet(t, a, viewer, day(2), &samples)
+	mustf(t, len(samples.Samples) >= 1400, "%d rows a day in the last days, want one a minute", len(samples.Samples))
 	mustf(t, strings.Contains(a.out.String(), "sign in as admin"), "the demo does not say how to sign in")
 
 	plain := localEnv(t, "sqlite")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -33,6 +34,10 @@ Commands:
                                          CSV) through the feed's ingest, so SLOs start with history
   token create --name N --role viewer|sre|admin
                                          create an API token; prints it once
+  admin reset-password [--user admin] [--password-file FILE|-]
+                                         give a local account a new password (from FILE, from
+                                         standard input with -, or generated and printed once),
+                                         ending its sessions; works while the app runs or not
   slo import [--dry-run] FILE            create or update services and SLOs from OpenSLO v1 YAML
                                          (--dry-run prints what would change, a diff per SLO)
   slo export                             print every service and SLO as OpenSLO v1 YAML
@@ -62,13 +67,19 @@ func buildVersion() (string, string) {
 // env carries what every command may use.
 type env struct {
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
 
-// run is the whole program; main only calls it.
+// run is the whole program; main only calls it. Standard input is the
+// process's; runInput takes another (tests).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	return runInput(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+func runInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -93,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.backfillFeed(ctx, rest[1:])
 	case cmd == "token" && sub == "create":
 		return e.createToken(ctx, rest[1:])
+	case cmd == "admin" && sub == "reset-password":
+		return e.resetPassword(ctx, rest[1:])
 	case cmd == "slo" && (sub == "import" || sub == "export"):
 		return e.slo(ctx, sub, rest[1:])
 	case cmd == "config" && sub == "reference":

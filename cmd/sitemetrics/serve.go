@@ -70,6 +70,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, IngestMaxBytes: cfg.IngestMaxBytes, IngestMaxRows: cfg.IngestMaxRows,
 			DeliveryKeep: int(cfg.IngestMaxBytes), TrustedProxies: cfg.TrustedProxies, Version: appVersion(),
+			Location: cfg.TimeZone,
 		},
 		Policy: handlers.AuthPolicy{
 			SessionLifetime: cfg.Auth.SessionLifetime, SessionIdle: cfg.Auth.SessionIdle,
@@ -137,7 +138,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if sim != nil {
 		bg.Go(func() error { sim.simulate(runCtx); return nil })
 		fmt.Fprintf(e.stdout, "\nDemo: a simulated Splunk posts to the feed web-slo every minute; checkout has an incident in progress.\n"+
-			"Open %s and sign in as admin (the password is printed above at first start, or set SITEMETRICS_ADMIN_PASSWORD).\n", cfg.BaseURL)
+			"Open %s and sign in as admin with the password printed above at first start (lost it? sitemetrics admin reset-password).\n", cfg.BaseURL)
 	}
 	select {
 	case err := <-errc:

@@ -257,15 +257,26 @@ func TestTVKioskLinks(t *testing.T) {
 	mustf(t, anon.get("/tv").Status == 303, "TV without a session or link")
 	b := newBrowser(t, a.URL)
 	b.login("admin", adminPassword, "/")
-	r := b.post("/admin/kiosk", url.Values{"name": {"Lobby"}, "days": {"30"}})
-	d, err := goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
-	must(t, err)
-	link := strings.TrimSpace(d.Find(`[data-testid="kiosk-url"] pre`).Text())
+	link := kioskLink(t, b, url.Values{"name": {"Lobby"}, "days": {"30"}})
 	mustf(t, strings.Contains(link, "/tv?k=smk_"), "kiosk link %q", link)
 	tv := anon.get(strings.TrimPrefix(link, a.URL))
 	mustf(t, tv.Status == 200 && bytes.Contains(tv.Body, []byte(`http-equiv="refresh"`)) && bytes.Contains(tv.Body, []byte("Lobby")), "TV by link: %d", tv.Status)
+	// The wall screen refreshes itself, and says how to pause that; paused, it does not.
+	d := page(t, tv)
+	refresh, _ := d.Find(`meta[http-equiv="refresh"]`).Attr("content")
+	mustf(t, strings.HasPrefix(refresh, "60; url=/tv?k=smk_") && strings.HasSuffix(refresh, "&refresh=on"), "refresh %q", refresh)
+	toggle := d.Find(`[data-testid="tv-toggle"]`)
+	mustf(t, toggle.Text() == "Pause refreshing" && strings.HasSuffix(toggle.AttrOr("href", ""), "&refresh=off"), "no pause: %q %q", toggle.Text(), toggle.AttrOr("href", ""))
+	paused := page(t, anon.get(toggle.AttrOr("href", "")))
+	mustf(t, paused.Find(`meta[http-equiv="refresh"]`).Length() == 0 && paused.Find(`[data-testid="tv-toggle"]`).Text() == "Refresh every minute",
+		"a paused screen still refreshes")
+	// Someone signed in is not reloaded unless they ask.
+	mine := page(t, b.get("/tv"))
+	mustf(t, mine.Find(`meta[http-equiv="refresh"]`).Length() == 0 && mine.Find(`[data-testid="tv-toggle"]`).AttrOr("href", "") == "/tv?refresh=on",
+		"the signed-in TV reloads by itself")
+	mustf(t, page(t, b.get("/tv?refresh=on")).Find(`meta[http-equiv="refresh"]`).AttrOr("content", "") == "60; url=/tv?refresh=on", "refresh on request")
 	mustf(t, anon.get("/tv?k=smk_forged").Status == 401, "a forged link")
-	mustf(t, b.post("/admin/kiosk/1/revoke", url.Values{}).Status == 303, "revoke")
+	mustf(t, b.post("/admin/kiosk/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke")
 	mustf(t, anon.get(strings.TrimPrefix(link, a.URL)).Status == 401, "a revoked link still works")
 	mustf(t, anon.get("/").Status == 303, "a kiosk link opened other pages")
 }

@@ -198,9 +198,10 @@ func TestTVWhileDatabaseDown(t *testing.T) {
 	r := b.get("/tv")
 	mustf(t, r.Status == 200 && !strings.Contains(string(r.Body), "cannot reach its database"), "TV: %d", r.Status)
 	proxy.cut()
-	// Within a poll of the read model (a second) the screen says so, over the last numbers.
+	// Within a poll of the read model (a second) the screen says so, over the last numbers,
+	// and a screen asked to refresh (?refresh=on) goes on refreshing.
 	deadline := time.Now().Add(5 * time.Second)
-	for r = b.get("/tv"); !strings.Contains(string(r.Body), "cannot reach its database") && time.Now().Before(deadline); r = b.get("/tv") {
+	for r = b.get("/tv?refresh=on"); !strings.Contains(string(r.Body), "cannot reach its database") && time.Now().Before(deadline); r = b.get("/tv?refresh=on") {
 		time.Sleep(100 * time.Millisecond)
 	}
 	mustf(t, r.Status == 200 && strings.Contains(string(r.Body), "Sitemetrics cannot reach its database") &&

@@ -20,20 +20,24 @@ func TestSREPages(t *testing.T) {
 	b.login("admin", adminPassword, "/")
 
 	r := b.post("/feeds/new", url.Values{"name": {"web"}, "interval": {"5m"}, "series_field": {"service"}, "time_field": {"_time"}})
+	mustf(t, r.Status == 303 && r.Header.Get("Location") == "/feeds/1", "create feed: %d %s", r.Status, r.Header.Get("Location"))
+	r = b.follow(r)
 	d, err := goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	must(t, err)
 	first := strings.TrimSpace(d.Find(`[data-testid="webhook-url"] pre`).Text())
 	mustf(t, r.Status == 200 && regexp.MustCompile(`/hooks/splunk/smf_[A-Za-z0-9_-]{43}$`).MatchString(first), "feed URL %q", first)
+	// A refresh shows the page again, without the URL: it was shown once.
+	mustf(t, !strings.Contains(string(b.get("/feeds/1").Body), first[strings.LastIndex(first, "/")+1:]), "a refresh shows the webhook URL again")
 	body := []byte(`{"result":{"service":"checkout","total":"10","good":"10"}}`)
 	mustf(t, do(t, "POST", first, body).Status == 200, "the new URL does not work")
 	mustf(t, !strings.Contains(string(b.get("/feeds/1").Body), strings.TrimPrefix(first[strings.LastIndex(first, "/")+1:], "smf_")),
 		"the feed page shows the token again")
 
-	r = b.post("/feeds/1/tokens", url.Values{})
+	r = b.follow(b.post("/feeds/1/tokens", url.Values{}))
 	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	second := strings.TrimSpace(d.Find(`[data-testid="webhook-url"] pre`).Text())
 	mustf(t, second != "" && second != first, "rotation")
-	mustf(t, b.post("/feeds/1/tokens/1/revoke", url.Values{}).Status == 303, "revoke")
+	mustf(t, b.post("/feeds/1/tokens/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke")
 	mustf(t, do(t, "POST", first, body).Status == 404, "a revoked token still works")
 	mustf(t, do(t, "POST", second, body).Status == 200, "the new token does not work")
 
@@ -61,12 +65,12 @@ func TestSREPages(t *testing.T) {
 		mustf(t, strings.Contains(audit, want), "audit lacks %q", want)
 	}
 	// An admin creates an API token in the page; it works once shown, and not once revoked.
-	r = b.post("/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}})
+	r = b.follow(b.post("/admin/tokens", url.Values{"name": {"ci"}, "role": {"sre"}}))
 	d, _ = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
 	token := strings.TrimSpace(d.Find(`[data-testid="new-token"] pre`).Text())
 	mustf(t, strings.HasPrefix(token, "sma_"), "API token page: %d", r.Status)
 	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 200, "the new API token does not work")
-	mustf(t, b.post("/admin/tokens/1/revoke", url.Values{}).Status == 303, "revoke API token")
+	mustf(t, b.post("/admin/tokens/1/revoke", url.Values{"confirm": {"yes"}}).Status == 303, "revoke API token")
 	mustf(t, do(t, "GET", a.URL+"/api/v1/slos", nil, "Authorization", "Bearer "+token).Status == 401, "a revoked API token works")
 	r = b.post("/admin/tokens", url.Values{"name": {""}, "role": {"sre"}})
 	mustf(t, r.Status == 400 && strings.Contains(string(r.Body), `data-testid="error-name"`), "API token without a name: %d", r.Status)

@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -13,23 +11,10 @@ import (
 
 // CreateAnnotation stores an annotation (a deploy from CI, an incident).
 func (s *Store) CreateAnnotation(ctx context.Context, actor string, in models.AnnotationInput) (models.Annotation, error) {
-	in.Kind = strings.ToLower(strings.TrimSpace(in.Kind))
-	in.Title = strings.TrimSpace(in.Title)
-	in.Link = strings.TrimSpace(in.Link)
-	switch {
-	case in.Kind != "deploy" && in.Kind != "incident" && in.Kind != "note":
-		return models.Annotation{}, models.FieldErrorf("kind", "kind %q is not one of deploy, incident, note", in.Kind)
-	case in.Title == "":
-		return models.Annotation{}, models.FieldErrorf("title", "a title is required, e.g. \"checkout v2.4.1\"")
-	case len(in.Title) > 200 || len(in.Description) > 2000:
-		return models.Annotation{}, models.FieldErrorf("title", "the title (200) or description (2000 characters) is too long")
+	if err := in.Validate(); err != nil {
+		return models.Annotation{}, err
 	}
-	if in.Link != "" {
-		if u, err := url.Parse(in.Link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return models.Annotation{}, models.FieldErrorf("link", "link %q is not an http(s) URL", in.Link)
-		}
-	}
-	a := models.Annotation{Kind: in.Kind, Title: in.Title, Description: strings.TrimSpace(in.Description), Link: in.Link,
+	a := models.Annotation{Kind: in.Kind, Title: in.Title, Description: in.Description, Link: in.Link,
 		CreatedBy: actor, CreatedAt: s.now(), At: s.now()}
 	if in.At != nil {
 		a.At = in.At.UTC()
@@ -42,9 +27,6 @@ func (s *Store) CreateAnnotation(ctx context.Context, actor string, in models.An
 		a.EndsAt = &e
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if in.Service != "" && in.SLO != "" {
-			return models.FieldErrorf("slo", "give a service or an SLO, not both")
-		}
 		if in.Service != "" {
 			var svc models.Service
 			if err := tx.Where("name = ?", in.Service).First(&svc).Error; err != nil {

@@ -11,12 +11,17 @@ import (
 
 // CreateAPIToken stores a new token and returns it in plain text, once.
 func (s *Store) CreateAPIToken(ctx context.Context, name string, role models.Role, createdBy string) (string, models.APIToken, error) {
+	var fe models.FieldErrors
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", models.APIToken{}, models.FieldErrorf("name", "name must be 1–100 characters, e.g. \"ci-deploys\"")
+		fe.Add("name", "name must be 1–100 characters, e.g. \"ci-deploys\"")
 	}
-	if _, err := models.ParseRole(string(role)); err != nil {
-		return "", models.APIToken{}, &models.Error{Code: models.EINVALID, Field: "role", Message: err.Error()}
+	role, err := models.ParseRole(string(role))
+	if err != nil {
+		fe.Add("role", "%s", err.Error())
+	}
+	if err := fe.Err(); err != nil {
+		return "", models.APIToken{}, err
 	}
 	plain, hash, hint := models.NewSecret(models.APITokenPrefix)
 	t := models.APIToken{Name: name, Role: role, Hash: hash, Hint: hint, CreatedBy: createdBy, CreatedAt: s.now()}

@@ -10,18 +10,28 @@ import (
 	"gorm.io/gorm"
 )
 
-// CreateKioskLink makes a link valid for the given time and returns its token, once.
-func (s *Store) CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration) (string, models.KioskLink, error) {
+// CreateKioskLink makes a link valid for the given time, for a screen in the
+// given zone ("" is the installation's), and returns its token, once.
+func (s *Store) CreateKioskLink(ctx context.Context, actor, name string, valid time.Duration, tz string) (string, models.KioskLink, error) {
+	var fe models.FieldErrors
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", models.KioskLink{}, models.FieldErrorf("name", "name the screen it is for, e.g. \"lobby TV\" (at most 100 characters)")
+		fe.Add("name", "name the screen it is for, e.g. \"lobby TV\" (at most 100 characters)")
 	}
 	if valid <= 0 || valid > 366*24*time.Hour {
-		return "", models.KioskLink{}, models.FieldErrorf("days", "a kiosk link is valid for 1 to 366 days")
+		fe.Add("days", "a kiosk link is valid for 1 to 366 days")
+	}
+	if tz = strings.TrimSpace(tz); tz != "" {
+		if loc, err := models.LoadZone(tz); fe.AddErr(err) {
+			tz = loc.String()
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return "", models.KioskLink{}, err
 	}
 	plain, hash, hint := models.NewSecret(models.KioskPrefix)
 	now := s.now()
-	k := models.KioskLink{Name: name, TokenHash: hash, Hint: hint, CreatedBy: actor, CreatedAt: now, ExpiresAt: now.Add(valid)}
+	k := models.KioskLink{Name: name, TokenHash: hash, Hint: hint, CreatedBy: actor, CreatedAt: now, ExpiresAt: now.Add(valid), TimeZone: tz}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&k).Error; err != nil {
 			return fmt.Errorf("create kiosk link: %w", err)

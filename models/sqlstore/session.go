@@ -40,7 +40,8 @@ func (s *Store) SessionByToken(ctx context.Context, plain string) (models.Sessio
 		return models.SessionUser{}, models.Errorf(models.EUNAUTHORIZED, "no session")
 	}
 	var su models.SessionUser
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.username, u.display_name, u.source AS user_source
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.username, u.display_name, u.source AS user_source,
+		u.time_zone, u.must_change_password
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, models.HashSecret(plain)).Scan(&su).Error
 	if err != nil {
 		return models.SessionUser{}, fmt.Errorf("load session: %w", err)

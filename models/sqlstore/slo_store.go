@@ -113,15 +113,16 @@ type sloSnapshot struct {
 
 // resolve finds the service and feed an input names.
 func (s *Store) resolve(tx *gorm.DB, in models.SLOInput) (models.Service, models.Feed, error) {
+	var fe models.FieldErrors
 	var svc models.Service
 	if err := tx.Where("name = ?", in.Service).First(&svc).Error; err != nil {
-		return models.Service{}, models.Feed{}, &models.Error{Code: models.EINVALID, Field: "service", Message: fmt.Sprintf("service %q does not exist: create it first", in.Service)}
+		fe.Add("service", "service %q does not exist: create it first", in.Service)
 	}
 	var feed models.Feed
 	if err := tx.Where("name = ?", in.Feed).First(&feed).Error; err != nil {
-		return models.Service{}, models.Feed{}, &models.Error{Code: models.EINVALID, Field: "feed", Message: fmt.Sprintf("feed %q does not exist: create it first (sitemetrics feed create)", in.Feed)}
+		fe.Add("feed", "feed %q does not exist: create it first (sitemetrics feed create)", in.Feed)
 	}
-	return svc, feed, nil
+	return svc, feed, fe.Err()
 }
 
 // CreateSLO stores an SLO and schedules the derivation of its history from

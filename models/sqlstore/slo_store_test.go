@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -198,16 +199,11 @@ func TestSLOLifecycle(t *testing.T) {
 	})
 }
 
-func asErr(err error, target **models.Error) bool {
-	e, ok := err.(*models.Error)
-	if ok {
-		*target = e
-	}
-	return ok
-}
+func asErr(err error, target **models.Error) bool { return errors.As(err, target) }
 
 func fieldOf(err error) string {
-	if e, ok := err.(*models.Error); ok {
+	var e *models.Error
+	if errors.As(err, &e) {
 		return e.Field
 	}
 	return ""

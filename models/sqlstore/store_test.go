@@ -484,8 +484,9 @@ func TestFeedSummary(t *testing.T) {
 }
 
 // A stored sample whose fields do not parse is logged with its feed and
-// series, not silently read as "no fields"; the other feeds' fields stay.
-func TestFeedShapesLogsCorruptFields(t *testing.T) {
+// series, not silently read as "no fields"; the feed's other series keep
+// their fields, and another feed's series are not this feed's shape.
+func TestFeedShapeLogsCorruptFields(t *testing.T) {
 	for _, dialect := range dbtest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			var logs strings.Builder
@@ -498,27 +499,39 @@ func TestFeedShapesLogsCorruptFields(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := mustFeed(t, s, "web", "service")
+			other, _ := mustFeed(t, s, "batch", "job")
 			bucket := time.Now().Unix() / 300 * 300
-			for i, fields := range []string{`{"good": 1, "total": 2}`, `{"good": 1, "tot`} {
+			for i, row := range []struct {
+				feedID int64
+				fields string
+			}{
+				{f.ID, `{"good": 1, "total": 2}`},
+				{f.ID, `{"good": 1, "tot`},
+				{other.ID, `{"ok": 1, "all": 2}`},
+			} {
 				var id int64
 				if err := s.DB().Raw("INSERT INTO series (feed_id, key, last_bucket) VALUES (?, ?, ?) RETURNING id",
-					f.ID, "s"+strconv.Itoa(i), bucket).Scan(&id).Error; err != nil {
+					row.feedID, "s"+strconv.Itoa(i), bucket).Scan(&id).Error; err != nil {
 					t.Fatal(err)
 				}
 				if err := s.DB().Exec("INSERT INTO samples (series_id, bucket, fields, delivery_id) VALUES (?, ?, ?, 0)",
-					id, bucket, fields).Error; err != nil {
+					id, bucket, row.fields).Error; err != nil {
 					t.Fatal(err)
 				}
 			}
-			shapes, err := s.FeedShapes(ctx)
+			shape, err := s.FeedShape(ctx, f.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(shapes[f.ID].Fields, ","); got != "good,total" {
+			if got := strings.Join(shape.Fields, ","); got != "good,total" {
 				t.Errorf("fields %q, want good,total", got)
 			}
-			if !strings.Contains(logs.String(), `msg="stored sample fields do not parse`) || !strings.Contains(logs.String(), "series=s1") {
-				t.Errorf("the corrupt row was not logged:\n%s", logs.String())
+			if got := strings.Join(shape.Series, ","); got != "s0,s1" {
+				t.Errorf("series %q, want s0,s1 (the other feed's s2 is not this feed's)", got)
+			}
+			if !strings.Contains(logs.String(), `msg="stored sample fields do not parse`) || !strings.Contains(logs.String(), "series=s1") ||
+				!strings.Contains(logs.String(), "feed_id="+strconv.FormatInt(f.ID, 10)) {
+				t.Errorf("the corrupt row was not logged with its feed and series:\n%s", logs.String())
 			}
 		})
 	}

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sitemetrics/sitemetrics/models"
+	"gorm.io/gorm"
 )
 
 // UserByName loads a user by canonical name.
@@ -74,6 +76,63 @@ func (s *Store) SetLocalPassword(ctx context.Context, userID int64, passwordHash
 		return models.Errorf(models.ENOTFOUND, "local account %d not found", userID)
 	}
 	return nil
+}
+
+// ResetLocalPassword gives a local account a new password hash (to be changed
+// at its next sign-in when mustChange), ends every session of the account,
+// forgets its failed sign-ins, and writes it to the audit log, in one
+// transaction. It reports how many sessions ended. It refuses directory
+// accounts, whose password lives in the directory.
+func (s *Store) ResetLocalPassword(ctx context.Context, actor, username, passwordHash string, mustChange bool) (int64, error) {
+	var ended int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var u models.User
+		if err := tx.Where("username = ?", models.NormalizeUsername(username)).First(&u).Error; err != nil {
+			return notFound(err, "there is no account %q", username)
+		}
+		if u.Source != models.SourceLocal {
+			return models.Errorf(models.EINVALID, "%s signs in through the directory: change the password there", u.Username)
+		}
+		if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": passwordHash,
+			"must_change_password": mustChange, "updated_at": s.now()}).Error; err != nil {
+			return fmt.Errorf("reset password of %s: %w", u.Username, err)
+		}
+		res := tx.Where("user_id = ?", u.ID).Delete(&models.Session{})
+		if res.Error != nil {
+			return fmt.Errorf("end sessions of %s: %w", u.Username, res.Error)
+		}
+		ended = res.RowsAffected
+		// Its throttle rows from every address go; the per-address rows
+		// (username '') count other names' failures too and stay.
+		if err := tx.Where("username = ?", models.Truncate(u.Username, 200)).Delete(&models.LoginCounter{}).Error; err != nil {
+			return fmt.Errorf("forget failed sign-ins of %s: %w", u.Username, err)
+		}
+		after := map[string]any{"must_change_password": mustChange, "sessions_ended": ended}
+		return s.audit(tx, actor, "reset_password", "user", u.ID, "password of "+u.Username+" reset", nil, after)
+	})
+	return ended, err
+}
+
+// SetUserTimeZone sets the zone a person's pages show times in: an IANA name,
+// or "" for the installation's. It returns the name as stored.
+func (s *Store) SetUserTimeZone(ctx context.Context, userID int64, tz string) (string, error) {
+	tz = strings.TrimSpace(tz)
+	if tz != "" {
+		loc, err := models.LoadZone(tz)
+		if err != nil {
+			return "", err
+		}
+		tz = loc.String()
+	}
+	res := s.db.WithContext(ctx).Model(&models.User{}).Where("id = ?", userID).
+		Updates(map[string]any{"time_zone": tz, "updated_at": s.now()})
+	if res.Error != nil {
+		return "", fmt.Errorf("set time zone of user %d: %w", userID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return "", models.Errorf(models.ENOTFOUND, "user %d not found", userID)
+	}
+	return tz, nil
 }
 
 // RecordLocalLogin notes a successful local sign-in.

@@ -179,8 +179,11 @@ func (c *BurnDown) projection(cur Point, exhaustion time.Time) (*projection, str
 	} else {
 		x1, y1 = f.x.at(exhaustion), f.y.at(0)
 		layout := "2 Jan"
+		if exhaustion.In(f.loc).Year() != f.end.In(f.loc).Year() {
+			layout = "2 Jan 2006"
+		}
 		if f.end.Sub(f.start) <= 72*time.Hour {
-			layout = "2 Jan 15:04"
+			layout += " 15:04 MST"
 		}
 		text = "runs out " + exhaustion.In(f.loc).Format(layout)
 	}

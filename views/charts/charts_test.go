@@ -147,6 +147,30 @@ func TestBurnDown(t *testing.T) {
 				t.Errorf("maintenance not clipped to the period: x=%s w=%s", x, w)
 			}
 		}},
+		{"an adjustment is a diamond on a dotted rule, in the legend and the events", func() BurnDownInput {
+			in := base(line(0.5))
+			in.Annotations = []Annotation{{T: start.Add(48 * time.Hour), Kind: "adjusted", Label: "Target 99.9% → 99.5% by alice"}}
+			return in
+		}(), func(t *testing.T, c BurnDown) {
+			f := c.frame
+			x := f.x.at(start.Add(48 * time.Hour))
+			if len(f.Anns) != 1 || f.Anns[0].Kind != "adjusted" || f.Anns[0].Marker != "M"+num(x)+","+num(f.top-6)+"l6,6l-6,6l-6,-6z" {
+				t.Fatalf("annotations = %+v", f.Anns)
+			}
+			var legend []string
+			for _, it := range f.Legend {
+				legend = append(legend, it.Swatch+"="+it.Label)
+			}
+			if !strings.Contains(strings.Join(legend, ","), "ann-adjusted=Adjusted afterwards") {
+				t.Errorf("legend %v", legend)
+			}
+			if len(f.Events) != 1 || eventKindName(f.Events[0].Kind) != "Adjusted afterwards" || f.Events[0].Label != "Target 99.9% → 99.5% by alice" {
+				t.Errorf("events %+v", f.Events)
+			}
+			if dash("ann-adjusted") == "" {
+				t.Error("an adjustment's rule is solid: it would differ from a note by colour alone")
+			}
+		}},
 		{"no data gives the empty state", base(nil), func(t *testing.T, c BurnDown) {
 			if c.frame.Empty == nil || c.frame.Empty.Text != "No data yet" || c.line != "" || c.current != nil {
 				t.Errorf("empty state = %+v, line %q", c.frame.Empty, c.line)

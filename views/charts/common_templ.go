@@ -1454,7 +1454,7 @@ func swatch(kind string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case "ann-deploy", "ann-incident", "ann-note":
+		case "ann-deploy", "ann-incident", "ann-note", "ann-adjusted":
 			var templ_7745c5c3_Var95 = []any{"ch-ann", "ch-" + kind}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var95...)
 			if templ_7745c5c3_Err != nil {

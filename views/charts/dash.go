@@ -16,6 +16,8 @@ func dash(kind string) string {
 		return thresholdDash
 	case "ann-incident":
 		return "4 3"
+	case "ann-adjusted":
+		return "1 3"
 	case "p50", "p95", "p99":
 		return latencyDash(kind)
 	default:

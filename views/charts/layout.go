@@ -345,7 +345,7 @@ func (f *frame) eventList(anns []Annotation, spans []Span) []eventItem {
 
 func annotationKind(k string) string {
 	switch k := strings.ToLower(strings.TrimSpace(k)); k {
-	case "deploy", "incident":
+	case "deploy", "incident", "adjusted":
 		return k
 	default:
 		return "note"
@@ -360,10 +360,13 @@ func annotationText(a Annotation) string {
 }
 
 // markerPath draws the marker on top of an annotation rule: a circle for a
-// deploy, a downward triangle for an incident, a small square otherwise — so
-// the kind reads without colour.
+// deploy, a downward triangle for an incident, a diamond for an adjustment
+// made afterwards (a target change, retroactive maintenance), a small square
+// otherwise — so the kind reads without colour.
 func markerPath(kind string, x, y float64) string {
 	switch kind {
+	case "adjusted":
+		return "M" + num(x) + "," + num(y-6) + "l6,6l-6,6l-6,-6z"
 	case "deploy":
 		return "M" + num(x-5) + "," + num(y) + "a5,5 0 1,0 10,0a5,5 0 1,0 -10,0"
 	case "incident":
@@ -373,15 +376,24 @@ func markerPath(kind string, x, y float64) string {
 	}
 }
 
-// when formats an instant for tooltips, lists and tables.
-func (f *frame) when(t time.Time) string { return t.In(f.loc).Format("Mon 2 Jan 15:04") }
+// when formats an instant for tooltips, lists and tables, naming the zone,
+// and the year when it is not the year the chart ends in (now's).
+func (f *frame) when(t time.Time) string { return t.In(f.loc).Format(f.dayLayout(t) + " 15:04 MST") }
+
+// dayLayout writes a day, with its year when that is not the chart's.
+func (f *frame) dayLayout(t time.Time) string {
+	if t.In(f.loc).Year() != f.end.In(f.loc).Year() {
+		return "Mon 2 Jan 2006"
+	}
+	return "Mon 2 Jan"
+}
 
 func (f *frame) spanText(a, b time.Time) string {
 	la, lb := a.In(f.loc), b.In(f.loc)
 	if la.YearDay() == lb.YearDay() && la.Year() == lb.Year() {
-		return la.Format("Mon 2 Jan 15:04") + "–" + lb.Format("15:04")
+		return la.Format(f.dayLayout(a)+" 15:04") + "–" + lb.Format("15:04 MST")
 	}
-	return la.Format("Mon 2 Jan 15:04") + " – " + lb.Format("Mon 2 Jan 15:04")
+	return la.Format(f.dayLayout(a)+" 15:04") + " – " + lb.Format(f.dayLayout(b)+" 15:04 MST")
 }
 
 // bucket is one row of a data table: the points in [start, end).
@@ -528,9 +540,9 @@ func (f *frame) markLegend() []legendItem {
 	for _, a := range f.Anns {
 		seen[a.Kind] = true
 	}
-	for _, k := range []string{"deploy", "incident", "note"} {
+	for _, k := range []string{"deploy", "incident", "note", "adjusted"} {
 		if seen[k] {
-			items = append(items, legendItem{"ann-" + k, capitalize(k)})
+			items = append(items, legendItem{"ann-" + k, eventKindName(k)})
 		}
 	}
 	return items
@@ -538,8 +550,11 @@ func (f *frame) markLegend() []legendItem {
 
 // eventKindName is the word shown for an event kind in the events list.
 func eventKindName(kind string) string {
-	if kind == "maint" {
+	switch kind {
+	case "maint":
 		return "Maintenance"
+	case "adjusted":
+		return "Adjusted afterwards"
 	}
 	return capitalize(kind)
 }
