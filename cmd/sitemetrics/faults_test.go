@@ -162,7 +162,7 @@ func TestRestartOfDatabase(t *testing.T) {
 				select {
 				case <-stop:
 					return
-				case <-time.After(5 * time.Millisecond):
+				case <-time.After(20 * time.Millisecond): // ≤ 200 deliveries/s in all: replay (≥ 2,000/s idle, a third of that on two busy cores) must outpace arrivals to drain
 				}
 				at := base + int64(i)*300
 				body := fmt.Sprintf(`{"result":{"service":%q,"_time":"%d","total":"100","good":"99"}}`, series, at)
