@@ -20,12 +20,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 	now = now.UTC()
 	var out []models.Outbound
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := "SELECT id FROM alert_deliveries WHERE state = ? AND next_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_at, id LIMIT ?"
+		// A resolved message waits for its episode's firing message on the same channel:
+		// that one may yet be dropped when checked again, and then nobody heard of the
+		// alert (DropEvent drops the resolved one too).
+		q := `SELECT d.id FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id
+			WHERE d.state = ? AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
+			AND NOT EXISTS (SELECT 1 FROM alert_events f JOIN alert_deliveries fd ON fd.event_id = f.id
+				WHERE f.uid = e.episode AND f.id <> e.id AND fd.channel_id = d.channel_id AND fd.state = ?)
+			ORDER BY d.next_at, d.id LIMIT ?`
 		if s.dialect == migrations.Postgres {
-			q += " FOR UPDATE SKIP LOCKED"
+			q += " FOR UPDATE OF d SKIP LOCKED"
 		}
 		var ids []int64
-		if err := tx.Raw(q, models.DeliveryPending, now, now, limit).Scan(&ids).Error; err != nil {
+		if err := tx.Raw(q, models.DeliveryPending, now, now, models.DeliveryPending, limit).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("find due deliveries: %w", err)
 		}
 		if len(ids) == 0 {
@@ -133,6 +140,12 @@ func (s *Store) DropEvent(ctx context.Context, ev models.AlertEvent, reason stri
 		}
 		if sent > 0 || ev.Status != models.AlertFiring {
 			return nil
+		}
+		// Nobody heard it fire: its resolution, if decided meanwhile, is not sent either.
+		if err := tx.Model(&models.AlertDelivery{}).
+			Where("state = ? AND event_id IN (SELECT id FROM alert_events WHERE episode = ? AND id <> ?)", models.DeliveryPending, ev.UID, ev.ID).
+			Updates(map[string]any{"state": models.DeliveryDropped, "last_error": "its firing message was dropped: " + reason, "lease_until": nil}).Error; err != nil {
+			return fmt.Errorf("drop the resolution of %s: %w", ev.UID, err)
 		}
 		return tx.Model(&models.AlertState{}).Where("alert_key = ? AND episode = ? AND firing = ?", ev.AlertKey, ev.UID, true).
 			Updates(map[string]any{"firing": false, "clear_since": nil, "updated_at": s.now()}).Error
