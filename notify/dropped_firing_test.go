@@ -26,7 +26,7 @@ func TestResolvedWaitsForItsFiring(t *testing.T) {
 			must(t, err)
 		}
 		r.cross()
-		decide() // firing, not sent yet
+		decide()                           // firing, not sent yet
 		for _, n := range []int{1, 1, 3} { // quiet for the tier's short window: resolved
 			r.good(n)
 			decide()
