@@ -404,7 +404,14 @@ func TestTwoReplicas(t *testing.T) {
 			continue
 		}
 		if last[h.AlertKey] == h.Status {
-			t.Fatalf("%s decided %s twice in a row", h.AlertKey, h.Status)
+			var seq []string
+			for j := len(hist) - 1; j >= 0; j-- {
+				if e := hist[j]; e.AlertKey == h.AlertKey {
+					seq = append(seq, fmt.Sprintf("%s %s (episode %s, data %s, decided %s; sent %d, dropped %d)", e.UID, e.Status, e.Episode,
+						e.DataTime.Format(time.TimeOnly), e.DecidedAt.Format(time.TimeOnly), e.Sent, e.Dropped))
+				}
+			}
+			t.Fatalf("%s decided %s twice in a row:\n%s", h.AlertKey, h.Status, strings.Join(seq, "\n"))
 		}
 		last[h.AlertKey] = h.Status
 		if h.Sent != 1 {

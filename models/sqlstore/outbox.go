@@ -130,6 +130,13 @@ func (s *Store) DropEvent(ctx context.Context, ev models.AlertEvent, reason stri
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == migrations.Postgres {
+			// After a replica deciding now, or before it: a resolution it decides from
+			// the firing state this undoes is dropped below, or never decided.
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", alertLockKey).Error; err != nil {
+				return fmt.Errorf("take the alert lock: %w", err)
+			}
+		}
 		if err := tx.Model(&models.AlertDelivery{}).Where("event_id = ? AND state = ?", ev.ID, models.DeliveryPending).
 			Updates(map[string]any{"state": models.DeliveryDropped, "last_error": reason, "lease_until": nil}).Error; err != nil {
 			return fmt.Errorf("drop event %s: %w", ev.UID, err)
