@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,26 +100,6 @@ func toSLOJSON(r models.SLOReport) sloJSON {
 	return out
 }
 
-func (h *Handler) listSLOsAPI(c *gin.Context) {
-	reports, err := h.store.Reports(c.Request.Context(), h.now())
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	body, err := h.sloList.get(reports, func() ([]byte, error) {
-		out := make([]sloJSON, len(reports))
-		for i, r := range reports {
-			out[i] = toSLOJSON(r)
-		}
-		return json.Marshal(gin.H{"slos": out})
-	})
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
-}
-
 // numbersKey identifies a list of SLOs with their numbers: each SLO's summary version
 // (a delivery or a change of settings, its service's included, gives a new one), when
 // it was computed (a late feed's numbers are computed again as time passes) and which
@@ -139,34 +117,6 @@ func numbersKey(reports []models.SLOReport) [32]byte {
 	var key [32]byte
 	h.Sum(key[:0])
 	return key
-}
-
-// encodedList is the last encoded list of SLOs, kept while every SLO's numbers are
-// the same: encoding a thousand SLOs is most of what the list costs, and between two
-// summaries every reader gets the same bytes.
-type encodedList struct {
-	mu   sync.Mutex
-	key  [32]byte
-	body []byte
-}
-
-func (e *encodedList) get(reports []models.SLOReport, encode func() ([]byte, error)) ([]byte, error) {
-	key := numbersKey(reports)
-	e.mu.Lock()
-	if e.body != nil && e.key == key {
-		body := e.body
-		e.mu.Unlock()
-		return body, nil
-	}
-	e.mu.Unlock()
-	body, err := encode()
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.key, e.body = key, body
-	e.mu.Unlock()
-	return body, nil
 }
 
 func (h *Handler) showSLOAPI(c *gin.Context) {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/views"
@@ -36,11 +38,16 @@ func (h *Handler) showOverview(c *gin.Context) {
 		p.Flash = &views.Flash{Kind: "error", Text: "Sitemetrics cannot reach its database: these are the last numbers it had; they will update when it is back."}
 	}
 	canEdit := p.User != nil && p.User.CanEdit
-	content := h.overviews.get(overviewKey{numbers: numbersKey(reports), query: c.Request.URL.RawQuery, canEdit: canEdit,
+	shared, err := h.overviews.get(overviewKey{numbers: numbersKey(reports), query: c.Request.URL.RawQuery, canEdit: canEdit,
 		tick: now.Unix() / overviewTick}, func() templ.Component {
 		return views.OverviewContent(h.overview(c, reports, now, canEdit))
 	})
-	h.render(c, status, views.OverviewWith(p, content))
+	if err != nil {
+		// Drawn again as part of the page, whose renderer reports the error.
+		h.render(c, status, views.OverviewWith(p, views.OverviewContent(h.overview(c, reports, now, canEdit))))
+		return
+	}
+	h.renderShared(c, status, func(content templ.Component) templ.Component { return views.OverviewWith(p, content) }, shared)
 }
 
 // overview is the overview's view model.
@@ -103,37 +110,48 @@ type overviewKey struct {
 	tick    int64
 }
 
-// overviewCache keeps the overviews drawn for the current numbers: a thousand people
-// opening the overview at once cost one drawing per set of filters, not a thousand.
+// overviewCache keeps the overviews drawn for the current numbers, compressed: a
+// thousand people opening the overview at once cost one drawing and one compression
+// per set of filters, not a thousand; those arriving while it is drawn wait for it.
 type overviewCache struct {
-	mu sync.Mutex
-	m  map[overviewKey]templ.Component
+	mu     sync.Mutex
+	m      map[overviewKey]*sharedHTML
+	flight singleflight.Group
 }
 
-func (c *overviewCache) get(k overviewKey, draw func() templ.Component) templ.Component {
+func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*sharedHTML, error) {
 	c.mu.Lock()
-	html, ok := c.m[k]
+	shared, ok := c.m[k]
 	c.mu.Unlock()
 	if ok {
-		return html
+		return shared, nil
 	}
-	var b strings.Builder
-	if err := draw().Render(context.Background(), &b); err != nil {
-		return draw() // drawn again as part of the page, whose renderer reports the error
-	}
-	html = templ.Raw(b.String())
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for old := range c.m {
-		if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
-			delete(c.m, old) // drawn for other numbers, another tick, or too many filters
+	v, err, _ := c.flight.Do(fmt.Sprintf("%x/%s/%t/%d", k.numbers, k.query, k.canEdit, k.tick), func() (any, error) {
+		var b strings.Builder
+		if err := draw().Render(context.Background(), &b); err != nil {
+			return nil, err
 		}
+		shared, err := newSharedHTML(b.String())
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for old := range c.m {
+			if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
+				delete(c.m, old) // drawn for other numbers, another tick, or too many filters
+			}
+		}
+		if c.m == nil {
+			c.m = map[overviewKey]*sharedHTML{}
+		}
+		c.m[k] = shared
+		return shared, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if c.m == nil {
-		c.m = map[overviewKey]templ.Component{}
-	}
-	c.m[k] = html
-	return html
+	return v.(*sharedHTML), nil
 }
 
 // sortWorstFirst orders reports by status, then by budget left.

@@ -87,6 +87,7 @@ type AuthStore interface {
 
 // NumbersStore is the read model: what the overview, detail, TV, report and API show.
 type NumbersStore interface {
+	// Reports is every SLO's report, by name, in a slice shared by readers: sort a copy.
 	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
 	Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error)
 	Charts(ctx context.Context, r models.SLOReport, from, to time.Time) (models.ChartData, error)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -79,6 +80,7 @@ func (h *Handler) showTV(c *gin.Context) {
 		v.Banner = "Sitemetrics cannot reach its database: no new numbers. Showing the last ones known."
 		h.log.WarnContext(ctx, "tv: database unavailable", "err", err)
 	}
+	reports = slices.Clone(reports) // shared with other readers
 	sortWorstFirst(reports)
 	stale := 0
 	for _, r := range reports {

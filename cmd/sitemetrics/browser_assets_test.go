@@ -72,6 +72,19 @@ func TestBrowserAssets(t *testing.T) {
 	r = b.get("/help")
 	mustf(t, r.Header.Get("Content-Encoding") == "" && string(r.Body) == help, "compressed for a client that did not ask")
 
+	// The overview is compressed once for every reader and only its own head and foot
+	// per request: read back, it is the page a client that does not ask gets, with
+	// the same headers.
+	r = b.get("/", "Accept-Encoding", "gzip")
+	overview := gunzipped(t, "/", r)
+	mustf(t, strings.Contains(overview, "<h1") && strings.HasSuffix(strings.TrimSpace(overview), "</html>"), "overview:\n%s", overview)
+	mustf(t, r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("Content-Security-Policy") != "", "overview headers: %v", r.Header)
+	plainOverview := b.get("/")
+	mustf(t, plainOverview.Header.Get("Content-Encoding") == "" && string(plainOverview.Body) == overview,
+		"the gzip overview differs from the plain one:\n%s\n----\n%s", overview, plainOverview.Body)
+	mustf(t, plainOverview.Header.Get("Content-Type") == r.Header.Get("Content-Type"), "types %q and %q",
+		plainOverview.Header.Get("Content-Type"), r.Header.Get("Content-Type"))
+
 	// The webhook answers plain JSON, even a long answer (one row stored, 60
 	// with an unreadable time) to a client that asks for gzip.
 	rows := []string{fmt.Sprintf(`{"service":"checkout","_time":"%d","good":"9","total":"10"}`, time.Now().Unix())}

@@ -1,11 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,8 @@ type readModel struct {
 	pollMu     sync.Mutex // one poll at a time
 	mu         sync.Mutex
 	seq        uint64           // counts config loads
+	gen        uint64           // counts changes of configs and summaries
+	list       *reportList      // the last list of reports, while gen is its
 	loadedAt   map[int64]uint64 // seq when each config was loaded
 	loaded     bool
 	pollErr    error            // the last poll's failure, nil once one succeeds
@@ -96,8 +99,9 @@ func (s *Store) touched(slos []int64) {
 	}
 }
 
-// Reports is every SLO with its numbers, by name. It reads memory, after a poll of the
-// versions when a change made here is not seen yet; SLOs never computed are computed now.
+// Reports is every SLO with its numbers, by name, in a slice shared with other readers
+// (not to be changed). It reads memory, after a poll of the versions when a change made
+// here is not seen yet; SLOs never computed are computed now.
 // While the database is unreachable it returns the last numbers it has together with an
 // EUNAVAILABLE error, so pages can show them under a warning.
 func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
@@ -113,9 +117,35 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 		if len(ids) == 0 {
 			return nil, unavailable(down)
 		}
-		return s.fromMemory(ids, now), unavailable(down)
+		return s.fromMemory(now), unavailable(down)
 	}
 	s.awaitFresh(ctx, ids)
+	return s.listReports(ctx, now)
+}
+
+// reportList is the last list of reports built: what the read model held at its gen,
+// judged in one second.
+type reportList struct {
+	gen     uint64
+	second  int64
+	reports []models.SLOReport
+}
+
+// listReports is every SLO's report, by name, judged at now. The list is built once for
+// each state of the read model and second, and shared: at 1,000 SLOs building it costs
+// milliseconds, which a thousand viewers arriving at once would otherwise each pay.
+// Readers in the same second get the numbers judged at its first reader's instant, in
+// the same slice: a reader must not change it (the TV sorts a copy).
+func (s *Store) listReports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
+	rm := s.rm
+	rm.mu.Lock()
+	if l := rm.list; l != nil && l.gen == rm.gen && l.second == now.Unix() {
+		rm.mu.Unlock()
+		return l.reports, nil
+	}
+	gen := rm.gen
+	ids := byName(rm.configs)
+	rm.mu.Unlock()
 	out := make([]models.SLOReport, 0, len(ids))
 	for _, id := range ids {
 		r, ok, err := s.reportOf(ctx, id, now)
@@ -126,8 +156,21 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	rm.mu.Lock()
+	if rm.gen == gen {
+		rm.list = &reportList{gen: gen, second: now.Unix(), reports: out}
+	}
+	rm.mu.Unlock()
 	return out, nil
+}
+
+// byName is the ids of configs in the order of their names (ids apart equal names).
+func byName(configs map[int64]models.SLODetail) []int64 {
+	ids := slices.Collect(maps.Keys(configs))
+	slices.SortFunc(ids, func(a, b int64) int {
+		return cmp.Or(strings.Compare(configs[a].Name, configs[b].Name), cmp.Compare(a, b))
+	})
+	return ids
 }
 
 // Report is one SLO with its numbers.
@@ -245,18 +288,16 @@ func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
 }
 
 // fromMemory builds reports from what this replica holds, without the database.
-func (s *Store) fromMemory(ids []int64, now time.Time) []models.SLOReport {
-	out := make([]models.SLOReport, 0, len(ids))
-	for _, id := range ids {
-		s.rm.mu.Lock()
-		d, ok := s.rm.configs[id]
-		sum := s.rm.summaries[id]
-		s.rm.mu.Unlock()
-		if ok && sum != nil {
-			out = append(out, reportFrom(d, sum, now))
+func (s *Store) fromMemory(now time.Time) []models.SLOReport {
+	rm := s.rm
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	var out []models.SLOReport
+	for _, id := range byName(rm.configs) {
+		if sum := rm.summaries[id]; sum != nil {
+			out = append(out, reportFrom(rm.configs[id], sum, now))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -298,6 +339,7 @@ func (s *Store) forget(id int64) {
 	rm := s.rm
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	rm.gen++
 	delete(rm.configs, id)
 	delete(rm.summaries, id)
 	delete(rm.versions, id)

@@ -115,6 +115,7 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 		rm.summaries[id] = sum
 	}
 	rm.seq++
+	rm.gen++
 	rm.configs[id], rm.versions[id], rm.loadedAt[id] = d, sum.Version, rm.seq
 	rm.mu.Unlock()
 	return sum, nil

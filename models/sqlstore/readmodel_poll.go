@@ -73,6 +73,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 	}
 	for id := range rm.configs {
 		if !present[id] && rm.loadedAt[id] <= start {
+			rm.gen++
 			delete(rm.configs, id)
 			delete(rm.summaries, id)
 			delete(rm.versions, id)
@@ -90,6 +91,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		rm.mu.Lock()
 		for _, d := range list {
 			rm.seq++
+			rm.gen++
 			rm.configs[d.ID], rm.loadedAt[d.ID] = d, rm.seq
 		}
 		rm.mu.Unlock()
@@ -103,6 +105,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		for id, sum := range loaded {
 			if cur := rm.summaries[id]; cur == nil || cur.Version < sum.Version {
 				rm.summaries[id] = sum
+				rm.gen++
 			}
 		}
 		rm.mu.Unlock()

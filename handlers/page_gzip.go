@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/flate"
+)
+
+// sharedHTML is a part of a page drawn once and shown to many (the overview's
+// content), with its deflate stream: compressed once, it is spliced into each
+// reader's gzip answer between their own page's head and foot.
+type sharedHTML struct {
+	html    string
+	raw     []byte // html's bytes, for the answer's CRC-32
+	deflate []byte // html compressed alone, ending in a sync flush (no final block)
+}
+
+func newSharedHTML(html string) (*sharedHTML, error) {
+	raw := []byte(html)
+	var out bytes.Buffer
+	zw, err := flate.NewWriter(&out, flate.BestSpeed) // new numbers each second while data arrives
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Flush(); err != nil {
+		return nil, err
+	}
+	return &sharedHTML{html: html, raw: raw, deflate: out.Bytes()}, nil
+}
+
+// deflated appends b compressed with a compressor of its own, so that the stream
+// refers to nothing before it: ended by a sync flush it can be followed by another
+// such stream, by Close (last) it ends one (RFC 1951 §3.2.3: a block refers back only
+// by distance, and a sync flush ends on a byte boundary). A page's own parts are a few
+// KiB: compressed at the fastest level, by pooled compressors.
+func deflated(out *bytes.Buffer, b string, last bool) error {
+	zw, _ := fastFlate.Get().(*flate.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = flate.NewWriter(out, flate.BestSpeed); err != nil {
+			return err
+		}
+	} else {
+		zw.Reset(out)
+	}
+	defer fastFlate.Put(zw)
+	if _, err := io.WriteString(zw, b); err != nil {
+		return err
+	}
+	if last {
+		return zw.Close()
+	}
+	return zw.Flush()
+}
+
+var fastFlate sync.Pool
+
+// contentMark stands for the shared part while a page around it is drawn.
+const contentMark = "\x00sitemetrics-shared-content\x00"
+
+// renderShared answers page, drawn around shared: in gzip when the reader takes it,
+// with only the page's own head and foot compressed for this request (RFC 1952: one
+// member whose deflate stream is the head's, the shared part's and the foot's, and
+// whose CRC-32 and length are the whole page's). Otherwise, or when the page cannot
+// be drawn so, as render does.
+func (h *Handler) renderShared(c *gin.Context, status int, page func(templ.Component) templ.Component, shared *sharedHTML) {
+	if !acceptsGzip(c.Request) {
+		h.render(c, status, page(templ.Raw(shared.html)))
+		return
+	}
+	var b strings.Builder
+	if err := page(templ.Raw(contentMark)).Render(c.Request.Context(), &b); err != nil {
+		h.render(c, status, page(templ.Raw(shared.html))) // its renderer reports the error
+		return
+	}
+	head, foot, ok := strings.Cut(b.String(), contentMark)
+	if !ok {
+		h.render(c, status, page(templ.Raw(shared.html)))
+		return
+	}
+	body, err := splice(head, shared, foot)
+	if err != nil {
+		h.render(c, status, page(templ.Raw(shared.html)))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Encoding", "gzip") // passed through by compressed as it is
+	c.Data(status, "text/html; charset=utf-8", body)
+}
+
+// splice is the gzip member of head + shared + foot.
+func splice(head string, shared *sharedHTML, foot string) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(shared.deflate) + (len(head)+len(foot))/2 + 64)
+	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}) // deflate, no flags, no time, unknown OS
+	if err := deflated(&out, head, false); err != nil {
+		return nil, err
+	}
+	out.Write(shared.deflate)
+	if err := deflated(&out, foot, true); err != nil {
+		return nil, err
+	}
+	crc := crc32.Update(crc32.ChecksumIEEE([]byte(head)), crc32.IEEETable, shared.raw)
+	crc = crc32.Update(crc, crc32.IEEETable, []byte(foot))
+	b := binary.LittleEndian.AppendUint32(out.Bytes(), crc)
+	return binary.LittleEndian.AppendUint32(b, uint32(len(head)+len(shared.raw)+len(foot))), nil
+}
