@@ -30,7 +30,8 @@ func (s *Store) CreateSession(ctx context.Context, in models.SessionInput) (stri
 	return plain, sess, nil
 }
 
-// sessionTouchEvery bounds writes: last_seen_at moves at most once a minute.
+// sessionTouchEvery bounds writes: last_seen_at moves at most once a minute, written
+// in batches (sessionTouches).
 const sessionTouchEvery = time.Minute
 
 // SessionByToken returns the live session of a token; expired or idle
@@ -50,6 +51,7 @@ func (s *Store) SessionByToken(ctx context.Context, plain string) (models.Sessio
 		return models.SessionUser{}, models.Errorf(models.EUNAUTHORIZED, "no session")
 	}
 	now := s.now()
+	su.LastSeenAt = s.touches.lastSeen(su.ID, su.LastSeenAt)
 	if !now.Before(su.ExpiresAt) || now.Sub(su.LastSeenAt) >= time.Duration(su.IdleSeconds)*time.Second {
 		if err := s.db.WithContext(ctx).Delete(&models.Session{}, su.ID).Error; err != nil {
 			// It is refused either way; the row goes with the next prune.
@@ -58,9 +60,7 @@ func (s *Store) SessionByToken(ctx context.Context, plain string) (models.Sessio
 		return models.SessionUser{}, models.Errorf(models.EUNAUTHORIZED, "session expired")
 	}
 	if now.Sub(su.LastSeenAt) >= sessionTouchEvery {
-		if err := s.db.WithContext(ctx).Model(&models.Session{}).Where("id = ?", su.ID).Update("last_seen_at", now).Error; err != nil {
-			return models.SessionUser{}, fmt.Errorf("touch session: %w", err)
-		}
+		s.touch(su.ID, now)
 	}
 	return su, nil
 }

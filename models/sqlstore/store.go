@@ -49,6 +49,7 @@ type Store struct {
 	// throttlePruned is when this replica last pruned the login throttle (Unix seconds);
 	// a pointer, as inTx views copy the store.
 	throttlePruned *atomic.Int64
+	touches        *sessionTouches // sessions' last-seen times not written yet
 }
 
 // primaryOnly marks a context whose reads must not go to the replica.
@@ -152,7 +153,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, IngestDeadline: DefaultIngestDeadline,
 		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
-		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{}}
+		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{},
+		touches: &sessionTouches{}}
 	if dialect == migrations.Postgres {
 		s.sql = postgresDialect{}
 	} else {
@@ -263,6 +265,7 @@ func (s *Store) Ready(ctx context.Context) error {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	s.closeTouches()
 	if s.replica != nil {
 		if r, err := s.replica.DB(); err == nil {
 			_ = r.Close()
