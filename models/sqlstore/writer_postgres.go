@@ -75,6 +75,11 @@ func (postgresDialect) read(ctx context.Context, tx *sql.Tx, ids []identity, par
 	for i, id := range ids {
 		series[i], buckets[i] = id.series, id.bucket
 	}
+	// The join probes the primary key once per row: a parallel plan, which the planner
+	// picks for large batches, only adds its workers' start-up.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+		return nil, nil, fmt.Errorf("read samples: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.series_id, s.bucket, s.fields FROM samples s
 		JOIN unnest($1::bigint[], $2::bigint[]) AS w (series_id, bucket) ON s.series_id = w.series_id AND s.bucket = w.bucket`, series, buckets)
 	if err != nil {
@@ -164,8 +169,10 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 		for id, b := range p.last {
 			ids, buckets = append(ids, id), append(buckets, b)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE series s SET last_bucket = GREATEST(COALESCE(s.last_bucket, v.b), v.b)
-			FROM unnest($1::bigint[], $2::bigint[]) AS v (id, b) WHERE s.id = v.id`, ids, buckets); err != nil {
+		// Only series whose data time moves: a row replacing the newest bucket's counts
+		// (or an older one's) leaves its series row as it is.
+		if _, err := tx.ExecContext(ctx, `UPDATE series s SET last_bucket = v.b
+			FROM unnest($1::bigint[], $2::bigint[]) AS v (id, b) WHERE s.id = v.id AND (s.last_bucket IS NULL OR s.last_bucket < v.b)`, ids, buckets); err != nil {
 			return fmt.Errorf("advance series: %w", err)
 		}
 	}

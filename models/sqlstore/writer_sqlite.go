@@ -192,7 +192,7 @@ func (sqliteDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 		}
 	}
 	for id, b := range p.last {
-		if _, err := tx.ExecContext(ctx, "UPDATE series SET last_bucket = max(COALESCE(last_bucket, ?), ?) WHERE id = ?", b, b, id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE series SET last_bucket = ? WHERE id = ? AND (last_bucket IS NULL OR last_bucket < ?)", b, id, b); err != nil {
 			return fmt.Errorf("advance series: %w", err)
 		}
 	}
