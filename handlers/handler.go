@@ -68,6 +68,7 @@ type Handler struct {
 	sparklines   sparklineCache
 	sloList      encodedList
 	overviews    overviewCache
+	rows         rowCache
 	chartCache   chartCache
 	zones        zoneCache
 	ready        readiness

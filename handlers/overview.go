@@ -2,18 +2,14 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/views"
@@ -87,8 +83,9 @@ func (h *Handler) overview(c *gin.Context, reports []models.SLOReport, now time.
 			groups[key] = g
 			order = append(order, key)
 		}
-		g.Rows = append(g.Rows, h.overviewRow(c.Request.Context(), r, now))
+		g.Rows = append(g.Rows, h.rows.get(r, now.Unix()/overviewTick, func() views.OverviewRow { return h.overviewRow(c.Request.Context(), r, now) }))
 	}
+	h.rows.forgetExcept(reports)
 	for t := range teams {
 		v.Teams = append(v.Teams, t)
 	}
@@ -108,50 +105,6 @@ type overviewKey struct {
 	query   string
 	canEdit bool
 	tick    int64
-}
-
-// overviewCache keeps the overviews drawn for the current numbers, compressed: a
-// thousand people opening the overview at once cost one drawing and one compression
-// per set of filters, not a thousand; those arriving while it is drawn wait for it.
-type overviewCache struct {
-	mu     sync.Mutex
-	m      map[overviewKey]*sharedHTML
-	flight singleflight.Group
-}
-
-func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*sharedHTML, error) {
-	c.mu.Lock()
-	shared, ok := c.m[k]
-	c.mu.Unlock()
-	if ok {
-		return shared, nil
-	}
-	v, err, _ := c.flight.Do(fmt.Sprintf("%x/%s/%t/%d", k.numbers, k.query, k.canEdit, k.tick), func() (any, error) {
-		var b strings.Builder
-		if err := draw().Render(context.Background(), &b); err != nil {
-			return nil, err
-		}
-		shared, err := newSharedHTML(b.String())
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for old := range c.m {
-			if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
-				delete(c.m, old) // drawn for other numbers, another tick, or too many filters
-			}
-		}
-		if c.m == nil {
-			c.m = map[overviewKey]*sharedHTML{}
-		}
-		c.m[k] = shared
-		return shared, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*sharedHTML), nil
 }
 
 // sortWorstFirst orders reports by status, then by budget left.
@@ -210,51 +163,3 @@ func (h *Handler) overviewRow(ctx context.Context, r models.SLOReport, now time.
 	return row
 }
 
-// sparklineCache keeps each SLO's laid-out sparkline for as long as its
-// evaluation (the same r.At) is served: drawing 100 of them is most of an
-// overview's work otherwise.
-type sparklineCache struct {
-	mu sync.Mutex
-	m  map[int64]sparkEntry
-}
-
-// sparkEntry is a sparkline's markup, drawn once per summary: drawing it is most of
-// what an overview costs, and a thousand viewers see the same one.
-type sparkEntry struct {
-	at    time.Time
-	title string
-	html  templ.Component
-}
-
-func (c *sparklineCache) get(ctx context.Context, r models.SLOReport, draw func() charts.Sparkline) templ.Component {
-	c.mu.Lock()
-	e, ok := c.m[r.ID]
-	c.mu.Unlock()
-	if ok && e.at.Equal(r.At) && e.title == r.Title() {
-		return e.html
-	}
-	var b strings.Builder
-	if err := charts.SparklineChart(draw()).Render(ctx, &b); err != nil {
-		return charts.SparklineChart(draw()) // drawn again where it is shown, which reports the error
-	}
-	html := templ.Raw(b.String())
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[int64]sparkEntry{}
-	}
-	c.m[r.ID] = sparkEntry{r.At, r.Title(), html}
-	c.mu.Unlock()
-	return html
-}
-
-// dataAge says how fresh an SLO's data is: "updated 3 min ago", or loudly stale.
-func dataAge(r models.SLOReport, now time.Time) string {
-	switch {
-	case r.LastDataAt == nil:
-		return "no data yet"
-	case r.Eval.Stale:
-		return "stale: no data for " + span(now.Sub(*r.LastDataAt))
-	default:
-		return "updated " + ago(now, *r.LastDataAt)
-	}
-}

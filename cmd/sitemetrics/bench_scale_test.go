@@ -60,8 +60,9 @@ import (
 // Settings (environment, set by the make target): SITEMETRICS_BENCH_SLOS (N,
 // default 100), _DAYS (30), _WINDOW (30d), _PHASE (10s), _VIEWERS (1000),
 // _FRESH (20 samples per replica set), _PPROF (a directory: CPU profiles of the
-// app during ingest, the viewers and the burst, and its heap once summarised,
-// are written there for `go tool pprof`). It fails, rather than skips, without
+// app during ingest, the viewers, live and burst (both reads each), and its heap
+// once summarised, are written there for `go tool pprof`). Timed reads ask for
+// gzip and do not inflate what they receive (see reader.get). It fails, rather than skips, without
 // PostgreSQL when SITEMETRICS_TEST_REQUIRE names it (as .ci/with-services does).
 func BenchmarkScale(b *testing.B) {
 	r := newScaleRun(b)
@@ -694,7 +695,7 @@ func (r *scaleRun) live(label string, period, tick time.Duration) {
 	asked := fmt.Sprintf("%s (every SLO a row each %s: %.1f rows/s, posted every %s)", label, period, rate, tick)
 	load := startFeedLoad(r.b, r.cfg.slos, period, tick, r.cfg.senders, r.cfg.batch, r.liveRow,
 		func(rows []string) error { return r.send.post(r.app.URL, rows) })
-	profiled := r.profile(label, r.cfg.phase)
+	profiled := r.profile(label, 2*r.cfg.phase) // both reads
 	target := 100 * time.Millisecond
 	if period < time.Minute {
 		target = time.Second

@@ -65,7 +65,8 @@ type readModel struct {
 	polled     uint64 // changes seen by the last complete poll
 	lastPoll   time.Time
 	configs    map[int64]models.SLODetail
-	versions   map[int64]int64 // slo_state.version the config was loaded at
+	configAt   map[int64]int64 // the version read just before each config was loaded
+	versions   map[int64]int64 // the newest slo_state.version seen
 	summaries  map[int64]*summary
 	waiting    map[int64]time.Time // since when a version newer than the summary is known
 	computedAt map[int64]time.Time // when each summary was last computed here
@@ -76,7 +77,7 @@ type readModel struct {
 }
 
 func newReadModel() *readModel {
-	return &readModel{configs: map[int64]models.SLODetail{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
+	return &readModel{configs: map[int64]models.SLODetail{}, configAt: map[int64]int64{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
 		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
 
@@ -144,32 +145,50 @@ func (s *Store) listReports(ctx context.Context, now time.Time) ([]models.SLORep
 		return l.reports, nil
 	}
 	gen := rm.gen
-	ids := byName(rm.configs)
 	rm.mu.Unlock()
-	out := make([]models.SLOReport, 0, len(ids))
-	for _, id := range ids {
-		r, ok, err := s.reportOf(ctx, id, now)
-		if err != nil {
-			return nil, err
+	// Readers that find the list out of date at the same time build it once.
+	v, err, _ := rm.flight.Do(fmt.Sprintf("list/%d/%d", gen, now.Unix()), func() (any, error) {
+		rm.mu.Lock()
+		ids := byName(rm.configs)
+		rm.mu.Unlock()
+		out := make([]models.SLOReport, 0, len(ids))
+		for _, id := range ids {
+			r, ok, err := s.reportOf(ctx, id, now)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, r)
+			}
 		}
-		if ok {
-			out = append(out, r)
+		rm.mu.Lock()
+		if rm.gen == gen {
+			rm.list = &reportList{gen: gen, second: now.Unix(), reports: out}
 		}
+		rm.mu.Unlock()
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	rm.mu.Lock()
-	if rm.gen == gen {
-		rm.list = &reportList{gen: gen, second: now.Unix(), reports: out}
-	}
-	rm.mu.Unlock()
-	return out, nil
+	return v.([]models.SLOReport), nil
 }
 
 // byName is the ids of configs in the order of their names (ids apart equal names).
 func byName(configs map[int64]models.SLODetail) []int64 {
-	ids := slices.Collect(maps.Keys(configs))
-	slices.SortFunc(ids, func(a, b int64) int {
-		return cmp.Or(strings.Compare(configs[a].Name, configs[b].Name), cmp.Compare(a, b))
-	})
+	type named struct {
+		name string
+		id   int64
+	}
+	list := make([]named, 0, len(configs))
+	for id, d := range configs {
+		list = append(list, named{d.Name, id})
+	}
+	slices.SortFunc(list, func(a, b named) int { return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.id, b.id)) })
+	ids := make([]int64, len(list))
+	for i, x := range list {
+		ids[i] = x.id
+	}
 	return ids
 }
 
@@ -341,6 +360,7 @@ func (s *Store) forget(id int64) {
 	defer rm.mu.Unlock()
 	rm.gen++
 	delete(rm.configs, id)
+	delete(rm.configAt, id)
 	delete(rm.summaries, id)
 	delete(rm.versions, id)
 	delete(rm.waiting, id)
@@ -358,4 +378,25 @@ func (s *Store) Settle(ctx context.Context) error {
 	}
 	s.drain(ctx)
 	return nil
+}
+
+// setConfig keeps an SLO's settings, loaded after version was read, unless those held
+// were loaded after a newer one.
+func (rm *readModel) setConfig(d models.SLODetail, version int64) {
+	if at, ok := rm.configAt[d.ID]; ok && at > version {
+		return
+	}
+	rm.seq++
+	rm.gen++
+	rm.configs[d.ID], rm.configAt[d.ID], rm.loadedAt[d.ID] = d, version, rm.seq
+}
+
+// configOf is an SLO's settings as of version, when this replica holds them: every
+// change of settings takes a new version, so settings loaded after version was read,
+// with no version since, are the settings now.
+func (rm *readModel) configOf(id, version int64) (models.SLODetail, bool) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	d, ok := rm.configs[id]
+	return d, ok && rm.configAt[id] == version
 }

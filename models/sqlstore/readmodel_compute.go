@@ -114,9 +114,9 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 	if cur := rm.summaries[id]; cur == nil || cur.Version <= sum.Version {
 		rm.summaries[id] = sum
 	}
-	rm.seq++
 	rm.gen++
-	rm.configs[id], rm.versions[id], rm.loadedAt[id] = d, sum.Version, rm.seq
+	rm.setConfig(d, sum.Version)
+	rm.versions[id] = max(rm.versions[id], sum.Version)
 	rm.mu.Unlock()
 	return sum, nil
 }
@@ -166,14 +166,17 @@ func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODet
 		}
 		return nil, models.SLODetail{}, fmt.Errorf("read version of SLO %d: %w", id, err)
 	}
-	list, err := s.slosByID(ctx, []int64{id})
-	if err != nil {
-		return nil, models.SLODetail{}, err
+	d, ok := s.rm.configOf(id, version)
+	if !ok || ctx.Value(primaryOnly{}) != nil { // a check before a notification reads all from the database
+		list, err := s.slosByID(ctx, []int64{id})
+		if err != nil {
+			return nil, models.SLODetail{}, err
+		}
+		if len(list) == 0 {
+			return nil, models.SLODetail{}, nil
+		}
+		d = list[0]
 	}
-	if len(list) == 0 {
-		return nil, models.SLODetail{}, nil
-	}
-	d := list[0]
 	now := s.now()
 	ref, lastBucket, err := s.refOf(ctx, d)
 	if err != nil {

@@ -64,7 +64,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 	present := make(map[int64]bool, len(states))
 	for _, st := range states {
 		present[st.SLOID] = true
-		if _, ok := rm.configs[st.SLOID]; !ok || rm.versions[st.SLOID] != st.Version {
+		if at, ok := rm.configAt[st.SLOID]; !ok || at < st.Version {
 			configs = append(configs, st.SLOID)
 		}
 		if cur := rm.summaries[st.SLOID]; st.SummaryVersion >= 0 && (cur == nil || cur.Version < st.SummaryVersion) {
@@ -75,6 +75,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		if !present[id] && rm.loadedAt[id] <= start {
 			rm.gen++
 			delete(rm.configs, id)
+			delete(rm.configAt, id)
 			delete(rm.summaries, id)
 			delete(rm.versions, id)
 			delete(rm.loadedAt, id)
@@ -88,11 +89,13 @@ func (s *Store) pollLocked(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		version := make(map[int64]int64, len(states))
+		for _, st := range states {
+			version[st.SLOID] = st.Version
+		}
 		rm.mu.Lock()
 		for _, d := range list {
-			rm.seq++
-			rm.gen++
-			rm.configs[d.ID], rm.loadedAt[d.ID] = d, rm.seq
+			rm.setConfig(d, version[d.ID])
 		}
 		rm.mu.Unlock()
 	}
