@@ -124,7 +124,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 		if _, err := tx.ExecContext(ctx, s.rebind("UPDATE feeds SET bindings_version = bindings_version + 1 WHERE id = ?"), b.FeedID); err != nil {
 			return err
 		}
-		return s.bumpVersions(ctx, tx, []int64{sloID})
+		return s.bumpSettings(ctx, tx, []int64{sloID})
 	})
 	if err != nil || !swapped {
 		return err
@@ -229,13 +229,24 @@ func (s *Store) lockSeriesGorm(tx *gorm.DB, feedID int64, key string) error {
 	return tx.Exec("SELECT pg_advisory_xact_lock(-id) FROM series WHERE feed_id = ? AND key = ?", feedID, key).Error
 }
 
-// bumpVersions gives SLOs a new data version, inside tx.
-func (s *Store) bumpVersions(ctx context.Context, tx *sql.Tx, slos []int64) error {
+// bumpSettings gives SLOs a new version as a change of settings (bumpState), inside tx.
+func (s *Store) bumpSettings(ctx context.Context, tx *sql.Tx, slos []int64) error {
 	if s.dialect == migrations.Postgres {
-		_, err := tx.ExecContext(ctx, "UPDATE slo_state SET version = nextval('slo_version_seq') WHERE slo_id = ANY($1)", slos)
+		if _, err := tx.ExecContext(ctx, "UPDATE slo_state SET version = nextval('slo_version_seq') WHERE slo_id = ANY($1)", slos); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, settingsBumped+" = ANY($1)", slos)
 		return err
 	}
-	return bumpSQLite(ctx, tx, slos)
+	if err := bumpSQLite(ctx, tx, slos); err != nil {
+		return err
+	}
+	for _, id := range slos {
+		if _, err := tx.ExecContext(ctx, settingsBumped+" = ?", id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.

@@ -65,7 +65,7 @@ type readModel struct {
 	polled     uint64 // changes seen by the last complete poll
 	lastPoll   time.Time
 	configs    map[int64]models.SLODetail
-	configAt   map[int64]int64 // the version read just before each config was loaded
+	configAt   map[int64]int64 // a version at which each config is the SLO's settings (read before it was loaded, or checked since)
 	versions   map[int64]int64 // the newest slo_state.version seen
 	summaries  map[int64]*summary
 	waiting    map[int64]time.Time // since when a version newer than the summary is known
@@ -391,12 +391,23 @@ func (rm *readModel) setConfig(d models.SLODetail, version int64) {
 	rm.configs[d.ID], rm.configAt[d.ID], rm.loadedAt[d.ID] = d, version, rm.seq
 }
 
-// configOf is an SLO's settings as of version, when this replica holds them: every
-// change of settings takes a new version, so settings loaded after version was read,
-// with no version since, are the settings now.
-func (rm *readModel) configOf(id, version int64) (models.SLODetail, bool) {
+// configOf is an SLO's settings at version, whose last change of settings was
+// settingsVersion, when this replica holds them (see configCurrent).
+func (rm *readModel) configOf(id, version, settingsVersion int64) (models.SLODetail, bool) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	return rm.configs[id], rm.configCurrent(id, version, settingsVersion)
+}
+
+// configCurrent says whether the settings held for an SLO are its settings at version:
+// loaded after its last change of settings (every such change takes a new version and
+// moves settings_version to it). While its history is derived they are loaded again at
+// every version, for the derivation's progress, which moves without one.
+func (rm *readModel) configCurrent(id, version, settingsVersion int64) bool {
 	d, ok := rm.configs[id]
-	return d, ok && rm.configAt[id] == version
+	if !ok {
+		return false
+	}
+	at := rm.configAt[id]
+	return at >= settingsVersion && (d.Rederiving == nil || at >= version)
 }

@@ -98,7 +98,7 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 			s.rm.mu.Unlock()
 		}()
 	}
-	sum, d, err := s.evaluate(ctx, id)
+	sum, d, loaded, err := s.evaluate(ctx, id)
 	if err != nil || sum == nil {
 		return nil, err
 	}
@@ -115,7 +115,11 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 		rm.summaries[id] = sum
 	}
 	rm.gen++
-	rm.setConfig(d, sum.Version)
+	if loaded {
+		rm.setConfig(d, sum.Version)
+	} else if rm.configAt[id] < sum.Version {
+		rm.configAt[id] = sum.Version // the settings held are still those at this version
+	}
 	rm.versions[id] = max(rm.versions[id], sum.Version)
 	rm.mu.Unlock()
 	return sum, nil
@@ -146,7 +150,7 @@ func (s *Store) storeSummary(ctx context.Context, id int64, sum *summary, raw []
 // EvaluateNow computes an SLO's report from the database, bypassing every cache: what
 // a notification checks again just before it is sent.
 func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, error) {
-	sum, d, err := s.evaluate(context.WithValue(ctx, primaryOnly{}, true), id)
+	sum, d, _, err := s.evaluate(context.WithValue(ctx, primaryOnly{}, true), id)
 	if err != nil {
 		return models.SLOReport{}, err
 	}
@@ -158,35 +162,38 @@ func (s *Store) EvaluateNow(ctx context.Context, id int64) (models.SLOReport, er
 
 // evaluate works out an SLO's summary from the roll-ups, for the version it reads first
 // (so what it reads is at least that version's data). nil when the SLO is gone.
-func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODetail, error) {
-	var version int64
-	if err := s.reads(ctx).Raw("SELECT version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version); err != nil {
+func (s *Store) evaluate(ctx context.Context, id int64) (sum *summary, d models.SLODetail, loaded bool, err error) {
+	var version, settingsVersion int64
+	if err := s.reads(ctx).Raw("SELECT version, settings_version FROM slo_state WHERE slo_id = ?", id).Row().Scan(&version, &settingsVersion); err != nil {
 		if isNoRows(err) {
-			return nil, models.SLODetail{}, nil
+			return nil, models.SLODetail{}, false, nil
 		}
-		return nil, models.SLODetail{}, fmt.Errorf("read version of SLO %d: %w", id, err)
+		return nil, models.SLODetail{}, false, fmt.Errorf("read version of SLO %d: %w", id, err)
 	}
-	d, ok := s.rm.configOf(id, version)
-	if !ok || ctx.Value(primaryOnly{}) != nil { // a check before a notification reads all from the database
+	d, held := s.rm.configOf(id, version, settingsVersion)
+	if ctx.Value(primaryOnly{}) != nil {
+		held = false // a check before a notification reads all from the database
+	}
+	if !held {
 		list, err := s.slosByID(ctx, []int64{id})
 		if err != nil {
-			return nil, models.SLODetail{}, err
+			return nil, models.SLODetail{}, false, err
 		}
 		if len(list) == 0 {
-			return nil, models.SLODetail{}, nil
+			return nil, models.SLODetail{}, false, nil
 		}
 		d = list[0]
 	}
 	now := s.now()
 	ref, lastBucket, err := s.refOf(ctx, d)
 	if err != nil {
-		return nil, d, err
+		return nil, d, false, err
 	}
 	dt := models.DataTimeOf(lastBucket, d.Feed.Interval(), now)
 	obj := d.Objective(dt.End)
 	maint, err := s.maintenanceFor(ctx, d)
 	if err != nil {
-		return nil, d, err
+		return nil, d, false, err
 	}
 	ranges := obj.Ranges(dt.End)
 	spark := sparkEnds(obj, dt.End)
@@ -196,15 +203,15 @@ func (s *Store) evaluate(ctx context.Context, id int64) (*summary, models.SLODet
 	}
 	sums, err := s.sumsOf(ctx, ref, ranges, spansOf(maint))
 	if err != nil {
-		return nil, d, err
+		return nil, d, false, err
 	}
 	n := len(ranges) - len(spark)
-	sum := &summary{Version: version, At: now, Eval: models.EvaluateSums(obj, sums[:n], dt, now), Rederiving: d.Rederiving}
+	sum = &summary{Version: version, At: now, Eval: models.EvaluateSums(obj, sums[:n], dt, now), Rederiving: d.Rederiving}
 	for i, t := range spark {
 		sum.Sparkline = append(sum.Sparkline, obj.BudgetAt(t, sums[n+i]))
 	}
 	sum.Sparkline = append(sum.Sparkline, obj.BudgetAt(dt.End, sums[0]))
-	return sum, d, nil
+	return sum, d, !held, nil
 }
 
 // sparkEnds are where the overview's sparkline samples the budget: each UTC midnight of

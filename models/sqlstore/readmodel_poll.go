@@ -30,9 +30,10 @@ func (s *Store) refresh(ctx context.Context) error {
 }
 
 type stateRow struct {
-	SLOID          int64
-	Version        int64
-	SummaryVersion int64
+	SLOID           int64
+	Version         int64
+	SettingsVersion int64
+	SummaryVersion  int64
 }
 
 // poll reads every SLO's versions (a few bytes each), reloads the settings and
@@ -50,7 +51,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 	changes := rm.changes // the changes made here that this poll will see
 	rm.mu.Unlock()
 	var states []stateRow
-	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, summary_version FROM slo_state").Scan(&states).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, version, settings_version, summary_version FROM slo_state").Scan(&states).Error; err != nil {
 		rm.mu.Lock()
 		rm.pollErr = err
 		rm.mu.Unlock()
@@ -64,7 +65,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 	present := make(map[int64]bool, len(states))
 	for _, st := range states {
 		present[st.SLOID] = true
-		if at, ok := rm.configAt[st.SLOID]; !ok || at < st.Version {
+		if !rm.configCurrent(st.SLOID, st.Version, st.SettingsVersion) {
 			configs = append(configs, st.SLOID)
 		}
 		if cur := rm.summaries[st.SLOID]; st.SummaryVersion >= 0 && (cur == nil || cur.Version < st.SummaryVersion) {

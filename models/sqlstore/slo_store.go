@@ -333,8 +333,9 @@ func bumpBindings(tx *gorm.DB, feedIDs ...int64) error {
 	return nil
 }
 
-// bumpState gives SLOs a new version from the one sequence, so every replica's read
-// model sees their settings or data changed and computes their numbers again.
+// bumpState gives SLOs a new version from the one sequence, as a change of settings
+// (settings_version moves with it), so every replica's read model reloads their
+// settings and computes their numbers again. A delivery moves version alone.
 func (s *Store) bumpState(tx *gorm.DB, sloIDs ...int64) error {
 	if len(sloIDs) == 0 {
 		return nil
@@ -346,8 +347,14 @@ func (s *Store) bumpState(tx *gorm.DB, sloIDs ...int64) error {
 	if err := tx.Exec(q, sloIDs).Error; err != nil {
 		return fmt.Errorf("bump slo state: %w", err)
 	}
+	if err := tx.Exec(settingsBumped+" IN ?", sloIDs).Error; err != nil {
+		return fmt.Errorf("bump slo state: %w", err)
+	}
 	return nil
 }
+
+// settingsBumped marks the versions just given as changes of settings.
+const settingsBumped = "UPDATE slo_state SET settings_version = version WHERE slo_id"
 
 // countRederive records how many samples a re-derivation will read, for its progress bar.
 func (s *Store) countRederive(tx *gorm.DB, sloID int64, b models.Binding) error {
