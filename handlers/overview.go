@@ -162,4 +162,3 @@ func (h *Handler) overviewRow(ctx context.Context, r models.SLOReport, now time.
 	})
 	return row
 }
-
