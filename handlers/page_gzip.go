@@ -18,7 +18,7 @@ import (
 // reader's gzip answer between their own page's head and foot.
 type sharedHTML struct {
 	html    string
-	raw     []byte // html's bytes, for the answer's CRC-32
+	crc     uint32 // html's CRC-32, combined into each answer's
 	deflate []byte // html compressed alone, ending in a sync flush (no final block)
 }
 
@@ -35,7 +35,7 @@ func newSharedHTML(html string) (*sharedHTML, error) {
 	if err := zw.Flush(); err != nil {
 		return nil, err
 	}
-	return &sharedHTML{html: html, raw: raw, deflate: out.Bytes()}, nil
+	return &sharedHTML{html: html, crc: crc32.ChecksumIEEE(raw), deflate: out.Bytes()}, nil
 }
 
 // deflated appends b compressed with a compressor of its own, so that the stream
@@ -110,8 +110,58 @@ func splice(head string, shared *sharedHTML, foot string) ([]byte, error) {
 	if err := deflated(&out, foot, true); err != nil {
 		return nil, err
 	}
-	crc := crc32.Update(crc32.ChecksumIEEE([]byte(head)), crc32.IEEETable, shared.raw)
-	crc = crc32.Update(crc, crc32.IEEETable, []byte(foot))
+	crc := crc32Combine(crc32Combine(crc32.ChecksumIEEE([]byte(head)), shared.crc, len(shared.html)), crc32.ChecksumIEEE([]byte(foot)), len(foot))
 	b := binary.LittleEndian.AppendUint32(out.Bytes(), crc)
-	return binary.LittleEndian.AppendUint32(b, uint32(len(head)+len(shared.raw)+len(foot))), nil
+	return binary.LittleEndian.AppendUint32(b, uint32(len(head)+len(shared.html)+len(foot))), nil
+}
+
+// crc32Combine is the CRC-32 (IEEE) of a+b from crcA, crcB and b's length, without
+// reading either again: a's CRC is carried through len(b) zero bytes, multiplying by
+// x^(8·len) in GF(2) with matrices squared for each bit of the length, then b's CRC is
+// added (Mark Adler's crc32_combine in zlib; hash/crc32 has no such function). It
+// spares each overview answer reading the shared content again.
+func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
+	if lenB <= 0 {
+		return crcA
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	for n, row := 1, uint32(1); n < 32; n, row = n+1, row<<1 {
+		odd[n] = row
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four
+	for {
+		gf2Square(&even, &odd) // then one zero byte, two, four, …
+		if lenB&1 != 0 {
+			crcA = gf2Times(&even, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if lenB&1 != 0 {
+			crcA = gf2Times(&odd, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+	}
+	return crcA ^ crcB
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
+	}
 }

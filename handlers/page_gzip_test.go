@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"compress/gzip"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -51,6 +52,27 @@ func TestSplicedGzipReadsBackWhole(t *testing.T) {
 			}
 			if want := c.head + c.shared + c.foot; string(got) != want {
 				t.Fatalf("case %d: read back %d bytes, want %d", i, len(got), len(want))
+			}
+		}
+	}
+}
+
+// The CRC-32 of a+b from the parts' CRCs is the CRC-32 of a+b, for lengths of b across
+// the bits of the length (0, 1, odd, powers of two, a page's).
+func TestCRC32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 400_000)
+	for i := range buf {
+		buf[i] = byte(rng.IntN(256))
+	}
+	for _, la := range []int{0, 1, 7, 1000} {
+		for _, lb := range []int{0, 1, 2, 3, 31, 64, 1023, 4096, 65537, 300_000, 399_000} {
+			if la+lb > len(buf) {
+				continue
+			}
+			a, b := buf[:la], buf[la:la+lb]
+			if got, want := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), lb), crc32.ChecksumIEEE(buf[:la+lb]); got != want {
+				t.Errorf("len(a) %d, len(b) %d: combined %08x, want %08x", la, lb, got, want)
 			}
 		}
 	}

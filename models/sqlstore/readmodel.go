@@ -55,6 +55,8 @@ type readModel struct {
 	mu         sync.Mutex
 	seq        uint64           // counts config loads
 	gen        uint64           // counts changes of configs and summaries
+	dueMoves   uint64           // counts what can make an SLO's numbers due (a change here, a newer version seen)
+	nothingDue uint64           // dueMoves+1 when a look at every SLO found none due
 	list       *reportList      // the last list of reports, while gen is its
 	loadedAt   map[int64]uint64 // seq when each config was loaded
 	loaded     bool
@@ -89,6 +91,7 @@ func (s *Store) touched(slos []int64) {
 	rm := s.rm
 	rm.mu.Lock()
 	rm.changes++
+	rm.dueMoves++
 	for _, id := range slos {
 		rm.touches++
 		rm.queue[id], rm.local[id], rm.pending[id] = true, true, rm.touches
@@ -269,6 +272,10 @@ const localWait = 250 * time.Millisecond
 func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
 	rm := s.rm
 	rm.mu.Lock()
+	if rm.nothingDue == rm.dueMoves+1 {
+		rm.mu.Unlock()
+		return // nothing was due at the last look, and nothing became due since
+	}
 	var due []int64
 	for _, id := range ids {
 		_, local := rm.pending[id]
@@ -276,6 +283,9 @@ func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
 		if local || (sum != nil && sum.Version < rm.versions[id]) {
 			due = append(due, id)
 		}
+	}
+	if len(due) == 0 && len(ids) == len(rm.configs) {
+		rm.nothingDue = rm.dueMoves + 1
 	}
 	rm.mu.Unlock()
 	if len(due) == 0 {

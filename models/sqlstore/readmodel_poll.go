@@ -118,6 +118,9 @@ func (s *Store) pollLocked(ctx context.Context) error {
 	now := time.Now()
 	rm.mu.Lock()
 	for _, st := range states {
+		if rm.versions[st.SLOID] < st.Version {
+			rm.dueMoves++
+		}
 		rm.versions[st.SLOID] = st.Version
 		sum := rm.summaries[st.SLOID]
 		if sum != nil && sum.Version >= st.Version {
