@@ -105,10 +105,11 @@ bench-feeds:
 ## a real `sitemetrics serve` process: ingest beside COPY, RSS, bytes per sample, warm,
 ## live, burst and cold reads with 16 clients, VIEWERS (1000) overview viewers, freshness
 ## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on a quiet
-## 2-core machine (4.7 minutes on a loaded one); N=1000 about 20-30 minutes (8.6 million rows
-## through the webhook, most of the time); N=10000 hours.
+## 2-core machine; N=1000 about 35 minutes (8.6 million rows through the webhook, most of the
+## time), N=1000 DAYS=1 about 4; N=10000 hours. SAVE=1 writes bench-scale-N.txt, or
+## bench-scale-N-DAYSd.txt when DAYS is given.
 ## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
-## PPROF=DIR (CPU profiles of the app during ingest, viewers and burst, and its heap).
+## PPROF=DIR (CPU profiles of the app during ingest, viewers, live and burst, and its heap).
 bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
 	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),10s) \
 	SITEMETRICS_BENCH_VIEWERS=$(or $(VIEWERS),1000) SITEMETRICS_BENCH_FRESH=$(or $(FRESH),20) \
@@ -117,7 +118,7 @@ bench-scale-vars = N=$(or $(N),$(1)) $(foreach v,DAYS WINDOW PHASE VIEWERS FRESH
 bench-scale:
 	@mkdir -p docs/benchmarks; { $(call bench-head,$(call bench-scale-vars,1000)); \
 	  ./.ci/with-services env $(call bench-scale-env,1000,30) \
-	    $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 4h ./cmd/sitemetrics; } $(call bench-out,bench-scale-$(or $(N),1000))
+	    $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 4h ./cmd/sitemetrics; } $(call bench-out,bench-scale-$(or $(N),1000)$(if $(DAYS),-$(DAYS)d))
 
 ## bench-fresh N=100: how long after a webhook's 2xx the API shows it, p50/p99, on the
 ## replica posted to and on a second replica sharing the database (N SLOs, DAYS=1 of data)
