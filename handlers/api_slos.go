@@ -108,10 +108,11 @@ func numbersKey(reports []models.SLOReport) [32]byte {
 	h := sha256.New()
 	var b [32]byte
 	for _, r := range reports {
+		n := numbersOf(r)
 		binary.LittleEndian.PutUint64(b[0:], uint64(r.ID))
-		binary.LittleEndian.PutUint64(b[8:], uint64(r.Version))
-		binary.LittleEndian.PutUint64(b[16:], uint64(r.At.UnixNano()))
-		binary.LittleEndian.PutUint64(b[24:], r.Loaded)
+		binary.LittleEndian.PutUint64(b[8:], uint64(n.version))
+		binary.LittleEndian.PutUint64(b[16:], uint64(n.at))
+		binary.LittleEndian.PutUint64(b[24:], n.loaded)
 		h.Write(b[:])
 	}
 	var key [32]byte

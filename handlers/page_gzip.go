@@ -74,28 +74,30 @@ const contentMark = "\x00sitemetrics-shared-content\x00"
 // whose CRC-32 and length are the whole page's). Otherwise, or when the page cannot
 // be drawn so, as render does.
 func (h *Handler) renderShared(c *gin.Context, status int, page func(templ.Component) templ.Component, shared *sharedHTML) {
-	if !acceptsGzip(c.Request) {
-		h.render(c, status, page(templ.Raw(shared.html)))
+	if body, ok := splicedPage(c, page, shared); ok {
+		c.Header("Cache-Control", "no-store")
+		c.Header("Content-Encoding", "gzip") // passed through by compressed as it is
+		c.Data(status, "text/html; charset=utf-8", body)
 		return
+	}
+	h.render(c, status, page(templ.Raw(shared.html))) // a page that failed to draw is reported there
+}
+
+// splicedPage is the page's gzip answer, when the reader takes gzip and the page draws.
+func splicedPage(c *gin.Context, page func(templ.Component) templ.Component, shared *sharedHTML) ([]byte, bool) {
+	if !acceptsGzip(c.Request) {
+		return nil, false
 	}
 	var b strings.Builder
 	if err := page(templ.Raw(contentMark)).Render(c.Request.Context(), &b); err != nil {
-		h.render(c, status, page(templ.Raw(shared.html))) // its renderer reports the error
-		return
+		return nil, false
 	}
 	head, foot, ok := strings.Cut(b.String(), contentMark)
 	if !ok {
-		h.render(c, status, page(templ.Raw(shared.html)))
-		return
+		return nil, false
 	}
 	body, err := splice(head, shared, foot)
-	if err != nil {
-		h.render(c, status, page(templ.Raw(shared.html)))
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Encoding", "gzip") // passed through by compressed as it is
-	c.Data(status, "text/html; charset=utf-8", body)
+	return body, err == nil
 }
 
 // splice is the gzip member of head + shared + foot.
