@@ -185,7 +185,9 @@ func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 	return n, err
 }
 
-// inSeriesTx runs f in a transaction that holds the series lock ingest takes.
+// inSeriesTx runs f in a transaction that holds the series lock ingest takes, after
+// folding in the roll-up changes queued so far (fold.go): f may set roll-ups from the
+// samples, which already count them.
 func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, seriesID int64, f func(*sql.Tx) error) error {
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
@@ -197,11 +199,19 @@ func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, seriesID int64, f
 			return err
 		}
 	}
-	if err := f(tx); err != nil {
+	folded, err := s.foldIn(ctx, tx)
+	if err == nil {
+		err = f(tx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.touched(folded)
+	return nil
 }
 
 // seriesOf is the id of a feed's series key, 0 when nothing was ever received for it.

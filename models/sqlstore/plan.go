@@ -75,10 +75,22 @@ type plan struct {
 	batch   []*pendingDelivery
 	samples []sampleWrite
 	parts   []partKey
-	hours   map[rollupKey]models.Sums
-	days    map[rollupKey]models.Sums
-	last    map[int64]int64 // series → newest bucket that did not start after its receipt
-	slos    []int64         // SLOs whose data changed, sorted
+	rollupChange
+}
+
+// rollupChange is what a batch changes beyond its samples: its SLOs' hour and day
+// roll-ups (differences, so changes add up in any order), its series' data times and
+// its SLOs' versions. SQLite applies it in the batch's transaction; PostgreSQL queues
+// it there and folds it in after the commit (fold.go).
+type rollupChange struct {
+	hours map[rollupKey]models.Sums
+	days  map[rollupKey]models.Sums
+	last  map[int64]int64 // series → newest bucket that did not start after its receipt
+	slos  []int64         // SLOs whose data changed, sorted
+}
+
+func newRollupChange() rollupChange {
+	return rollupChange{hours: map[rollupKey]models.Sums{}, days: map[rollupKey]models.Sums{}, last: map[int64]int64{}}
 }
 
 const (
@@ -100,8 +112,9 @@ func bucketOf(t time.Time, intervalSeconds int) int64 {
 	return floorTo(t.Unix(), int64(intervalSeconds))
 }
 
-// identities are the samples and row parts a batch touches, for the snapshot.
-func identities(batch []*pendingDelivery, series map[seriesKey]int64) ([]identity, []partKey) {
+// identities are the samples a batch touches, and the row parts of its deliveries to
+// 'add' feeds, for the snapshot.
+func identities(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[int64]feedState) ([]identity, []partKey) {
 	seen := map[identity]bool{}
 	var ids []identity
 	var parts []partKey
@@ -112,7 +125,9 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64) ([]identit
 				seen[id] = true
 				ids = append(ids, id)
 			}
-			parts = append(parts, partKey{id, string(r.Hash)})
+			if feeds[p.feed.ID].policy == models.PolicyAdd {
+				parts = append(parts, partKey{id, string(r.Hash)})
+			}
 		}
 	}
 	return ids, parts
@@ -125,7 +140,7 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64) ([]identit
 // the bindings and keeps the difference per hour and day, so roll-ups stay exact however
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
-	p := &plan{batch: batch, hours: map[rollupKey]models.Sums{}, days: map[rollupKey]models.Sums{}, last: map[int64]int64{}}
+	p := &plan{batch: batch, rollupChange: newRollupChange()}
 	current := map[identity]map[string]float64{}
 	stored := func(id identity) (map[string]float64, bool, error) {
 		if f, ok := current[id]; ok {

@@ -383,6 +383,7 @@ func (s *Store) forget(id int64) {
 // computes whatever is queued, as the background loop would within a second. Tests and
 // one-shot commands use it to read their own writes at once.
 func (s *Store) Settle(ctx context.Context) error {
+	s.foldAfter(ctx)
 	if err := s.poll(ctx); err != nil {
 		return err
 	}

@@ -8,18 +8,18 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// RunReadModel keeps this replica's read model current until ctx ends: it polls the
-// versions each second and computes what is queued, one SLO at a time per worker.
+// RunReadModel keeps this replica's read model current until ctx ends: it folds queued
+// roll-up changes in, polls the versions each second and computes what is queued, one
+// SLO at a time per worker.
 func (s *Store) RunReadModel(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
+		s.foldAfter(ctx) // what a replica that stopped left queued, within a poll
 		if err := s.poll(ctx); err == nil {
 			s.markUp()
 		} else if ctx.Err() == nil && !IsUnavailable(err) {
@@ -127,21 +127,15 @@ func (s *Store) compute(ctx context.Context, id int64) (*summary, error) {
 
 // storeSummary keeps a summary for every replica, unless a newer one is there. A
 // summary can always be computed again, so on PostgreSQL its commit does not wait for
-// the disk: a crash loses at most the last few, never data.
+// the disk: a crash loses at most the last few, never data. The statement turns that
+// off for its own transaction (set_config's is_local), in the one round trip.
 func (s *Store) storeSummary(ctx context.Context, id int64, sum *summary, raw []byte) error {
-	const update = "UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?"
-	var err error
+	update := "UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ? WHERE slo_id = ? AND summary_version <= ?"
 	if s.dialect == migrations.Postgres {
-		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
-				return err
-			}
-			return tx.Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
-		})
-	} else {
-		err = s.db.WithContext(ctx).Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error
+		update = `UPDATE slo_state SET summary = ?, summary_version = ?, summary_at = ?
+			FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async WHERE slo_id = ? AND summary_version <= ?`
 	}
-	if err != nil {
+	if err := s.db.WithContext(ctx).Exec(update, string(raw), sum.Version, sum.At, id, sum.Version).Error; err != nil {
 		return fmt.Errorf("store summary of SLO %d: %w", id, err)
 	}
 	return nil

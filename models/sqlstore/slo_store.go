@@ -288,6 +288,9 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 // DeleteSLO removes an SLO with its points, targets and history.
 func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.holdFolds(tx); err != nil {
+			return err
+		}
 		before, err := s.loadSLO(tx, id, true)
 		if err != nil {
 			return err

@@ -83,6 +83,7 @@ func (s *Store) StoreSpooled(ctx context.Context, ds []spool.Delivery, opt model
 			}
 		}
 	}
+	s.foldAfter(ctx)
 	return errs
 }
 

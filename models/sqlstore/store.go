@@ -40,6 +40,7 @@ type Store struct {
 	rm             *readModel
 	reports        *reportCache
 	commits        *groupCommit[*pendingDelivery] // PostgreSQL ingest
+	folds          *groupCommit[context.Context]  // PostgreSQL roll-up folds (fold.go)
 	// down is set while ingest finds the database out of reach (refused, or hung past
 	// its deadline): deliveries then go straight to the spool, without waiting on it.
 	down *atomic.Bool
@@ -160,7 +161,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	} else {
 		s.file = dsn
 	}
-	s.commits = newIngestCommitter(s)
+	s.commits, s.folds = newIngestCommitter(s), newFolder(s)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/sitemetrics/sitemetrics/migrations"
 )
 
 // dialect is what differs between PostgreSQL and SQLite in the write path: how series
@@ -23,9 +25,11 @@ type dialect interface {
 	lock(ctx context.Context, tx *sql.Tx, series, feeds []int64) (map[int64]feedState, error)
 	// read returns the stored fields of samples, and which row parts exist.
 	read(ctx context.Context, tx *sql.Tx, ids []identity, parts []partKey) (map[identity]string, map[partKey]bool, error)
-	// write stores a plan: deliveries (setting their ids), samples, row parts, roll-up
-	// deltas, series data time and new versions for the SLOs whose data changed.
+	// write stores a plan's deliveries (setting their ids), samples and row parts.
 	write(ctx context.Context, tx *sql.Tx, p *plan) error
+	// apply adds a change's roll-up differences, moves its series' data times and gives
+	// its SLOs new versions.
+	apply(ctx context.Context, tx *sql.Tx, c *rollupChange) error
 	// setRollups replaces an SLO generation's roll-ups for the hours and days given.
 	setRollups(ctx context.Context, tx *sql.Tx, hours, days map[rollupKey]rollupRow) error
 }
@@ -159,7 +163,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 		return stale, nil
 	}
 	snap := snapshot{series: ids, feeds: feeds}
-	want, parts := identities(batch, ids)
+	want, parts := identities(batch, ids, feeds)
 	if snap.samples, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
 		return nil, err
 	}
@@ -170,10 +174,20 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 	if err := s.sql.write(ctx, tx, p); err != nil {
 		return nil, err
 	}
+	if s.dialect == migrations.Postgres {
+		err = s.queueChange(ctx, tx, &p.rollupChange)
+	} else {
+		err = s.sql.apply(ctx, tx, &p.rollupChange) // one writer: nothing to gain by waiting
+	}
+	if err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
 	s.series.add(ids)
-	s.touched(p.slos)
+	if s.dialect != migrations.Postgres {
+		s.touched(p.slos)
+	}
 	return nil, nil
 }

@@ -156,6 +156,10 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 			return fmt.Errorf("store sample parts: %w", err)
 		}
 	}
+	return nil
+}
+
+func (postgresDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) error {
 	for _, r := range []struct {
 		table, col string
 		deltas     map[rollupKey]models.Sums

@@ -177,6 +177,10 @@ func (sqliteDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 	if err := execValues(ctx, tx, "INSERT INTO sample_parts (series_id, bucket, row_hash)", parts, "ON CONFLICT DO NOTHING", nil); err != nil {
 		return fmt.Errorf("store sample parts: %w", err)
 	}
+	return nil
+}
+
+func (sqliteDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) error {
 	for _, r := range []struct {
 		table, col string
 		deltas     map[rollupKey]models.Sums

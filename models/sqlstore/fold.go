@@ -1,0 +1,211 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+// On PostgreSQL a batch's transaction stores its samples and queues what they change
+// in roll-ups (one rollup_queue row: the rollupChange); a fold applies every change
+// queued so far in one transaction, one fold at a time across replicas (foldLock), and
+// a delivery is answered after the first fold that began after its commit. Deliveries
+// into the same hours, which used to queue on each other's roll-up rows and SLO
+// versions, now only share the per-series locks while their samples are written, and
+// each roll-up row, series and SLO version is written once per fold, not once per
+// delivery. Changes are differences, so they fold in any order. A derivation step,
+// which sets roll-ups from the samples, folds the queue first, in its transaction and
+// under its series lock (inSeriesTx), so nothing it read is added again on top; deleting
+// an SLO holds folds off (holdFolds) until its roll-ups are gone. What is queued when a
+// replica stops is folded by the next fold of any replica: each polls every second.
+const foldLock = 0x5349_544d_464f_4c44 // "SITMFOLD"
+
+// foldTimeout bounds one fold.
+const foldTimeout = 10 * time.Second
+
+// queuedChange is a rollupChange as rollup_queue keeps it: the hour differences a
+// column each (the day differences are their sums), then the series data times and
+// the SLOs whose data changed.
+type queuedChange struct {
+	SLO      []int64   `json:"slo"`
+	Gen      []int     `json:"gen"`
+	Hour     []int64   `json:"hour"`
+	Bad      []float64 `json:"bad"`
+	Total    []float64 `json:"total"`
+	Excluded []int     `json:"excluded"`
+	Series   []int64   `json:"series"`
+	Last     []int64   `json:"last"`
+	SLOs     []int64   `json:"slos"`
+}
+
+// queueChange stores a batch's roll-up change in its transaction, for the next fold.
+func (s *Store) queueChange(ctx context.Context, tx *sql.Tx, c *rollupChange) error {
+	if len(c.slos) == 0 && len(c.last) == 0 {
+		return nil
+	}
+	q := queuedChange{SLOs: c.slos}
+	for _, k := range sortedRollups(c.hours) {
+		d := c.hours[k]
+		q.SLO, q.Gen, q.Hour = append(q.SLO, k.slo), append(q.Gen, k.gen), append(q.Hour, k.at)
+		q.Bad, q.Total, q.Excluded = append(q.Bad, d.Bad), append(q.Total, d.Total), append(q.Excluded, d.Excluded)
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.last)) {
+		q.Series, q.Last = append(q.Series, id), append(q.Last, c.last[id])
+	}
+	raw, err := json.Marshal(q)
+	if err != nil {
+		return fmt.Errorf("queue roll-up change: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_queue (changes) VALUES ($1)", raw); err != nil {
+		return fmt.Errorf("queue roll-up change: %w", err)
+	}
+	return nil
+}
+
+// add sums a queued change into c, and its SLOs into slos.
+func (c *rollupChange) add(q queuedChange, slos map[int64]bool) error {
+	n := len(q.SLO)
+	if len(q.Gen) != n || len(q.Hour) != n || len(q.Bad) != n || len(q.Total) != n || len(q.Excluded) != n || len(q.Series) != len(q.Last) {
+		return fmt.Errorf("queued roll-up change has columns of different lengths")
+	}
+	for i := range n {
+		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
+		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
+		day := rollupKey{h.slo, h.gen, floorTo(h.at, daySeconds)}
+		c.hours[h], c.days[day] = c.hours[h].Add(d), c.days[day].Add(d)
+	}
+	for i, id := range q.Series {
+		c.last[id] = max(c.last[id], q.Last[i])
+	}
+	for _, id := range q.SLOs {
+		slos[id] = true
+	}
+	return nil
+}
+
+// foldQueued folds every queued change in, in a transaction of its own, and queues
+// the SLOs it gave new versions for computing here.
+func (s *Store) foldQueued(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin fold: %w", err)
+	}
+	slos, err := s.foldIn(ctx, tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit fold: %w", err)
+	}
+	s.touched(slos)
+	return nil
+}
+
+// foldIn applies, inside tx, every change committed before it took the fold lock, and
+// returns the SLOs whose versions it moved. Changes of SLOs deleted since are dropped.
+// SQLite applies changes as they are made: nothing is queued there.
+func (s *Store) foldIn(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	if s.dialect != migrations.Postgres {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {
+		return nil, fmt.Errorf("fold: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
+	if err != nil {
+		return nil, fmt.Errorf("fold: %w", err)
+	}
+	defer rows.Close()
+	c, slos := newRollupChange(), map[int64]bool{}
+	for rows.Next() {
+		var raw []byte
+		var q queuedChange
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return nil, fmt.Errorf("fold: read a queued change: %w", err)
+		}
+		if err := c.add(q, slos); err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("fold: %w", err)
+	}
+	if len(slos) == 0 && len(c.last) == 0 {
+		return nil, nil
+	}
+	if c.slos, err = liveSLOs(ctx, tx, slices.Sorted(maps.Keys(slos))); err != nil {
+		return nil, err
+	}
+	for _, m := range []map[rollupKey]models.Sums{c.hours, c.days} {
+		maps.DeleteFunc(m, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(c.slos, k.slo); return !ok })
+	}
+	if err := s.sql.apply(ctx, tx, &c); err != nil {
+		return nil, err
+	}
+	return c.slos, nil
+}
+
+// liveSLOs are those of ids (sorted) that still exist, sorted.
+func liveSLOs(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT slo_id FROM slo_state WHERE slo_id = ANY($1) ORDER BY slo_id", ids)
+	if err != nil {
+		return nil, fmt.Errorf("fold: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// newFolder shares folds between the deliveries waiting for one: whoever finds no fold
+// running folds everything queued, for all who are waiting.
+func newFolder(s *Store) *groupCommit[context.Context] {
+	return newGroupCommit(1, 1<<30, func(context.Context) int { return 1 }, func(batch []context.Context) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0]), foldTimeout)
+		defer cancel()
+		if err := s.foldQueued(ctx); err != nil && !IsUnavailable(err) {
+			s.log.Warn("roll-up changes not folded in yet", "err", err)
+		}
+	})
+}
+
+// foldAfter returns once a fold that began after the caller's commit has ended. A fold
+// that fails leaves the change queued for the next: what was committed is stored, and
+// the answer does not wait for it.
+func (s *Store) foldAfter(ctx context.Context) {
+	if s.dialect == migrations.Postgres {
+		s.folds.do(ctx)
+	}
+}
+
+// holdFolds makes folds wait for tx (PostgreSQL): deleting an SLO takes it first, so
+// no fold adds to roll-ups it is removing.
+func (s *Store) holdFolds(tx *gorm.DB) error {
+	if s.dialect != migrations.Postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(foldLock)).Error
+}
