@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/migrations"
@@ -142,18 +144,28 @@ func (s *Store) Delivery(ctx context.Context, feedID, id int64) (models.Delivery
 	return d, nil
 }
 
-// Samples lists a feed's samples in time order (then by series).
+// Samples lists a feed's samples in time order (then by series), each with the sid and
+// results link of the delivery that stored it. A series' samples are read through its
+// own index (an SLO page shows its newest twelve); the deliveries are looked up by id
+// afterwards, for the rows listed only.
 func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery) ([]models.Sample, error) {
 	if q.Limit <= 0 || q.Limit > 5000 {
 		q.Limit = 1000
 	}
-	db := s.db.WithContext(ctx).Table("samples AS s").
-		Select("s.series_id, s.bucket, sr.key, s.fields, s.delivery_id, COALESCE(d.sid, '') AS sid, COALESCE(d.results_link, '') AS results_link").
-		Joins("JOIN series sr ON sr.id = s.series_id").
-		Joins("LEFT JOIN deliveries d ON d.id = s.delivery_id").
-		Where("sr.feed_id = ?", feedID)
+	db := s.db.WithContext(ctx).Table("samples AS s").Select("s.series_id, s.bucket, sr.key, s.fields, s.delivery_id").
+		Joins("JOIN series sr ON sr.id = s.series_id")
+	order := "s.bucket, s.series_id"
 	if q.Series != nil {
-		db = db.Where("sr.key = ?", *q.Series)
+		id, err := s.seriesOf(ctx, feedID, *q.Series)
+		if err != nil {
+			return nil, err
+		}
+		if id == 0 {
+			return []models.Sample{}, nil
+		}
+		db, order = db.Where("s.series_id = ?", id), "s.bucket"
+	} else {
+		db = db.Where("sr.feed_id = ?", feedID)
 	}
 	if !q.From.IsZero() {
 		db = db.Where("s.bucket >= ?", q.From.Unix())
@@ -164,21 +176,34 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 	if c := q.After; c != nil {
 		db = db.Where("(s.bucket > ? OR (s.bucket = ? AND s.series_id > ?))", c.Time.Unix(), c.Time.Unix(), c.SeriesID)
 	}
-	order := "s.bucket, s.series_id"
 	if q.Newest {
-		order = "s.bucket DESC, s.series_id DESC"
+		order = strings.ReplaceAll(order, ",", " DESC,") + " DESC"
 	}
 	var rows []struct {
-		SeriesID    int64
-		Bucket      int64
-		Key         string
-		Fields      string
-		DeliveryID  *int64
-		SID         string `gorm:"column:sid"`
-		ResultsLink string
+		SeriesID   int64
+		Bucket     int64
+		Key        string
+		Fields     string
+		DeliveryID *int64
 	}
 	if err := db.Order(order).Limit(q.Limit).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list samples of feed %d: %w", feedID, err)
+	}
+	var ids []int64
+	for _, r := range rows {
+		if r.DeliveryID != nil {
+			ids = append(ids, *r.DeliveryID)
+		}
+	}
+	from := map[int64]models.Delivery{}
+	if len(ids) > 0 {
+		var ds []models.Delivery
+		if err := s.db.WithContext(ctx).Select("id, sid, results_link").Where("id IN ?", slices.Compact(slices.Sorted(slices.Values(ids)))).Find(&ds).Error; err != nil {
+			return nil, fmt.Errorf("list samples of feed %d: %w", feedID, err)
+		}
+		for _, d := range ds {
+			from[d.ID] = d
+		}
 	}
 	out := make([]models.Sample, len(rows))
 	for i, r := range rows {
@@ -186,8 +211,11 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d@%d of feed %d: %w", r.SeriesID, r.Bucket, feedID, err)
 		}
-		out[i] = models.Sample{SeriesID: r.SeriesID, Time: time.Unix(r.Bucket, 0).UTC(), Series: r.Key, Fields: f,
-			SID: r.SID, ResultsLink: r.ResultsLink, DeliveryID: r.DeliveryID}
+		out[i] = models.Sample{SeriesID: r.SeriesID, Time: time.Unix(r.Bucket, 0).UTC(), Series: r.Key, Fields: f, DeliveryID: r.DeliveryID}
+		if r.DeliveryID != nil {
+			d := from[*r.DeliveryID]
+			out[i].SID, out[i].ResultsLink = d.SID, d.ResultsLink
+		}
 	}
 	return out, nil
 }
