@@ -192,12 +192,22 @@ func newFolder(s *Store) *groupCommit[context.Context] {
 	})
 }
 
-// foldAfter returns once a fold that began after the caller's commit has ended. A fold
-// that fails leaves the change queued for the next: what was committed is stored, and
-// the answer does not wait for it.
+// foldAfter returns once a fold that began after the caller's commit has ended, or
+// when ctx ends (a delivery's deadline: the fold goes on without it). A fold that fails
+// leaves the change queued for the next: what was committed is stored, and the answer
+// does not wait for it.
 func (s *Store) foldAfter(ctx context.Context) {
-	if s.dialect == migrations.Postgres {
+	if s.dialect != migrations.Postgres {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		s.folds.do(ctx)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

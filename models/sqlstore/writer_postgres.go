@@ -45,8 +45,13 @@ func (postgresDialect) seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesK
 // space (-id), apart from the migration lock. The feeds are read in the next
 // statement, whose snapshot is taken after the locks were granted, so a binding
 // change that committed while this writer waited is seen.
+//
+// The same statement turns parallel plans off for the transaction: reading back a
+// batch's samples probes the primary key once per row, and a parallel plan, which the
+// planner picks for large batches, only adds its workers' start-up.
 func (postgresDialect) lock(ctx context.Context, tx *sql.Tx, series, feeds []int64) (map[int64]feedState, error) {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(-id) FROM unnest($1::bigint[]) AS id ORDER BY id`, series); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('max_parallel_workers_per_gather', '0', true),
+		pg_advisory_xact_lock(-id) FROM unnest($1::bigint[]) AS id ORDER BY id`, series); err != nil {
 		return nil, fmt.Errorf("lock series: %w", err)
 	}
 	return readFeedStates(ctx, tx, `SELECT id, bindings_version, sample_policy FROM feeds WHERE id = ANY($1)`, feeds)
@@ -74,11 +79,6 @@ func (postgresDialect) read(ctx context.Context, tx *sql.Tx, ids []identity, par
 	series, buckets := make([]int64, len(ids)), make([]int64, len(ids))
 	for i, id := range ids {
 		series[i], buckets[i] = id.series, id.bucket
-	}
-	// The join probes the primary key once per row: a parallel plan, which the planner
-	// picks for large batches, only adds its workers' start-up.
-	if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
-		return nil, nil, fmt.Errorf("read samples: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.series_id, s.bucket, s.fields FROM samples s
 		JOIN unnest($1::bigint[], $2::bigint[]) AS w (series_id, bucket) ON s.series_id = w.series_id AND s.bucket = w.bucket`, series, buckets)
