@@ -199,7 +199,7 @@ func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, seriesID int64, f
 			return err
 		}
 	}
-	folded, err := s.foldIn(ctx, tx)
+	folded, err := s.foldIn(ctx, tx, nil)
 	if err == nil {
 		err = f(tx)
 	}

@@ -15,18 +15,22 @@ import (
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
-// On PostgreSQL a batch's transaction stores its samples and queues what they change
-// in roll-ups (one rollup_queue row: the rollupChange); a fold applies every change
-// queued so far in one transaction, one fold at a time across replicas (foldLock), and
-// a delivery is answered after the first fold that began after its commit. Deliveries
-// into the same hours, which used to queue on each other's roll-up rows and SLO
-// versions, now only share the per-series locks while their samples are written, and
-// each roll-up row, series and SLO version is written once per fold, not once per
-// delivery. Changes are differences, so they fold in any order. A derivation step,
-// which sets roll-ups from the samples, folds the queue first, in its transaction and
-// under its series lock (inSeriesTx), so nothing it read is added again on top; deleting
-// an SLO holds folds off (holdFolds) until its roll-ups are gone. What is queued when a
-// replica stops is folded by the next fold of any replica: each polls every second.
+// A delivery of more than aloneRows rows to PostgreSQL is written alone: its transaction
+// stores its samples and queues what they change in roll-ups (one rollup_queue row: the
+// rollupChange), and it is answered after the first fold that began after its commit.
+// A fold applies every change queued so far in one transaction, one fold at a time
+// across replicas (foldLock). Big deliveries into the same hours, which used to queue on
+// each other's roll-up rows and SLO versions while holding their series locks, now share
+// those locks only while their samples are written, and each roll-up row, series and
+// version is written once per fold, not once per delivery. Every other batch (small
+// deliveries committed together, a replay chunk, SQLite's) folds in its own
+// transaction: its change and whatever is queued, one commit. Changes are differences,
+// so they fold in any order. A derivation step, which sets roll-ups from the samples,
+// folds the queue first, in its transaction and under its series lock (inSeriesTx), so
+// nothing it read is added again on top; deleting an SLO holds folds off (holdFolds)
+// until its roll-ups are gone. What a replica that stopped left queued is folded by the
+// next fold of any replica: each folds once a second. Locks are taken in one order:
+// series, then the fold lock, then roll-up rows.
 const foldLock = 0x5349_544d_464f_4c44 // "SITMFOLD"
 
 // foldTimeout bounds one fold.
@@ -45,6 +49,13 @@ type queuedChange struct {
 	Series   []int64   `json:"series"`
 	Last     []int64   `json:"last"`
 	SLOs     []int64   `json:"slos"`
+}
+
+// queues says whether a batch's roll-up change is queued for a fold after its commit
+// rather than folded in its transaction: a lone delivery of more than aloneRows rows to
+// PostgreSQL.
+func (s *Store) queues(batch []*pendingDelivery) bool {
+	return s.dialect == migrations.Postgres && len(batch) == 1 && len(batch[0].rows) > aloneRows
 }
 
 // queueChange stores a batch's roll-up change in its transaction, for the next fold.
@@ -103,7 +114,7 @@ func (s *Store) foldQueued(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("begin fold: %w", err)
 	}
-	slos, err := s.foldIn(ctx, tx)
+	slos, err := s.foldIn(ctx, tx, nil)
 	if err != nil {
 		_ = tx.Rollback()
 		return err
@@ -115,51 +126,90 @@ func (s *Store) foldQueued(ctx context.Context) error {
 	return nil
 }
 
-// foldIn applies, inside tx, every change committed before it took the fold lock, and
-// returns the SLOs whose versions it moved. Changes of SLOs deleted since are dropped.
-// SQLite applies changes as they are made: nothing is queued there.
-func (s *Store) foldIn(ctx context.Context, tx *sql.Tx) ([]int64, error) {
-	if s.dialect != migrations.Postgres {
-		return nil, nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {
-		return nil, fmt.Errorf("fold: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
-	if err != nil {
-		return nil, fmt.Errorf("fold: %w", err)
-	}
-	defer rows.Close()
+// foldIn applies, inside tx, own (the transaction's own change, or nil) and on
+// PostgreSQL every change committed before it took the fold lock, and returns the SLOs
+// whose versions it moved. Queued changes of SLOs deleted since are dropped (own's SLOs
+// were checked under their series locks).
+func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]int64, error) {
 	c, slos := newRollupChange(), map[int64]bool{}
-	for rows.Next() {
-		var raw []byte
-		var q queuedChange
-		if err := rows.Scan(&raw); err != nil {
+	queued := false
+	if s.dialect == migrations.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {
 			return nil, fmt.Errorf("fold: %w", err)
 		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return nil, fmt.Errorf("fold: read a queued change: %w", err)
-		}
-		if err := c.add(q, slos); err != nil {
-			return nil, fmt.Errorf("fold: %w", err)
+		var err error
+		if queued, err = readQueue(ctx, tx, &c, slos); err != nil {
+			return nil, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("fold: %w", err)
+	if queued {
+		live, err := liveSLOs(ctx, tx, slices.Sorted(maps.Keys(slos)))
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range []map[rollupKey]models.Sums{c.hours, c.days} {
+			maps.DeleteFunc(m, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(live, k.slo); return !ok })
+		}
+		clear(slos)
+		for _, id := range live {
+			slos[id] = true
+		}
+	}
+	if own != nil {
+		c.merge(own, slos)
 	}
 	if len(slos) == 0 && len(c.last) == 0 {
 		return nil, nil
 	}
-	if c.slos, err = liveSLOs(ctx, tx, slices.Sorted(maps.Keys(slos))); err != nil {
-		return nil, err
-	}
-	for _, m := range []map[rollupKey]models.Sums{c.hours, c.days} {
-		maps.DeleteFunc(m, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(c.slos, k.slo); return !ok })
-	}
+	c.slos = slices.Sorted(maps.Keys(slos))
 	if err := s.sql.apply(ctx, tx, &c); err != nil {
 		return nil, err
 	}
 	return c.slos, nil
+}
+
+// readQueue takes every queued change (deleting it) and sums it into c; false when
+// there was none.
+func readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]bool) (bool, error) {
+	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
+	if err != nil {
+		return false, fmt.Errorf("fold: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var raw []byte
+		var q queuedChange
+		if err := rows.Scan(&raw); err != nil {
+			return false, fmt.Errorf("fold: %w", err)
+		}
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return false, fmt.Errorf("fold: read a queued change: %w", err)
+		}
+		if err := c.add(q, slos); err != nil {
+			return false, fmt.Errorf("fold: %w", err)
+		}
+		found = true
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("fold: %w", err)
+	}
+	return found, nil
+}
+
+// merge sums another change into c, and its SLOs into slos.
+func (c *rollupChange) merge(o *rollupChange, slos map[int64]bool) {
+	for _, pair := range [][2]map[rollupKey]models.Sums{{c.hours, o.hours}, {c.days, o.days}} {
+		for k, d := range pair[1] {
+			pair[0][k] = pair[0][k].Add(d)
+		}
+	}
+	for id, b := range o.last {
+		c.last[id] = max(c.last[id], b)
+	}
+	for _, id := range o.slos {
+		slos[id] = true
+	}
 }
 
 // liveSLOs are those of ids (sorted) that still exist, sorted.

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,10 +11,11 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
 )
 
-// On PostgreSQL a delivery's roll-up change is queued in its transaction and folded in
-// after the commit (fold.go). A derivation that runs in between reads the delivery's
-// sample from the samples: the queued change must not be added again on top of what
-// it sets. On SQLite the change is applied in the transaction; the same numbers hold.
+// On PostgreSQL a big delivery's roll-up change is queued in its transaction and folded
+// in after the commit (fold.go). A derivation that runs in between reads the delivery's
+// samples from the samples table: the queued change must not be added again on top of
+// what it sets. Small deliveries fold in their own transaction. On SQLite every change
+// is applied in its transaction; the same numbers hold.
 func TestQueuedChangeCountsOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now().UTC().Truncate(time.Hour)
@@ -22,22 +24,28 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
 			t.Fatal(err)
 		}
-		row := func(ago time.Duration) string {
-			return fmt.Sprintf(`{"results":[{"service":"checkout","_time":"%d","total":"100","good":"99"}]}`, now.Add(-ago).Unix())
+		// deliver writes n rows of 100 events, 5 minutes apart from ago back, as one
+		// delivery; more than 100 rows are queued on PostgreSQL, and nothing folds them
+		// but the steps below.
+		deliver := func(ago time.Duration, n int) {
+			t.Helper()
+			rows := make([]string, n)
+			for i := range rows {
+				rows[i] = fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"100","good":"99"}`, now.Add(-ago+time.Duration(i)*5*time.Minute).Unix())
+			}
+			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{`{"results":[` + strings.Join(rows, ",") + `]}`}); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
 		}
-		if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{row(2 * time.Hour)}); errs[0] != nil {
-			t.Fatal(errs[0])
-		}
-		// Created now, the SLO derives its history from the stored sample; the
+		deliver(24*time.Hour, 101)
+		// Created now, the SLO derives its history from the stored samples; the
 		// delivery below is written while that derivation is still to run.
 		slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
 			Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{row(time.Hour)}); errs[0] != nil {
-			t.Fatal(errs[0])
-		}
+		deliver(12*time.Hour, 101)
 		if err := s.DeriveAll(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -50,14 +58,16 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 			}
 			return r.Eval.Total
 		}
-		if got := total(); got != 200 {
-			t.Fatalf("after the derivation: %v events; want 200 (two samples of 100, each counted once)", got)
+		if got := total(); got != 20200 {
+			t.Fatalf("after the derivation: %v events; want 20200 (202 samples of 100, each counted once)", got)
 		}
-		if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{row(30 * time.Minute)}); errs[0] != nil {
-			t.Fatal(errs[0])
+		deliver(40*time.Hour, 101) // queued, folded when the replica settles
+		if got := total(); got != 30300 {
+			t.Fatalf("after 101 more samples, folded in: %v events; want 30300", got)
 		}
-		if got := total(); got != 300 {
-			t.Fatalf("after a third sample, folded in: %v events; want 300", got)
+		deliver(time.Hour, 1) // folded in its own transaction
+		if got := total(); got != 30400 {
+			t.Fatalf("after one more sample: %v events; want 30400", got)
 		}
 	})
 }

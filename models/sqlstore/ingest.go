@@ -92,15 +92,16 @@ func (s *Store) writeDeliveries(batch []*pendingDelivery) {
 }
 
 // ingest stores a parsed delivery with its rows, atomically, and returns only after
-// commit and, on PostgreSQL, the fold of its roll-up change that follows (fold.go).
-// On PostgreSQL small deliveries posted at the same time share a commit.
+// commit (and, for a big one on PostgreSQL, the fold of its roll-up change that
+// follows: fold.go). On PostgreSQL small deliveries posted at the same time share a
+// commit.
 func (s *Store) ingest(p *pendingDelivery) error {
 	if s.dialect == migrations.Postgres && len(p.rows) <= aloneRows {
 		s.commits.do(p)
 	} else {
 		s.writeDeliveries([]*pendingDelivery{p})
 	}
-	if p.err == nil {
+	if p.err == nil && s.queues([]*pendingDelivery{p}) {
 		s.foldAfter(p.ctx)
 	}
 	return p.err

@@ -8,8 +8,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-
-	"github.com/sitemetrics/sitemetrics/migrations"
 )
 
 // dialect is what differs between PostgreSQL and SQLite in the write path: how series
@@ -174,10 +172,11 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 	if err := s.sql.write(ctx, tx, p); err != nil {
 		return nil, err
 	}
-	if s.dialect == migrations.Postgres {
+	var slos []int64
+	if s.queues(batch) {
 		err = s.queueChange(ctx, tx, &p.rollupChange)
 	} else {
-		err = s.sql.apply(ctx, tx, &p.rollupChange) // one writer: nothing to gain by waiting
+		slos, err = s.foldIn(ctx, tx, &p.rollupChange)
 	}
 	if err != nil {
 		return nil, err
@@ -186,8 +185,6 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
 	s.series.add(ids)
-	if s.dialect != migrations.Postgres {
-		s.touched(p.slos)
-	}
+	s.touched(slos)
 	return nil, nil
 }
