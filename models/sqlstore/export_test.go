@@ -37,3 +37,8 @@ func WriteTogether(s *Store, feeds []models.Feed, bodies []string) ([]models.Del
 func Attach(ctx context.Context, s *Store, parent, def, name, col string, lo, hi any) error {
 	return s.attach(ctx, parent, def, name, col, lo, hi)
 }
+
+// QueueRaw puts raw bytes in the roll-up queue, as a change no fold can read.
+func QueueRaw(s *Store, raw []byte) error {
+	return s.db.Exec("INSERT INTO rollup_queue (changes) VALUES (?)", string(raw)).Error
+}

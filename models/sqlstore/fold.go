@@ -82,13 +82,18 @@ func (s *Store) queueChange(ctx context.Context, tx *sql.Tx, c *rollupChange) er
 	return nil
 }
 
-// add sums a queued change into c, and its SLOs into slos.
-func (c *rollupChange) add(q queuedChange, slos map[int64]bool) error {
+// check says whether a queued change's columns line up.
+func (q queuedChange) check() error {
 	n := len(q.SLO)
 	if len(q.Gen) != n || len(q.Hour) != n || len(q.Bad) != n || len(q.Total) != n || len(q.Excluded) != n || len(q.Series) != len(q.Last) {
 		return fmt.Errorf("queued roll-up change has columns of different lengths")
 	}
-	for i := range n {
+	return nil
+}
+
+// add sums a checked queued change into c, and its SLOs into slos.
+func (c *rollupChange) add(q queuedChange, slos map[int64]bool) {
+	for i := range q.SLO {
 		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
 		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
 		day := rollupKey{h.slo, h.gen, floorTo(h.at, daySeconds)}
@@ -100,7 +105,6 @@ func (c *rollupChange) add(q queuedChange, slos map[int64]bool) error {
 	for _, id := range q.SLOs {
 		slos[id] = true
 	}
-	return nil
 }
 
 // foldQueued folds every queued change in, in a transaction of its own, and queues
@@ -138,7 +142,7 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]in
 			return nil, fmt.Errorf("fold: %w", err)
 		}
 		var err error
-		if queued, err = readQueue(ctx, tx, &c, slos); err != nil {
+		if queued, err = s.readQueue(ctx, tx, &c, slos); err != nil {
 			return nil, err
 		}
 	}
@@ -169,8 +173,10 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]in
 }
 
 // readQueue takes every queued change (deleting it) and sums it into c; false when
-// there was none.
-func readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]bool) (bool, error) {
+// there was none. A change that cannot be read is logged and dropped rather than left
+// to stop every fold after it (and with them small deliveries): the samples it came
+// with are stored, and changing the SLO's binding derives its roll-ups from them again.
+func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]bool) (bool, error) {
 	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
 	if err != nil {
 		return false, fmt.Errorf("fold: %w", err)
@@ -183,12 +189,15 @@ func readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]
 		if err := rows.Scan(&raw); err != nil {
 			return false, fmt.Errorf("fold: %w", err)
 		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return false, fmt.Errorf("fold: read a queued change: %w", err)
+		err := json.Unmarshal(raw, &q)
+		if err == nil {
+			err = q.check()
 		}
-		if err := c.add(q, slos); err != nil {
-			return false, fmt.Errorf("fold: %w", err)
+		if err != nil {
+			s.log.Error("unreadable roll-up change dropped", "err", err, "bytes", len(raw))
+			continue
 		}
+		c.add(q, slos)
 		found = true
 	}
 	if err := rows.Err(); err != nil {

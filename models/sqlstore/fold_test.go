@@ -71,3 +71,39 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 		}
 	})
 }
+
+// A queued change no fold can read is dropped with an error in the log: left in the
+// queue it would fail every fold after it, and with them every small delivery.
+func TestUnreadableQueuedChangeIsDropped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now := time.Now().UTC().Truncate(time.Hour)
+		s.Now = func() time.Time { return now }
+		f, _ := mustFeed(t, s, "web", "service")
+		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
+			t.Fatal(err)
+		}
+		slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
+			Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeriveAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlstore.QueueRaw(s, []byte(`{"slo":[1],"gen":[]}`)); err != nil {
+			t.Fatal(err)
+		}
+		body := fmt.Sprintf(`{"results":[{"service":"checkout","_time":"%d","total":"100","good":"99"}]}`, now.Add(-time.Hour).Unix())
+		if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{body}); errs[0] != nil {
+			t.Fatalf("a small delivery after an unreadable queued change: %v", errs[0])
+		}
+		settle(t, s)
+		r, err := s.Report(ctx, slo.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Eval.Total != 100 {
+			t.Fatalf("%v events; want 100", r.Eval.Total)
+		}
+	})
+}
