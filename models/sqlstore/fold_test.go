@@ -20,10 +20,7 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now().UTC().Truncate(time.Hour)
 		s.Now = func() time.Time { return now }
-		f, _ := mustFeed(t, s, "web", "service")
-		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
-			t.Fatal(err)
-		}
+		f := checkoutFeed(t, s)
 		// deliver writes n rows of 100 events, 5 minutes apart from ago back, as one
 		// delivery; more than 100 rows are queued on PostgreSQL, and nothing folds them
 		// but the steps below.
@@ -40,11 +37,7 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 		deliver(24*time.Hour, 101)
 		// Created now, the SLO derives its history from the stored samples; the
 		// delivery below is written while that derivation is still to run.
-		slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
-			Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		slo := checkoutSLO(t, s)
 		deliver(12*time.Hour, 101)
 		if err := s.DeriveAll(ctx); err != nil {
 			t.Fatal(err)
@@ -78,15 +71,8 @@ func TestUnreadableQueuedChangeIsDropped(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now().UTC().Truncate(time.Hour)
 		s.Now = func() time.Time { return now }
-		f, _ := mustFeed(t, s, "web", "service")
-		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
-			t.Fatal(err)
-		}
-		slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
-			Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := checkoutFeed(t, s)
+		slo := checkoutSLO(t, s)
 		if err := s.DeriveAll(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -106,4 +92,25 @@ func TestUnreadableQueuedChangeIsDropped(t *testing.T) {
 			t.Fatalf("%v events; want 100", r.Eval.Total)
 		}
 	})
+}
+
+// checkoutFeed creates the feed "web" (series by "service") and the service "checkout".
+func checkoutFeed(t *testing.T, s *sqlstore.Store) models.Feed {
+	t.Helper()
+	f, _ := mustFeed(t, s, "web", "service")
+	if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// checkoutSLO creates a 99 % ratio SLO on checkoutFeed's series "checkout".
+func checkoutSLO(t *testing.T, s *sqlstore.Store) models.SLODetail {
+	t.Helper()
+	slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
+		Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slo
 }
