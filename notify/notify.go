@@ -19,7 +19,7 @@ import (
 
 // Store is what notifications need from storage; *sqlstore.Store implements it.
 type Store interface {
-	Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
+	HeldReports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
 	DecideAlerts(ctx context.Context, reports []models.SLOReport) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]models.Outbound, error)
 	CompleteDeliveries(ctx context.Context, attempts []models.Attempt, now time.Time) error
@@ -184,7 +184,7 @@ func (n *Notifier) recovered() {
 // events. It returns how many it decided.
 func (n *Notifier) Evaluate(ctx context.Context, force bool) (int, error) {
 	now := n.opt.Now()
-	reports, err := n.store.Reports(ctx, now)
+	reports, err := n.store.HeldReports(ctx, now)
 	if err != nil {
 		return 0, err
 	}

@@ -84,12 +84,12 @@ func (s *Store) finePoints(ctx context.Context, ref sloRef, obj models.Objective
 			fine = append(fine, span{lo, hi})
 		}
 	}
-	buckets, err := s.bucketPoints(ctx, ref, merged(fine))
+	buckets, err := s.bucketPoints(ctx, []sloRef{ref}, [][]span{merged(fine)})
 	if err != nil {
 		return nil, err
 	}
 	out := mid
-	for _, p := range buckets {
+	for _, p := range buckets[0] {
 		if !inSpans(p.At, maint) {
 			out = append(out, p)
 		}

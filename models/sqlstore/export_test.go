@@ -42,3 +42,17 @@ func Attach(ctx context.Context, s *Store, parent, def, name, col string, lo, hi
 func QueueRaw(s *Store, raw []byte) error {
 	return s.db.Exec("INSERT INTO rollup_queue (changes) VALUES (?)", string(raw)).Error
 }
+
+// EvaluateTogether computes SLOs' numbers as one batch, as the read model does, and
+// returns each SLO's evaluation and sparkline by id (the SLOs that exist).
+func EvaluateTogether(s *Store, ids []int64) (map[int64]models.Evaluation, map[int64][]models.BudgetPoint, error) {
+	evs, err := s.evaluate(context.Background(), ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	evals, sparks := map[int64]models.Evaluation{}, map[int64][]models.BudgetPoint{}
+	for id, ev := range evs {
+		evals[id], sparks[id] = ev.sum.Eval, ev.sum.Sparkline
+	}
+	return evals, sparks, nil
+}

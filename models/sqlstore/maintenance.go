@@ -19,9 +19,30 @@ func (s *Store) Maintenances(ctx context.Context) ([]models.Maintenance, error) 
 
 // maintenanceFor lists the windows that apply to an SLO.
 func (s *Store) maintenanceFor(ctx context.Context, d models.SLODetail) ([]models.Maintenance, error) {
-	var out []models.Maintenance
-	if err := s.reads(ctx).Where("slo_id = ? OR service_id = ?", d.ID, d.ServiceID).Order("starts_at").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list maintenance of SLO %d: %w", d.ID, err)
+	m, err := s.maintenanceOf(ctx, []models.SLODetail{d})
+	return m[d.ID], err
+}
+
+// maintenanceOf lists the windows covering each SLO, by SLO id, in one statement.
+func (s *Store) maintenanceOf(ctx context.Context, ds []models.SLODetail) (map[int64][]models.Maintenance, error) {
+	out := make(map[int64][]models.Maintenance, len(ds))
+	if len(ds) == 0 {
+		return out, nil
+	}
+	slos, services := make([]int64, len(ds)), make([]int64, len(ds))
+	for i, d := range ds {
+		slos[i], services[i] = d.ID, d.ServiceID
+	}
+	var list []models.Maintenance
+	if err := s.reads(ctx).Where("slo_id IN ? OR service_id IN ?", slos, services).Order("starts_at, id").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("list maintenance of %d SLOs: %w", len(ds), err)
+	}
+	for _, d := range ds {
+		for _, m := range list {
+			if (m.SLOID != nil && *m.SLOID == d.ID) || (m.ServiceID != nil && *m.ServiceID == d.ServiceID) {
+				out[d.ID] = append(out[d.ID], m)
+			}
+		}
 	}
 	return out, nil
 }

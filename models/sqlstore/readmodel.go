@@ -32,8 +32,10 @@ const (
 	staleRefresh = time.Minute
 	// computeTimeout bounds one summary's computation.
 	computeTimeout = 20 * time.Second
-	// drainWorkers is how many summaries a replica computes at once.
+	// drainWorkers is how many batches of summaries a replica computes at once.
 	drainWorkers = 4
+	// computeBatch is how many SLOs' summaries one statement per step computes.
+	computeBatch = 50
 	// computeGap is the least time between two computations of one SLO's summary.
 	computeGap = time.Second
 )
@@ -76,11 +78,12 @@ type readModel struct {
 	local      map[int64]bool      // made here: compute without waiting
 	wake       chan struct{}
 	flight     singleflight.Group
+	inflight   map[int64]chan struct{} // SLOs being computed, each closed when done
 }
 
 func newReadModel() *readModel {
 	return &readModel{configs: map[int64]models.SLODetail{}, configAt: map[int64]int64{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
-		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, wake: make(chan struct{}, 1)}
+		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, inflight: map[int64]chan struct{}{}, wake: make(chan struct{}, 1)}
 }
 
 // touched queues SLOs whose data or settings this replica just changed.
@@ -109,6 +112,19 @@ func (s *Store) touched(slos []int64) {
 // While the database is unreachable it returns the last numbers it has together with an
 // EUNAVAILABLE error, so pages can show them under a warning.
 func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
+	return s.readReports(ctx, now, 0)
+}
+
+// HeldReports is Reports but for SLOs whose numbers were computed in the last
+// computeGap: those it takes as they are, out of date or not, and the loop of the read
+// model computes them again within a poll. The notifier's view: it looks twice a second,
+// and while history arrives every SLO changes several times a second, which computing at
+// each of its looks would only repeat. A change after a quiet spell is computed at once.
+func (s *Store) HeldReports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
+	return s.readReports(ctx, now, computeGap)
+}
+
+func (s *Store) readReports(ctx context.Context, now time.Time, gap time.Duration) ([]models.SLOReport, error) {
 	down := s.refresh(ctx)
 	rm := s.rm
 	rm.mu.Lock()
@@ -123,7 +139,7 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 		}
 		return s.fromMemory(now), unavailable(down)
 	}
-	s.awaitFresh(ctx, ids)
+	s.awaitFresh(ctx, ids, gap)
 	return s.listReports(ctx, now)
 }
 
@@ -200,7 +216,7 @@ func (s *Store) Report(ctx context.Context, id int64, now time.Time) (models.SLO
 	if err := s.refresh(ctx); err != nil {
 		return models.SLOReport{}, err
 	}
-	s.awaitFresh(ctx, []int64{id})
+	s.awaitFresh(ctx, []int64{id}, 0)
 	r, ok, err := s.reportOf(ctx, id, now)
 	if err != nil {
 		return models.SLOReport{}, err
@@ -224,12 +240,19 @@ func (s *Store) reportOf(ctx context.Context, id int64, now time.Time) (models.S
 		return models.SLOReport{}, false, nil
 	}
 	if sum == nil {
-		var err error
-		if sum, err = s.computeShared(ctx, id); err != nil {
+		err := s.computeShared(ctx, []int64{id})
+		rm.mu.Lock()
+		sum = rm.summaries[id]
+		_, ok = rm.configs[id]
+		rm.mu.Unlock()
+		switch {
+		case sum != nil:
+		case err != nil:
 			return models.SLOReport{}, false, err
-		}
-		if sum == nil {
+		case !ok:
 			return models.SLOReport{}, false, nil // deleted meanwhile
+		default:
+			return models.SLOReport{}, false, fmt.Errorf("the numbers of SLO %d could not be computed", id)
 		}
 	}
 	r := reportFrom(d, sum, now)
@@ -266,10 +289,10 @@ func reportFrom(d models.SLODetail, sum *summary, now time.Time) models.SLORepor
 const localWait = 250 * time.Millisecond
 
 // awaitFresh computes, or waits for, the numbers of those SLOs that a change left out of
-// date (a change made here, or a version newer than the summary), a few at a time and for
+// date (a change made here, or a version newer than the summary), in batches and for
 // at most localWait in all; what is not done by then is served as it is and computed in
-// the background.
-func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
+// the background. SLOs computed in the last gap are left to the background too.
+func (s *Store) awaitFresh(ctx context.Context, ids []int64, gap time.Duration) {
 	rm := s.rm
 	rm.mu.Lock()
 	if rm.nothingDue == rm.dueMoves+1 {
@@ -277,14 +300,20 @@ func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
 		return // nothing was due at the last look, and nothing became due since
 	}
 	var due []int64
+	recent, now := 0, time.Now()
 	for _, id := range ids {
 		_, local := rm.pending[id]
 		sum := rm.summaries[id]
-		if local || (sum != nil && sum.Version < rm.versions[id]) {
-			due = append(due, id)
+		if !local && (sum == nil || sum.Version >= rm.versions[id]) {
+			continue
 		}
+		if now.Sub(rm.computedAt[id]) < gap {
+			recent++
+			continue
+		}
+		due = append(due, id)
 	}
-	if len(due) == 0 && len(ids) == len(rm.configs) {
+	if len(due) == 0 && recent == 0 && len(ids) == len(rm.configs) {
 		rm.nothingDue = rm.dueMoves + 1
 	}
 	rm.mu.Unlock()
@@ -293,20 +322,20 @@ func (s *Store) awaitFresh(ctx context.Context, ids []int64) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, localWait)
 	defer cancel()
-	next := make(chan int64)
+	next := make(chan []int64)
 	var wg sync.WaitGroup
-	for range min(len(due), 4) {
+	for range min((len(due)+computeBatch-1)/computeBatch, drainWorkers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for id := range next {
-				_, _ = s.computeShared(wctx, id) // errors are the worker's to report
+			for batch := range next {
+				_ = s.computeShared(wctx, batch) // errors are the worker's to report
 			}
 		}()
 	}
-	for _, id := range due {
+	for batch := range slices.Chunk(due, computeBatch) {
 		select {
-		case next <- id:
+		case next <- batch:
 			continue
 		case <-wctx.Done():
 		}
@@ -345,21 +374,56 @@ func (s *Store) queue(id int64) {
 	}
 }
 
-// computeShared computes an SLO's summary once for all who ask at the same time.
-func (s *Store) computeShared(ctx context.Context, id int64) (*summary, error) {
-	ch := s.rm.flight.DoChan(fmt.Sprint(id), func() (any, error) {
+// computeShared computes SLOs' summaries once for all who ask at the same time: those
+// another caller is computing are waited for, the rest are computed here, together, and
+// detached from ctx (computeTimeout bounds them), so a caller who stops waiting leaves
+// them done for the next. It returns when all are done or ctx ends.
+func (s *Store) computeShared(ctx context.Context, ids []int64) error {
+	mine, others := s.rm.claim(ids)
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if len(mine) == 0 {
+			return
+		}
+		defer s.rm.release(mine)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), computeTimeout)
 		defer cancel()
-		return s.compute(cctx, id)
-	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+		_, err = s.computeAlone(cctx, mine)
+	}()
+	for _, ch := range append(others, done) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
 		}
-		return r.Val.(*summary), nil
+	}
+	return err
+}
+
+// claim marks the SLOs nobody computes as computed by the caller, who releases them
+// when done, and returns them and the channels that close when the others are done.
+func (rm *readModel) claim(ids []int64) (mine []int64, others []chan struct{}) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for _, id := range ids {
+		if ch, ok := rm.inflight[id]; ok {
+			others = append(others, ch)
+			continue
+		}
+		rm.inflight[id] = make(chan struct{})
+		mine = append(mine, id)
+	}
+	return mine, others
+}
+
+func (rm *readModel) release(ids []int64) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for _, id := range ids {
+		close(rm.inflight[id])
+		delete(rm.inflight, id)
 	}
 }
 
@@ -387,7 +451,7 @@ func (s *Store) Settle(ctx context.Context) error {
 	if err := s.poll(ctx); err != nil {
 		return err
 	}
-	s.drain(ctx)
+	s.drain(ctx, 0) // all queued: what the loop computes within a second
 	return nil
 }
 

@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 )
 
@@ -112,133 +114,227 @@ func (d levelData) sum(from, to int64) models.Sums {
 	return out
 }
 
+// sumsRequest is one SLO's ranges to sum, leaving out what falls in maintenance.
+type sumsRequest struct {
+	ref    sloRef
+	ranges []models.Range
+	maint  []models.Span
+}
+
 // sumsOf returns an SLO's sums over each range, leaving out what falls in maintenance.
-// It reads each level once, with one statement, whatever the number of ranges.
 func (s *Store) sumsOf(ctx context.Context, ref sloRef, ranges []models.Range, maint []models.Span) ([]models.Sums, error) {
-	var reads levelReads
-	minus := make([][]span, len(ranges))
-	for i, r := range ranges {
-		from, to := r.From.Unix(), r.To.Unix()
-		decompose(from, to, &reads)
-		for _, m := range maint {
-			a, b := max(from, m.Start.Unix()), min(to, m.End.Unix())
-			if a < b {
-				decompose(a, b, &reads)
-				minus[i] = append(minus[i], span{a, b})
-			}
-		}
-	}
-	data, err := s.readLevels(ctx, ref, reads)
+	out, err := s.sumsOfMany(ctx, []sumsRequest{{ref, ranges, maint}})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]models.Sums, len(ranges))
-	for i, r := range ranges {
-		sum := data.sum(r.From.Unix(), r.To.Unix())
-		// Overlapping maintenance windows are joined, so nothing is taken out twice.
-		for _, p := range merged(minus[i]) {
-			sum = sum.Sub(data.sum(p.from, p.to))
+	return out[0], nil
+}
+
+// sumsOfMany answers several SLOs' requests, reading each level once, with one
+// statement, whatever the number of SLOs and ranges.
+func (s *Store) sumsOfMany(ctx context.Context, reqs []sumsRequest) ([][]models.Sums, error) {
+	refs, reads := make([]sloRef, len(reqs)), make([]levelReads, len(reqs))
+	minus := make([][][]span, len(reqs))
+	for k, q := range reqs {
+		refs[k] = q.ref
+		minus[k] = make([][]span, len(q.ranges))
+		for i, r := range q.ranges {
+			from, to := r.From.Unix(), r.To.Unix()
+			decompose(from, to, &reads[k])
+			for _, m := range q.maint {
+				a, b := max(from, m.Start.Unix()), min(to, m.End.Unix())
+				if a < b {
+					decompose(a, b, &reads[k])
+					minus[k][i] = append(minus[k][i], span{a, b})
+				}
+			}
 		}
-		out[i] = sum
+	}
+	data, err := s.readLevels(ctx, refs, reads)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]models.Sums, len(reqs))
+	for k, q := range reqs {
+		out[k] = make([]models.Sums, len(q.ranges))
+		for i, r := range q.ranges {
+			sum := data[k].sum(r.From.Unix(), r.To.Unix())
+			// Overlapping maintenance windows are joined, so nothing is taken out twice.
+			for _, p := range merged(minus[k][i]) {
+				sum = sum.Sub(data[k].sum(p.from, p.to))
+			}
+			out[k][i] = sum
+		}
 	}
 	return out, nil
 }
 
-// readLevels reads the spans of each level.
-func (s *Store) readLevels(ctx context.Context, ref sloRef, r levelReads) (levelData, error) {
-	var d levelData
-	var err error
-	if d.hours, err = s.readRollups(ctx, "slo_hours", "hour", ref, merged(r.hours)); err != nil {
-		return d, err
+// readLevels reads the spans of each level for several SLOs, one statement per level.
+func (s *Store) readLevels(ctx context.Context, refs []sloRef, reads []levelReads) ([]levelData, error) {
+	hourSpans, daySpans, bucketSpans := make([][]span, len(refs)), make([][]span, len(refs)), make([][]span, len(refs))
+	for i, r := range reads {
+		hourSpans[i], daySpans[i], bucketSpans[i] = merged(r.hours), merged(r.days), merged(r.buckets)
 	}
-	if d.days, err = s.readRollups(ctx, "slo_days", "day", ref, merged(r.days)); err != nil {
-		return d, err
-	}
-	pts, err := s.bucketPoints(ctx, ref, merged(r.buckets))
+	hours, err := s.readRollups(ctx, "slo_hours", "hour", refs, hourSpans)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
-	for _, p := range pts {
-		d.buckets.at = append(d.buckets.at, p.At.Unix())
-		d.buckets.s = append(d.buckets.s, models.Sums{Bad: p.Total - p.Good, Total: p.Total, Excluded: p.Excluded})
-	}
-	return d, nil
-}
-
-// unionOf builds one statement reading several spans: a UNION ALL of index range
-// scans, which both databases run as that many probes.
-func unionOf(sel, col string, spans []span, fixed []any) (string, []any) {
-	parts := make([]string, len(spans))
-	var args []any
-	for i, sp := range spans {
-		parts[i] = sel + " AND " + col + " >= ? AND " + col + " < ?"
-		args = append(append(args, fixed...), sp.from, sp.to)
-	}
-	return strings.Join(parts, " UNION ALL ") + " ORDER BY 1", args
-}
-
-func (s *Store) readRollups(ctx context.Context, table, col string, ref sloRef, spans []span) (timedSums, error) {
-	var out timedSums
-	if len(spans) == 0 {
-		return out, nil
-	}
-	q, args := unionOf(fmt.Sprintf("SELECT %s, bad, total, excluded FROM %s WHERE slo_id = ? AND generation = ?", col, table), col, spans, []any{ref.slo, ref.gen})
-	rows, err := s.reads(ctx).Raw(q, args...).Rows()
+	days, err := s.readRollups(ctx, "slo_days", "day", refs, daySpans)
 	if err != nil {
-		return out, fmt.Errorf("read %s of SLO %d: %w", table, ref.slo, err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var at int64
-		var v models.Sums
-		if err := rows.Scan(&at, &v.Bad, &v.Total, &v.Excluded); err != nil {
-			return out, err
+	pts, err := s.bucketPoints(ctx, refs, bucketSpans)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]levelData, len(refs))
+	for i := range refs {
+		out[i].hours, out[i].days = hours[i], days[i]
+		for _, p := range pts[i] {
+			out[i].buckets.at = append(out[i].buckets.at, p.At.Unix())
+			out[i].buckets.s = append(out[i].buckets.s, models.Sums{Bad: p.Total - p.Good, Total: p.Total, Excluded: p.Excluded})
 		}
-		out.at, out.s = append(out.at, at), append(out.s, v)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// bucketPoints reads an SLO's samples in the spans and derives its points, one per
-// bucket that has the binding's fields, in time order.
-func (s *Store) bucketPoints(ctx context.Context, ref sloRef, spans []span) ([]models.Point, error) {
-	if len(spans) == 0 || ref.series == 0 {
-		return nil, nil
+// spanRowsPerStatement bounds the spans one statement reads (SQLite takes at most
+// 32,766 parameters).
+const spanRowsPerStatement = 1000
+
+// spanReads reads cols from table for each span of each reader i, one statement per
+// spanRowsPerStatement spans: where names the rows of one span in terms of w (i, k1,
+// k2, f, t), a row per span with its reader's keys. Rows come ordered by reader, then
+// by cols' first column. Each span is read by an index range scan: a lateral subquery
+// on PostgreSQL, whose planner might otherwise hash the whole table (the OFFSET keeps it
+// from being flattened into a join); SQLite joins by nested loops. scan reads one
+// result row: the reader's i, then cols.
+func (s *Store) spanReads(ctx context.Context, table, cols, where string, spans [][]span, keys func(i int) (int64, int64), scan func(*sql.Rows) error) error {
+	var all []spanRow
+	for i, list := range spans {
+		k1, k2 := keys(i)
+		for _, sp := range list {
+			all = append(all, spanRow{i, k1, k2, sp})
+		}
 	}
-	q, args := unionOf("SELECT bucket, fields FROM samples WHERE series_id = ?", "bucket", spans, []any{ref.series})
-	rows, err := s.reads(ctx).Raw(q, args...).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read samples of SLO %d: %w", ref.slo, err)
+	for start := 0; start < len(all); start += spanRowsPerStatement {
+		rows, err := s.spanQuery(ctx, table, cols, where, all[start:min(start+spanRowsPerStatement, len(all))])
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
 	}
-	defer rows.Close()
-	var out []models.Point
-	for rows.Next() {
-		var bucket int64
-		var raw string
-		if err := rows.Scan(&bucket, &raw); err != nil {
+	return nil
+}
+
+// spanRow is a row of w: reader i's keys and one of its spans.
+type spanRow struct {
+	i      int
+	k1, k2 int64
+	sp     span
+}
+
+// spanQuery runs one statement of spanReads over the rows of w. On PostgreSQL w is
+// unnested from arrays, so the statement's text is the same for any n and its plan is
+// prepared once per connection.
+func (s *Store) spanQuery(ctx context.Context, table, cols, where string, w []spanRow) (*sql.Rows, error) {
+	n := len(w)
+	if s.dialect == migrations.Postgres {
+		is, k1, k2, f, t := make([]int32, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		for j, r := range w {
+			is[j], k1[j], k2[j], f[j], t[j] = int32(r.i), r.k1, r.k2, r.sp.from, r.sp.to
+		}
+		db, err := s.reads(ctx).DB()
+		if err != nil {
 			return nil, err
 		}
-		f, err := decodeFields(raw)
-		if err != nil {
-			return nil, fmt.Errorf("sample %d@%d: %w", ref.series, bucket, err)
-		}
-		p := pointOf(ref.binding, f)
-		if p == (models.Sums{}) {
-			continue
-		}
-		out = append(out, models.Point{At: time.Unix(bucket, 0).UTC(), Good: p.Total - p.Bad, Total: p.Total, Excluded: p.Excluded})
+		return db.QueryContext(ctx, fmt.Sprintf(`SELECT w.i, x.* FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS w (i, k1, k2, f, t)
+			CROSS JOIN LATERAL (SELECT %s FROM %s r WHERE %s OFFSET 0) x ORDER BY 1, 2`, cols, table, where), is, k1, k2, f, t)
 	}
-	return out, rows.Err()
+	values := make([]string, n)
+	args := make([]any, 0, 5*n)
+	for j, r := range w {
+		values[j] = "(?, ?, ?, ?, ?)"
+		args = append(args, r.i, r.k1, r.k2, r.sp.from, r.sp.to)
+	}
+	return s.reads(ctx).Raw(fmt.Sprintf("WITH w (i, k1, k2, f, t) AS (VALUES %s) SELECT w.i, %s FROM w JOIN %s r ON %s ORDER BY 1, 2",
+		strings.Join(values, ", "), cols, table, where), args...).Rows()
+}
+
+// readRollups reads several SLOs' roll-ups in their spans, each in time order.
+func (s *Store) readRollups(ctx context.Context, table, col string, refs []sloRef, spans [][]span) ([]timedSums, error) {
+	out := make([]timedSums, len(refs))
+	cols := fmt.Sprintf("r.%s, r.bad, r.total, r.excluded", col)
+	where := fmt.Sprintf("r.slo_id = w.k1 AND r.generation = w.k2 AND r.%[1]s >= w.f AND r.%[1]s < w.t", col)
+	err := s.spanReads(ctx, table, cols, where, spans, func(i int) (int64, int64) { return refs[i].slo, int64(refs[i].gen) },
+		func(rows *sql.Rows) error {
+			var i int
+			var at int64
+			var v models.Sums
+			if err := rows.Scan(&i, &at, &v.Bad, &v.Total, &v.Excluded); err != nil {
+				return err
+			}
+			out[i].at, out[i].s = append(out[i].at, at), append(out[i].s, v)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %d SLOs: %w", table, len(refs), err)
+	}
+	return out, nil
+}
+
+// bucketPoints reads several SLOs' samples in their spans and derives their points,
+// one per bucket that has the binding's fields, in time order.
+func (s *Store) bucketPoints(ctx context.Context, refs []sloRef, spans [][]span) ([][]models.Point, error) {
+	out := make([][]models.Point, len(refs))
+	read := make([][]span, len(refs))
+	for i, r := range refs {
+		if r.series != 0 { // 0: nothing ever received
+			read[i] = spans[i]
+		}
+	}
+	err := s.spanReads(ctx, "samples", "r.bucket, r.fields", "r.series_id = w.k1 AND r.bucket >= w.f AND r.bucket < w.t", read, func(i int) (int64, int64) { return refs[i].series, 0 },
+		func(rows *sql.Rows) error {
+			var i int
+			var bucket int64
+			var raw string
+			if err := rows.Scan(&i, &bucket, &raw); err != nil {
+				return err
+			}
+			f, err := decodeFields(raw)
+			if err != nil {
+				return fmt.Errorf("sample %d@%d of SLO %d: %w", refs[i].series, bucket, refs[i].slo, err)
+			}
+			if p := pointOf(refs[i].binding, f); p != (models.Sums{}) {
+				out[i] = append(out[i], models.Point{At: time.Unix(bucket, 0).UTC(), Good: p.Total - p.Bad, Total: p.Total, Excluded: p.Excluded})
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	return out, nil
 }
 
 // hourPoints are an SLO's hour roll-ups in [from, to) as points at each hour's start,
 // with what fell in maintenance taken out bucket by bucket: what charts and monthly
 // reports read instead of every sample.
 func (s *Store) hourPoints(ctx context.Context, ref sloRef, from, to int64, maint []models.Span) ([]models.Point, error) {
-	hours, err := s.readRollups(ctx, "slo_hours", "hour", ref, []span{{floorTo(from, hourSeconds), to}})
+	read, err := s.readRollups(ctx, "slo_hours", "hour", []sloRef{ref}, [][]span{{{floorTo(from, hourSeconds), to}}})
 	if err != nil {
 		return nil, err
 	}
+	hours := read[0]
 	byHour := make(map[int64]int, len(hours.at))
 	for i, at := range hours.at {
 		byHour[at] = i
@@ -249,11 +345,11 @@ func (s *Store) hourPoints(ctx context.Context, ref sloRef, from, to int64, main
 			in = append(in, span{a, b})
 		}
 	}
-	excluded, err := s.bucketPoints(ctx, ref, merged(in))
+	excluded, err := s.bucketPoints(ctx, []sloRef{ref}, [][]span{merged(in)})
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range excluded {
+	for _, p := range excluded[0] {
 		if i, ok := byHour[floorTo(p.At.Unix(), hourSeconds)]; ok {
 			hours.s[i] = hours.s[i].Sub(models.Sums{Bad: p.Total - p.Good, Total: p.Total, Excluded: p.Excluded})
 		}
