@@ -62,13 +62,12 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 		if err := tx.Find(&channels).Error; err != nil {
 			return fmt.Errorf("read channels: %w", err)
 		}
+		var changed []models.AlertState
 		for _, r := range reports {
-			changed, events := models.DecideAlerts(r, states[r.ID], silenced[r.ID], now)
-			for _, st := range changed {
+			moved, events := models.DecideAlerts(r, states[r.ID], silenced[r.ID], now)
+			for _, st := range moved {
 				st.StartedAt = st.StartedAt.UTC()
-				if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&st).Error; err != nil {
-					return fmt.Errorf("write alert state %s: %w", st.AlertKey, err)
-				}
+				changed = append(changed, st)
 			}
 			for _, ev := range events {
 				ev.StartedAt, ev.DataTime = ev.StartedAt.UTC(), ev.DataTime.UTC()
@@ -85,6 +84,13 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 					}
 				}
 				n++
+			}
+		}
+		// One statement for the states that moved: while history arrives they move for
+		// many SLOs at each pass.
+		if len(changed) > 0 {
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(&changed, 200).Error; err != nil {
+				return fmt.Errorf("write %d alert states: %w", len(changed), err)
 			}
 		}
 		// The alerts of deleted SLOs go with them.
