@@ -278,7 +278,8 @@ func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
 }
 
 // profile starts recording a CPU profile of the app for d (d = 0: a heap
-// profile, at once) into SITEMETRICS_BENCH_PPROF/name.pprof, when that is set;
+// profile, at once) into SITEMETRICS_BENCH_PPROF/name.pprof (the directory made if
+// need be), when that is set;
 // the function it returns waits for it.
 func (r *scaleRun) profile(name string, d time.Duration) func() {
 	dir := os.Getenv("SITEMETRICS_BENCH_PPROF")
@@ -294,6 +295,9 @@ func (r *scaleRun) profile(name string, d time.Duration) func() {
 		defer close(done)
 		var b []byte
 		err := r.pages[0].get(r.app.URL, path, &b)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755)
+		}
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, name+".pprof"), b, 0o644)
 		}

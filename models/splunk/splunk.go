@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,8 +47,25 @@ type Row struct {
 	TimeSource string
 	Series     string
 	Fields     map[string]float64
-	// Hash identifies the row for idempotency: the sid and the row's content.
-	Hash []byte
+	hash       *rowIdentity
+}
+
+// rowIdentity is what a row's Hash is worked out from, once, when first asked.
+type rowIdentity struct {
+	sid  string
+	raw  map[string]any
+	once sync.Once
+	sum  []byte
+}
+
+// Hash identifies the row for idempotency: the sid and the row's content. Only feeds
+// that add rows up need it, so it is worked out when first asked, not for every row.
+func (r Row) Hash() []byte {
+	if r.hash == nil {
+		return nil
+	}
+	r.hash.once.Do(func() { r.hash.sum = rowHash(r.hash.sid, r.hash.raw) })
+	return r.hash.sum
 }
 
 // Body is a parsed delivery.
@@ -477,7 +495,7 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 	if len(row.Fields) == 0 {
 		return Row{}, fmt.Errorf("no numeric fields (fields seen: %s)", strings.Join(limitList(names, 8), ", "))
 	}
-	row.Hash = rowHash(p.sid, raw)
+	row.hash = &rowIdentity{sid: p.sid, raw: raw}
 	return row, nil
 }
 

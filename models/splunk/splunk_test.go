@@ -99,8 +99,8 @@ func TestParseSplunkFixtures(t *testing.T) {
 				if ts := r.Time.Format(time.RFC3339Nano); ts != tc.want.times[i] {
 					t.Errorf("row %d time %s, want %s", i, ts, tc.want.times[i])
 				}
-				if len(r.Hash) != 32 {
-					t.Errorf("row %d hash has %d bytes", i, len(r.Hash))
+				if len(r.Hash()) != 32 {
+					t.Errorf("row %d hash has %d bytes", i, len(r.Hash()))
 				}
 			}
 			first := got.Rows[0]
@@ -125,10 +125,10 @@ func TestParseSplunkPerResultRowsDiffer(t *testing.T) {
 	a, _ := Parse(fixture(t, "per_result_1.json"), "", Options{SeriesField: "service", ReceivedAt: received})
 	b, _ := Parse(fixture(t, "per_result_2.json"), "", Options{SeriesField: "service", ReceivedAt: received})
 	again, _ := Parse(fixture(t, "per_result_1.json"), "", Options{SeriesField: "service", ReceivedAt: received.Add(time.Hour)})
-	if bytes.Equal(a.Rows[0].Hash, b.Rows[0].Hash) {
+	if bytes.Equal(a.Rows[0].Hash(), b.Rows[0].Hash()) {
 		t.Error("two rows of one sid share a hash: per-result deliveries would be lost as duplicates")
 	}
-	if !bytes.Equal(a.Rows[0].Hash, again.Rows[0].Hash) {
+	if !bytes.Equal(a.Rows[0].Hash(), again.Rows[0].Hash()) {
 		t.Error("a redelivered row has a new hash: redelivery would be stored twice")
 	}
 }
@@ -300,7 +300,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("accepted a body with no rows and no rejections")
 		}
 		for _, r := range got.Rows {
-			if r.Time.IsZero() || len(r.Fields) == 0 || len(r.Hash) != 32 {
+			if r.Time.IsZero() || len(r.Fields) == 0 || len(r.Hash()) != 32 {
 				t.Fatalf("incomplete row %+v", r)
 			}
 			for k, v := range r.Fields {

@@ -126,7 +126,7 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[
 				ids = append(ids, id)
 			}
 			if feeds[p.feed.ID].policy == models.PolicyAdd {
-				parts = append(parts, partKey{id, string(r.Hash)})
+				parts = append(parts, partKey{id, string(r.Hash())})
 			}
 		}
 	}
@@ -181,7 +181,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			var next map[string]float64
 			switch {
 			case add:
-				pk := partKey{id, string(r.Hash)}
+				pk := partKey{id, string(r.Hash())}
 				if parts[pk] {
 					d.Duplicates++
 					continue
