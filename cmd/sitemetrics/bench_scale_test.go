@@ -331,10 +331,23 @@ func (r *scaleRun) cli(args ...string) string {
 	return string(out)
 }
 
-// importSLOs imports N ratio SLOs as OpenSLO, a service for every ten.
+// importChunk is how many SLOs one OpenSLO import carries: an import is one
+// transaction, which on PostgreSQL holds a lock per SLO's series to its end, and
+// the server's lock table (max_locks_per_transaction 64 by default) runs out at
+// about 7,000.
+const importChunk = 2000
+
+// importSLOs imports N ratio SLOs as OpenSLO, a service for every ten, importChunk
+// at a time.
 func (r *scaleRun) importSLOs() {
+	for from := 0; from < r.cfg.slos; from += importChunk {
+		r.importRange(from, min(from+importChunk, r.cfg.slos))
+	}
+}
+
+func (r *scaleRun) importRange(from, to int) {
 	var y strings.Builder
-	for i := range r.cfg.slos {
+	for i := from; i < to; i++ {
 		svc := fmt.Sprintf("svc%04d", i/10)
 		if i%10 == 0 {
 			fmt.Fprintf(&y, "---\napiVersion: openslo/v1\nkind: Service\nmetadata: {name: %s}\nspec: {description: bench}\n", svc)

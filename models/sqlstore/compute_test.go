@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,35 @@ func TestBatchedSummariesMatchEachAlone(t *testing.T) {
 		}
 		if together[availability].Total == 0 || together[searchID].Bad == 0 || together[latency].Bad == 0 {
 			t.Errorf("numbers missing: availability %+v, search %+v, latency %+v", together[availability], together[searchID], together[latency])
+		}
+	})
+}
+
+// Creating an SLO on a feed that has received nothing says so, whatever SLOs were
+// created before it (on PostgreSQL each made its series row, which once read as rows
+// received); once rows arrive, an SLO on a series never sent is told apart.
+func TestUnseenSeriesWarnings(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		f := checkoutFeed(t, s)
+		create := func(series string) []string {
+			t.Helper()
+			_, warnings, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: series + "-availability", Indicator: "ratio",
+				Target: "99", Window: "30d", Feed: "web", Series: series, GoodField: "good", TotalField: "total"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return warnings
+		}
+		for _, series := range []string{"checkout", "search"} {
+			if w := create(series); len(w) != 1 || !strings.Contains(w[0], "has not received any rows yet") {
+				t.Fatalf("SLO on %s before any row: warnings %q", series, w)
+			}
+		}
+		post(t, s, f, "checkout", now.Add(-time.Hour), 1, func(int) string { return `"total":"10","good":"10"` })
+		if w := create("payments"); len(w) != 1 || !strings.Contains(w[0], `has never sent a row for series "payments"`) {
+			t.Fatalf("SLO on a series never sent: warnings %q", w)
 		}
 	})
 }

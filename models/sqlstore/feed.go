@@ -61,7 +61,7 @@ func (s *Store) UpdateFeed(ctx context.Context, id int64, in models.FeedInput) (
 					return err
 				}
 			}
-			if err := bumpBindings(tx, id); err != nil {
+			if err := s.bumpBindings(tx, id); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,7 +44,14 @@ func (s *Store) ImportOpenSLO(ctx context.Context, actor string, plan openslo.Pl
 	var res openslo.Result
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res = openslo.Result{DryRun: dryRun, Notices: append([]string(nil), plan.Notices...)}
-		if err := s.inTx(tx).importPlan(ctx, actor, plan, &res); err != nil {
+		st := s.inTx(tx)
+		st.imports = &importBatch{bumps: map[int64]bool{}}
+		if err := st.importPlan(ctx, actor, plan, &res); err != nil {
+			return err
+		}
+		feeds := slices.Sorted(maps.Keys(st.imports.bumps))
+		st.imports = nil
+		if err := st.bumpBindings(tx, feeds...); err != nil {
 			return err
 		}
 		if dryRun {

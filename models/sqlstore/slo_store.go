@@ -172,12 +172,13 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput)
 		if err := s.countRederive(tx, slo.ID, b); err != nil {
 			return err
 		}
-		if err := bumpBindings(tx, feed.ID); err != nil {
+		if err := s.bumpBindings(tx, feed.ID); err != nil {
 			return err
 		}
-		warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields)
-		if err != nil {
-			return err
+		if s.imports == nil {
+			if warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, actor, "create", "slo", slo.ID, "SLO "+slo.Name, nil, sloSnapshot{in, v.Target})
 	})
@@ -243,7 +244,7 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 				return err
 			}
 			slo.RederiveDone = 0
-			if err := bumpBindings(tx, feed.ID, current.FeedID); err != nil {
+			if err := s.bumpBindings(tx, feed.ID, current.FeedID); err != nil {
 				return err
 			}
 			rederive = true
@@ -264,9 +265,10 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 		if err := s.bumpState(tx, id); err != nil {
 			return err
 		}
-		warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields)
-		if err != nil {
-			return err
+		if s.imports == nil {
+			if warnings, err = s.unseenFields(tx, feed, b, in.LatencyFields); err != nil {
+				return err
+			}
 		}
 		summary := "SLO " + slo.Name
 		if rederive {
@@ -307,7 +309,7 @@ func (s *Store) DeleteSLO(ctx context.Context, actor string, id int64) error {
 		if err := tx.Delete(&models.SLO{}, id).Error; err != nil {
 			return fmt.Errorf("delete slo: %w", err)
 		}
-		if err := bumpBindings(tx, feeds...); err != nil {
+		if err := s.bumpBindings(tx, feeds...); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, "delete", "slo", id, "SLO "+before.Name, sloSnapshot{before.Input(), before.Target(s.now())}, nil)
@@ -326,7 +328,13 @@ func derefInt(p *int) int {
 }
 
 // bumpBindings tells every replica that cached bindings of these feeds are stale.
-func bumpBindings(tx *gorm.DB, feedIDs ...int64) error {
+func (s *Store) bumpBindings(tx *gorm.DB, feedIDs ...int64) error {
+	if s.imports != nil { // once per feed, at the import's end
+		for _, id := range feedIDs {
+			s.imports.bumps[id] = true
+		}
+		return nil
+	}
 	if len(feedIDs) == 0 {
 		return nil
 	}
@@ -377,11 +385,13 @@ func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, la
 		return nil, fmt.Errorf("read recent samples: %w", err)
 	}
 	if len(rows) == 0 {
-		var any int64
-		if err := tx.Raw("SELECT COUNT(*) FROM series WHERE feed_id = ?", feed.ID).Scan(&any).Error; err != nil {
+		// Series rows are made for SLOs before any row arrives (on PostgreSQL): a feed
+		// has received rows when one of its series has a data time.
+		var received int64
+		if err := tx.Raw("SELECT COUNT(*) FROM series WHERE feed_id = ? AND last_bucket IS NOT NULL", feed.ID).Scan(&received).Error; err != nil {
 			return nil, err
 		}
-		if any == 0 {
+		if received == 0 {
 			return []string{fmt.Sprintf("Feed %s has not received any rows yet: the SLO will show no data until Splunk posts to it.", feed.Name)}, nil
 		}
 		return []string{fmt.Sprintf("Feed %s has never sent a row for series %q: check the series value (it must equal the feed's %q field).", feed.Name, b.Series, feed.SeriesField)}, nil
