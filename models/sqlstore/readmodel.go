@@ -390,7 +390,7 @@ func (s *Store) computeShared(ctx context.Context, ids []int64) error {
 		defer s.rm.release(mine)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), computeTimeout)
 		defer cancel()
-		_, err = s.computeAlone(cctx, mine)
+		err = s.computeAlone(cctx, mine)
 	}()
 	for _, ch := range append(others, done) {
 		select {

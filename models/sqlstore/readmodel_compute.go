@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -93,26 +92,24 @@ func (s *Store) next(n int, gap time.Duration) []int64 {
 
 // computeAlone computes SLOs together and, should that fail, each alone again, so that
 // one SLO whose numbers cannot be computed holds none of the others back.
-func (s *Store) computeAlone(ctx context.Context, ids []int64) (map[int64]*summary, error) {
-	out, err := s.compute(ctx, ids)
+func (s *Store) computeAlone(ctx context.Context, ids []int64) error {
+	err := s.compute(ctx, ids)
 	if err == nil || len(ids) == 1 || ctx.Err() != nil {
-		return out, err
+		return err
 	}
-	out, errs := map[int64]*summary{}, []error{}
+	var errs []error
 	for _, id := range ids {
-		one, err := s.compute(ctx, []int64{id})
-		if err != nil {
+		if err := s.compute(ctx, []int64{id}); err != nil {
 			errs = append(errs, fmt.Errorf("SLO %d: %w", id, err))
 		}
-		maps.Copy(out, one)
 	}
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // compute works out SLOs' summaries from the roll-ups, stores them for every replica
 // (each unless one for its version or a newer one is there already) and keeps them.
 // SLOs that are gone are left out.
-func (s *Store) compute(ctx context.Context, ids []int64) (map[int64]*summary, error) {
+func (s *Store) compute(ctx context.Context, ids []int64) error {
 	rm := s.rm
 	rm.mu.Lock()
 	touches := map[int64]uint64{}
@@ -134,17 +131,15 @@ func (s *Store) compute(ctx context.Context, ids []int64) (map[int64]*summary, e
 	}()
 	evs, err := s.evaluate(ctx, ids)
 	if err != nil || len(evs) == 0 {
-		return nil, err
+		return err
 	}
 	if err := s.storeSummaries(ctx, evs); err != nil {
-		return nil, err
+		return err
 	}
-	out := make(map[int64]*summary, len(evs))
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	for id, ev := range evs {
 		sum := ev.sum
-		out[id] = sum
 		if cur := rm.summaries[id]; cur == nil || cur.Version <= sum.Version {
 			rm.summaries[id] = sum
 		}
@@ -156,7 +151,7 @@ func (s *Store) compute(ctx context.Context, ids []int64) (map[int64]*summary, e
 		rm.versions[id] = max(rm.versions[id], sum.Version)
 	}
 	rm.gen++
-	return out, nil
+	return nil
 }
 
 // storeSummaries keeps summaries for every replica, each unless a newer one is there. A
