@@ -389,14 +389,16 @@ func historyRow(i int, t int64) string {
 	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"1000","good":"%d"}`, seriesKey(i), t, 1000-bad)
 }
 
-// storedFields is what the app stores for historyRow(i, t).
-func storedFields(i int, t int64) string {
+// storedFields is what the app stores for historyRow(i, t): [id, value, ...] in the
+// order of the field names' numbers (ids, from field_names).
+func storedFields(i int, t int64, ids map[string]int64) string {
 	var row struct{ Good, Total string }
 	_ = json.Unmarshal([]byte(historyRow(i, t)), &row)
-	g, _ := strconv.ParseFloat(row.Good, 64)
-	tot, _ := strconv.ParseFloat(row.Total, 64)
-	b, _ := json.Marshal(map[string]float64{"good": g, "total": tot})
-	return string(b)
+	pairs := [][2]string{{strconv.FormatInt(ids["good"], 10), row.Good}, {strconv.FormatInt(ids["total"], 10), row.Total}}
+	if ids["total"] < ids["good"] {
+		pairs[0], pairs[1] = pairs[1], pairs[0]
+	}
+	return "[" + pairs[0][0] + "," + pairs[0][1] + "," + pairs[1][0] + "," + pairs[1][1] + "]"
 }
 
 // ingestHistory posts DAYS of buckets ending at the current one, oldest first,
@@ -545,15 +547,28 @@ func (r *scaleRun) compareCopy() {
 		ids[k] = id
 	}
 	rows.Close()
+	fieldIDs := map[string]int64{}
+	for _, name := range []string{"good", "total"} {
+		var id int64
+		if err := r.db.QueryRow("SELECT id FROM field_names WHERE name = $1", name).Scan(&id); err != nil {
+			r.b.Fatalf("field %s's number: %v", name, err)
+		}
+		fieldIDs[name] = id
+	}
 	n := int64(r.cfg.slos)
 	buckets := r.rows / n
 	first := r.end - (buckets-1)*300 // the history's buckets, shifted to end at the newest one
+	var stored string
+	if err := r.db.QueryRow("SELECT fields FROM samples WHERE series_id = $1 AND bucket = $2", ids[seriesKey(0)], first).Scan(&stored); err != nil ||
+		stored != storedFields(0, first, fieldIDs) {
+		r.b.Fatalf("the app stored %q (%v) where COPY would write %q", stored, err, storedFields(0, first, fieldIDs))
+	}
 	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
 	lat, took := r.inBatches(batches, func(j int64) error {
 		var src [][]any
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
 			i, t := int(idx%n), first+idx/n*300
-			src = append(src, []any{ids[seriesKey(i)], t, storedFields(i, t), j + 1})
+			src = append(src, []any{ids[seriesKey(i)], t, storedFields(i, t, fieldIDs), j + 1})
 		}
 		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
 		return err

@@ -134,7 +134,7 @@ func (s *Store) latency(ctx context.Context, ref sloRef, d models.SLODetail, fie
 		if err := rows.Scan(&bucket, &raw); err != nil {
 			return nil, nil, err
 		}
-		f, err := decodeFields(raw)
+		f, err := s.decodeFields(ctx, raw)
 		if err != nil {
 			return nil, nil, fmt.Errorf("sample %d@%d: %w", ref.series, bucket, err)
 		}

@@ -151,7 +151,7 @@ func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 				rows.Close()
 				return err
 			}
-			f, err := decodeFields(raw)
+			f, err := s.decodeFields(ctx, raw)
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("sample %d@%d: %w", seriesID, bucket, err)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -28,8 +27,8 @@ func (s *Store) FeedShape(ctx context.Context, feedID int64) (models.FeedShape, 
 	corrupt := 0
 	for _, r := range rows {
 		series[r.Series] = true
-		var f map[string]float64
-		if err := json.Unmarshal([]byte(r.Fields), &f); err != nil {
+		f, err := s.decodeFields(ctx, r.Fields)
+		if err != nil {
 			// One bad row must not hide the feed's other fields; it is logged, once a call.
 			if corrupt++; corrupt == 1 {
 				s.log.ErrorContext(ctx, "stored sample fields do not parse: the feed's field list lacks them",

@@ -208,7 +208,7 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 	}
 	out := make([]models.Sample, len(rows))
 	for i, r := range rows {
-		f, err := decodeFields(r.Fields)
+		f, err := s.decodeFields(ctx, r.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d@%d of feed %d: %w", r.SeriesID, r.Bucket, feedID, err)
 		}

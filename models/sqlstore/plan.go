@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -58,8 +57,10 @@ type pendingDelivery struct {
 type snapshot struct {
 	series  map[seriesKey]int64
 	feeds   map[int64]feedState
-	samples map[identity]string // fields as stored (JSON)
+	samples map[identity]map[string]float64 // stored fields
 	parts   map[partKey]bool
+	// encode writes fields as samples store them (sample_fields.go).
+	encode func(map[string]float64) (string, error)
 }
 
 // sampleWrite is the final value of one sample after a batch.
@@ -142,20 +143,12 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	p := &plan{batch: batch, rollupChange: newRollupChange()}
 	current := map[identity]map[string]float64{}
-	stored := func(id identity) (map[string]float64, bool, error) {
+	stored := func(id identity) (map[string]float64, bool) {
 		if f, ok := current[id]; ok {
-			return f, true, nil
+			return f, true
 		}
-		raw, ok := snap.samples[id]
-		if !ok {
-			return nil, false, nil
-		}
-		f, err := decodeFields(raw)
-		if err != nil {
-			return nil, false, fmt.Errorf("stored sample %d@%d: %w", id.series, id.bucket, err)
-		}
-		current[id] = f
-		return f, true, nil
+		f, ok := snap.samples[id]
+		return f, ok
 	}
 	writes := map[identity]*sampleWrite{}
 	owner := map[identity]*pendingDelivery{} // whose bindings derive the sample's points
@@ -174,10 +167,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				d.OutsideWindow++
 			}
 			id := identity{snap.series[seriesKey{pd.feed.ID, r.Series}], bucketOf(r.Time, pd.feed.IntervalSeconds)}
-			old, exists, err := stored(id)
-			if err != nil {
-				return nil, err
-			}
+			old, exists := stored(id)
 			var next map[string]float64
 			switch {
 			case add:
@@ -211,11 +201,11 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				}
 			}
 			current[id] = next
-			js, err := json.Marshal(next)
+			js, err := snap.encode(next)
 			if err != nil {
-				return nil, fmt.Errorf("encode fields: %w", err)
+				return nil, fmt.Errorf("sample %d@%d: %w", id.series, id.bucket, err)
 			}
-			writes[id] = &sampleWrite{identity: id, fields: string(js), k: k}
+			writes[id] = &sampleWrite{identity: id, fields: js, k: k}
 			if _, ok := owner[id]; !ok {
 				owner[id], keys[id] = pd, r.Series
 			}
@@ -229,13 +219,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	for _, id := range slices.SortedFunc(maps.Keys(writes), compareIdentity) {
 		w := writes[id]
 		p.samples = append(p.samples, *w)
-		var before map[string]float64
-		if raw, ok := snap.samples[id]; ok {
-			var err error
-			if before, err = decodeFields(raw); err != nil {
-				return nil, err
-			}
-		}
+		before := snap.samples[id]
 		after := current[id]
 		for _, b := range owner[id].set.forSeries(keys[id]) {
 			delta := pointOf(b, after)
@@ -268,14 +252,6 @@ func pointOf(b models.Binding, fields map[string]float64) models.Sums {
 		return models.Sums{}
 	}
 	return models.Sums{Bad: total - good, Total: total}
-}
-
-func decodeFields(raw string) (map[string]float64, error) {
-	var f map[string]float64
-	if err := json.Unmarshal([]byte(raw), &f); err != nil {
-		return nil, fmt.Errorf("decode sample fields: %w", err)
-	}
-	return f, nil
 }
 
 func compareIdentity(a, b identity) int {

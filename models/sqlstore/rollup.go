@@ -311,7 +311,7 @@ func (s *Store) bucketPoints(ctx context.Context, refs []sloRef, spans [][]span)
 			if err := rows.Scan(&i, &bucket, &raw); err != nil {
 				return err
 			}
-			f, err := decodeFields(raw)
+			f, err := s.decodeFields(ctx, raw)
 			if err != nil {
 				return fmt.Errorf("sample %d@%d of SLO %d: %w", refs[i].series, bucket, refs[i].slo, err)
 			}

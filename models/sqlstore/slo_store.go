@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -398,8 +397,8 @@ func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, la
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		var f map[string]float64
-		if err := json.Unmarshal([]byte(r), &f); err != nil {
+		f, err := s.decodeFields(tx.Statement.Context, r)
+		if err != nil {
 			s.log.Warn("a stored sample's fields cannot be read", "feed", feed.Name, "err", err)
 			continue
 		}

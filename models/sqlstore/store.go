@@ -35,6 +35,7 @@ type Store struct {
 	IngestDeadline time.Duration
 	bindings       *bindingCache
 	series         *seriesCache
+	fields         *fieldNames
 	sql            dialect
 	wake           chan struct{}
 	rm             *readModel
@@ -166,7 +167,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	}
 	s := &Store{db: db, dialect: dialect, url: databaseURL, log: log, Now: func() time.Time { return time.Now().UTC() }, IngestDeadline: DefaultIngestDeadline,
 		wake: make(chan struct{}, 1), rm: newReadModel(), sql: sqliteDialect{},
-		bindings: &bindingCache{}, series: &seriesCache{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{},
+		bindings: &bindingCache{}, series: &seriesCache{}, fields: &fieldNames{}, reports: &reportCache{}, down: &atomic.Bool{}, throttlePruned: &atomic.Int64{},
 		touches: &sessionTouches{}}
 	if dialect == migrations.Postgres {
 		s.sql = postgresDialect{}

@@ -118,6 +118,9 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 // tryBatch writes the batch unless some deliveries carry stale bindings, which it
 // returns without writing anything.
 func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale []*pendingDelivery, err error) {
+	if err := s.knowFieldNames(ctx, rowFieldNames(batch)); err != nil {
+		return nil, err
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -160,10 +163,16 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 	if len(stale) > 0 {
 		return stale, nil
 	}
-	snap := snapshot{series: ids, feeds: feeds}
+	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
 	want, parts := identities(batch, ids, feeds)
-	if snap.samples, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
+	var stored map[identity]string
+	if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
 		return nil, err
+	}
+	for id, raw := range stored {
+		if snap.samples[id], err = s.decodeFields(ctx, raw); err != nil {
+			return nil, fmt.Errorf("stored sample %d@%d: %w", id.series, id.bucket, err)
+		}
 	}
 	p, err := planBatch(batch, snap)
 	if err != nil {

@@ -1,0 +1,169 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// fieldNames numbers field names once (the field_names table), so that a sample
+// stores its fields as a JSON array of name ids and values, [1,997,2,1000], not as
+// an object naming each field, {"good":997,"total":1000}: 11 bytes instead of 26 for
+// two fields, which brings a sample's row from 84 to 68 bytes on PostgreSQL. Names
+// are only ever added, so what a replica remembers stays true; a sample naming an
+// id it has not seen yet (another replica added it) makes it read the table again.
+// Samples stored as objects before stay so and are read as such.
+type fieldNames struct {
+	mu    sync.RWMutex
+	ids   map[string]int64
+	names map[int64]string
+}
+
+// encode writes fields as [id, value, ...] in id order. Every name must be known:
+// writers call knowFieldNames first.
+func (c *fieldNames) encode(fields map[string]float64) (string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ids := make([]int64, 0, len(fields))
+	for name := range fields {
+		id, ok := c.ids[name]
+		if !ok {
+			return "", fmt.Errorf("encode sample fields: field %q has no number", name)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b := make([]byte, 0, 2+len(ids)*12)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		v := fields[c.names[id]]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "", fmt.Errorf("encode sample fields: %s is %v", c.names[id], v)
+		}
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return string(append(b, ']')), nil
+}
+
+// decode reads fields stored either way; ok is false when the array names an id this
+// replica does not know.
+func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err error) {
+	if len(raw) == 0 || raw[0] != '[' {
+		if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+			return nil, true, fmt.Errorf("decode sample fields: %w", err)
+		}
+		return fields, true, nil
+	}
+	var pairs []float64
+	if err := json.Unmarshal([]byte(raw), &pairs); err != nil || len(pairs)%2 != 0 {
+		return nil, true, fmt.Errorf("decode sample fields %q: not [id, value, ...]", raw)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	fields = make(map[string]float64, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		name, known := c.names[int64(pairs[i])]
+		if !known {
+			return nil, false, nil
+		}
+		fields[name] = pairs[i+1]
+	}
+	return fields, true, nil
+}
+
+// load reads every numbered name.
+func (s *Store) loadFieldNames(ctx context.Context) error {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT id, name FROM field_names").Rows()
+	if err != nil {
+		return fmt.Errorf("read field names: %w", err)
+	}
+	defer rows.Close()
+	ids, names := map[string]int64{}, map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		ids[name], names[id] = id, name
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c := s.fields
+	c.mu.Lock()
+	c.ids, c.names = ids, names
+	c.mu.Unlock()
+	return nil
+}
+
+// knowFieldNames numbers the names not numbered yet. It runs before the ingest
+// transaction, in statements of its own, so it holds no lock that transaction's
+// series locks could wait behind; a name numbered for a delivery that then fails
+// only stays unused.
+func (s *Store) knowFieldNames(ctx context.Context, names map[string]bool) error {
+	c := s.fields
+	c.mu.RLock()
+	var missing []string
+	for name := range names {
+		if _, ok := c.ids[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	c.mu.RUnlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	values := make([]any, len(missing))
+	q := "INSERT INTO field_names (name) VALUES "
+	for i, name := range missing {
+		if i > 0 {
+			q += ", "
+		}
+		q += "(?)"
+		values[i] = name
+	}
+	if err := s.db.WithContext(ctx).Exec(q+" ON CONFLICT (name) DO NOTHING", values...).Error; err != nil {
+		return fmt.Errorf("number field names: %w", err)
+	}
+	return s.loadFieldNames(ctx)
+}
+
+// decodeFields reads a sample's stored fields, reading the names again once if it
+// names one this replica has not seen.
+func (s *Store) decodeFields(ctx context.Context, raw string) (map[string]float64, error) {
+	f, ok, err := s.fields.decode(raw)
+	if ok || err != nil {
+		return f, err
+	}
+	if err := s.loadFieldNames(ctx); err != nil {
+		return nil, err
+	}
+	if f, ok, err = s.fields.decode(raw); !ok && err == nil {
+		err = fmt.Errorf("decode sample fields %q: a field number that field_names does not have", raw)
+	}
+	return f, err
+}
+
+// rowFieldNames are the field names a batch's rows carry.
+func rowFieldNames(batch []*pendingDelivery) map[string]bool {
+	names := map[string]bool{}
+	for _, p := range batch {
+		for _, r := range p.rows {
+			for name := range r.Fields {
+				names[name] = true
+			}
+		}
+	}
+	return names
+}
