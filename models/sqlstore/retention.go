@@ -27,8 +27,9 @@ const partitionLock = 0x5349544d50415254 // "SITMPART"
 // Retain attaches the partitions the coming data needs and drops what is past its
 // retention: on PostgreSQL whole months of samples and whole days of deliveries go
 // in O(1), only the default partitions and shorter per-feed retentions are deleted
-// row by row (by index); on SQLite everything is deleted by index. Replicas take
-// turns: one that finds another at it does nothing.
+// row by row (by index); on SQLite everything is deleted by index. On PostgreSQL it
+// then rebuilds indexes grown loose (compact.go). Replicas take turns: one that finds
+// another at it does nothing.
 func (s *Store) Retain(ctx context.Context, r Retention) error {
 	now := s.now()
 	if s.dialect == migrations.Postgres {
@@ -102,6 +103,9 @@ func (s *Store) Retain(ctx context.Context, r Retention) error {
 	}
 	if err := db.Exec("DELETE FROM "+table+" WHERE received_at < ?", now.Add(-r.Deliveries)).Error; err != nil {
 		return fmt.Errorf("delete deliveries past retention: %w", err)
+	}
+	if s.dialect == migrations.Postgres {
+		return s.compactIndexes(ctx)
 	}
 	return nil
 }
