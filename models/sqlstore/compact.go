@@ -15,17 +15,17 @@ const compactMinRows = 100_000
 // compactIndexes rebuilds the primary-key indexes of sample partitions and roll-up
 // tables that have grown loose (PostgreSQL only). Each series, and each SLO, appends
 // at its own place in its index, so pages split in the middle and most are left half
-// full for good: about 43 bytes an entry where a built index needs 31, a third of a
-// sample's bytes on disk. REINDEX CONCURRENTLY rebuilds one without holding back
-// ingest or reads. A partition is rebuilt when its index is 20 % larger than a built
-// one, so a month's partition is rebuilt a few times as it fills, at doubling sizes,
-// and once after its month ends. A rebuild cut short leaves an invalid copy behind,
-// which every write would keep up to date: those are dropped first.
+// full for good: about 43 bytes an entry where a built index needs 28, a third of a
+// sample's bytes on disk. REINDEX CONCURRENTLY rebuilds one, pages filled whole,
+// without holding back ingest or reads. An index is rebuilt when it is 20 % larger
+// than a built one, so a month's partition is rebuilt about ten times as it fills, at
+// sizes about 1.4 times apart: about three builds of the whole month in all. A rebuild
+// cut short leaves an invalid copy behind, which every
+// write would keep up to date: those are dropped first.
 func (s *Store) compactIndexes(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	// The tables and the width of one index entry: the entry's header and key aligned to
-	// 8 bytes, its line pointer, at the leaf fill factor of 90 % (pages' own headers and
-	// the upper levels add about 1 %).
+	// 8 bytes, and its line pointer (pages' own headers and the upper levels add about 1 %).
 	const tables = `(VALUES ('samples'::regclass, 28), ('slo_hours'::regclass, 36), ('slo_days'::regclass, 36)) AS t (rel, entry)`
 	var invalid []string
 	if err := db.Raw(`SELECT i.indexrelid::regclass::text FROM pg_index i
@@ -48,11 +48,16 @@ func (s *Store) compactIndexes(ctx context.Context) error {
 		FROM `+tables+`
 		JOIN pg_class c ON c.oid = t.rel OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = t.rel)
 		JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
-		WHERE c.relkind = 'r' AND c.reltuples >= ? AND pg_relation_size(i.indexrelid) > ? * c.reltuples * t.entry / 0.9
+		WHERE c.relkind = 'r' AND c.reltuples >= ? AND pg_relation_size(i.indexrelid) > ? * c.reltuples * t.entry
 		ORDER BY 1`, compactMinRows, looseIndex).Scan(&loose).Error; err != nil {
 		return fmt.Errorf("look for loose indexes: %w", err)
 	}
 	for _, ix := range loose {
+		// Pages filled whole: the entries of a series (or SLO) arrive in key order, so a
+		// full page that takes one more splits after it, leaving the full page as it is.
+		if err := db.Exec("ALTER INDEX " + ix.Index + " SET (fillfactor = 100)").Error; err != nil {
+			return fmt.Errorf("set %s's fill factor: %w", ix.Index, err)
+		}
 		if err := db.Exec("REINDEX INDEX CONCURRENTLY " + ix.Index).Error; err != nil {
 			return fmt.Errorf("rebuild %s: %w", ix.Index, err)
 		}

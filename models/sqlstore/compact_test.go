@@ -52,7 +52,7 @@ func TestRetainRebuildsLooseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	built, after := size()
-	if per := float64(built) / 120_000; per > 33 || after == before {
+	if per := float64(built) / 120_000; per > 30 || after == before {
 		t.Fatalf("after the pass the index takes %.1f bytes an entry (%d → %d bytes), rebuilt: %v", per, loose, built, after != before)
 	}
 	var left int64
