@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -124,17 +125,17 @@ func (s *Store) knowFieldNames(ctx context.Context, names map[string]bool) error
 		return nil
 	}
 	slices.Sort(missing)
-	values := make([]any, len(missing))
-	q := "INSERT INTO field_names (name) VALUES "
-	for i, name := range missing {
-		if i > 0 {
-			q += ", "
+	// A delivery may name tens of thousands of fields (500 a row): a statement numbers
+	// at most fieldNamesChunk, within every database's limit on parameters.
+	for chunk := range slices.Chunk(missing, fieldNamesChunk) {
+		q := "INSERT INTO field_names (name) VALUES (?)" + strings.Repeat(", (?)", len(chunk)-1) + " ON CONFLICT (name) DO NOTHING"
+		values := make([]any, len(chunk))
+		for i, name := range chunk {
+			values[i] = name
 		}
-		q += "(?)"
-		values[i] = name
-	}
-	if err := s.db.WithContext(ctx).Exec(q+" ON CONFLICT (name) DO NOTHING", values...).Error; err != nil {
-		return fmt.Errorf("number field names: %w", err)
+		if err := s.db.WithContext(ctx).Exec(q, values...).Error; err != nil {
+			return fmt.Errorf("number field names: %w", err)
+		}
 	}
 	return s.loadFieldNames(ctx)
 }
@@ -154,6 +155,9 @@ func (s *Store) decodeFields(ctx context.Context, raw string) (map[string]float6
 	}
 	return f, err
 }
+
+// fieldNamesChunk is how many names one statement numbers.
+const fieldNamesChunk = 1000
 
 // rowFieldNames are the field names a batch's rows carry.
 func rowFieldNames(batch []*pendingDelivery) map[string]bool {

@@ -113,3 +113,30 @@ func TestSampleFieldsCompact(t *testing.T) {
 		}
 	})
 }
+
+// A delivery may name more fields than a statement takes parameters (SQLite's limit is
+// 32,766): 80 rows of 450 fields each, every name new, is stored whole.
+func TestManyFieldNames(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		f, _ := mustFeed(t, s, "web", "service")
+		var rows []string
+		for r := range 80 {
+			var fields strings.Builder
+			for i := range 450 {
+				fmt.Fprintf(&fields, `,"f%05d":"%d"`, r*450+i, i)
+			}
+			rows = append(rows, fmt.Sprintf(`{"service":"checkout","_time":"%d"%s}`, now.Add(-time.Duration(r)*5*time.Minute).Unix(), fields.String()))
+		}
+		res, err := s.IngestBody(ctx, f, 0, []byte(`{"results":[`+strings.Join(rows, ",")+`]}`), "application/json", now, models.IngestOptions{})
+		if err != nil || res.Accepted != 80 {
+			t.Fatalf("80 rows naming 36,000 fields: %+v %v", res, err)
+		}
+		series := "checkout"
+		got, err := dbtest.Reopen(t, s).Samples(ctx, f.ID, models.SampleQuery{Series: &series, Newest: true, Limit: 1})
+		if err != nil || len(got) != 1 || len(got[0].Fields) != 450 || got[0].Fields["f00449"] != 449 {
+			t.Fatalf("newest sample: %d fields, f00449 = %v (%v)", len(got[0].Fields), got[0].Fields["f00449"], err)
+		}
+	})
+}
