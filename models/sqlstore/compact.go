@@ -9,8 +9,9 @@ import (
 // retention pass rebuilds it.
 const looseIndex = 1.2
 
-// compactMinRows: smaller partitions are not worth a rebuild.
-const compactMinRows = 100_000
+// compactMinRows: the index of a smaller table is a few hundred kilobytes at most, not
+// worth rebuilding.
+const compactMinRows = 10_000
 
 // compactIndexes rebuilds the primary-key indexes of sample partitions and roll-up
 // tables that have grown loose (PostgreSQL only). Each series, and each SLO, appends
@@ -20,8 +21,8 @@ const compactMinRows = 100_000
 // without holding back ingest or reads. An index is rebuilt when it is 20 % larger
 // than a built one, so a month's partition is rebuilt about ten times as it fills, at
 // sizes about 1.4 times apart: about three builds of the whole month in all. A rebuild
-// cut short leaves an invalid copy behind, which every
-// write would keep up to date: those are dropped first.
+// cut short leaves an invalid copy behind, which every write would keep up to date:
+// those are dropped first.
 func (s *Store) compactIndexes(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	// The tables and the width of one index entry: the entry's header and key aligned to
