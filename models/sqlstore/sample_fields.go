@@ -81,7 +81,7 @@ func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err
 	return fields, true, nil
 }
 
-// load reads every numbered name.
+// loadFieldNames reads every numbered name.
 func (s *Store) loadFieldNames(ctx context.Context) error {
 	rows, err := s.db.WithContext(ctx).Raw("SELECT id, name FROM field_names").Rows()
 	if err != nil {
@@ -107,17 +107,23 @@ func (s *Store) loadFieldNames(ctx context.Context) error {
 	return nil
 }
 
-// knowFieldNames numbers the names not numbered yet. It runs before the ingest
-// transaction, in statements of its own, so it holds no lock that transaction's
-// series locks could wait behind; a name numbered for a delivery that then fails
-// only stays unused.
-func (s *Store) knowFieldNames(ctx context.Context, names map[string]bool) error {
+// knowFieldNames numbers the names a batch's rows carry that are not numbered yet. It
+// runs before the ingest transaction, in statements of its own, so it holds no lock
+// that transaction's series locks could wait behind; a name numbered for a delivery
+// that then fails only stays unused.
+func (s *Store) knowFieldNames(ctx context.Context, batch []*pendingDelivery) error {
 	c := s.fields
 	c.mu.RLock()
+	seen := map[string]bool{}
 	var missing []string
-	for name := range names {
-		if _, ok := c.ids[name]; !ok {
-			missing = append(missing, name)
+	for _, p := range batch {
+		for _, r := range p.rows {
+			for name := range r.Fields {
+				if _, ok := c.ids[name]; !ok && !seen[name] {
+					seen[name] = true
+					missing = append(missing, name)
+				}
+			}
 		}
 	}
 	c.mu.RUnlock()
@@ -158,16 +164,3 @@ func (s *Store) decodeFields(ctx context.Context, raw string) (map[string]float6
 
 // fieldNamesChunk is how many names one statement numbers.
 const fieldNamesChunk = 1000
-
-// rowFieldNames are the field names a batch's rows carry.
-func rowFieldNames(batch []*pendingDelivery) map[string]bool {
-	names := map[string]bool{}
-	for _, p := range batch {
-		for _, r := range p.rows {
-			for name := range r.Fields {
-				names[name] = true
-			}
-		}
-	}
-	return names
-}

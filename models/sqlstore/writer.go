@@ -88,6 +88,9 @@ func (c *seriesCache) forget(feedID int64) {
 // errStaleBindings and the rest is written without them. Nothing is half-stored: on
 // any other error every delivery of the batch gets it.
 func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error {
+	if err := s.knowFieldNames(ctx, batch); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		stale, err := s.tryBatch(ctx, batch)
 		if err != nil {
@@ -118,9 +121,6 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 // tryBatch writes the batch unless some deliveries carry stale bindings, which it
 // returns without writing anything.
 func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale []*pendingDelivery, err error) {
-	if err := s.knowFieldNames(ctx, rowFieldNames(batch)); err != nil {
-		return nil, err
-	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
