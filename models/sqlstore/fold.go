@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,8 +18,8 @@ import (
 
 // A delivery of more than aloneRows rows to PostgreSQL is written alone: its transaction
 // stores its samples and queues what they change in roll-ups (one rollup_queue row: the
-// rollupChange), and it is answered after the first fold that began after its commit.
-// A fold applies every change queued so far in one transaction, one fold at a time
+// rollupChange), and it is answered once that commits; a fold begins soon after
+// (folder). A fold applies every change queued so far in one transaction, one fold at a time
 // across replicas (foldLock). Big deliveries into the same hours, which used to queue on
 // each other's roll-up rows and SLO versions while holding their series locks, now share
 // those locks only while their samples are written, and each roll-up row, series and
@@ -239,16 +240,48 @@ func liveSLOs(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) {
 	return out, rows.Err()
 }
 
-// newFolder shares folds between the deliveries waiting for one: whoever finds no fold
-// running folds everything queued, for all who are waiting.
-func newFolder(s *Store) *groupCommit[context.Context] {
-	return newGroupCommit(1, 1<<30, func(context.Context) int { return 1 }, func(batch []context.Context) {
+// folder runs a store's folds. Whoever finds no fold running folds everything queued,
+// for all who are waiting (group). A delivery's answer does not wait for the fold of its
+// change (foldSoon): a fold that would begin less than foldEvery after the last one
+// began is put off until then, so while history streams in each fold takes in many
+// deliveries, and each roll-up row, series and version is written once for all of them
+// rather than once or twice a delivery. Readers here fold what this replica queued
+// before they read (foldOwn), so a page or API answer after a 2xx on the same replica
+// still shows the delivery; other replicas see it within foldEvery and a poll.
+type folder struct {
+	group *groupCommit[context.Context]
+	// queued counts this replica's commits whose change was queued; folded is what
+	// queued was when the last fold that succeeded began.
+	queued, folded atomic.Uint64
+	scheduled      atomic.Bool  // a fold is put off until foldEvery has passed
+	lastStart      atomic.Int64 // when the last fold began, Unix nanoseconds
+	closed         atomic.Bool
+}
+
+// foldEvery is the least time between the starts of two folds that answers to
+// deliveries set off. It adds at most this much to the time numbers take to show on
+// other replicas (SPEC's 5 s).
+const foldEvery = 250 * time.Millisecond
+
+func newFolder(s *Store) *folder {
+	f := &folder{}
+	f.group = newGroupCommit(1, 1<<30, func(context.Context) int { return 1 }, func(batch []context.Context) {
+		if f.closed.Load() {
+			return // a fold put off until after the store closed
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0]), foldTimeout)
 		defer cancel()
-		if err := s.foldQueued(ctx); err != nil && !IsUnavailable(err) {
-			s.log.Warn("roll-up changes not folded in yet", "err", err)
+		n := f.queued.Load()
+		f.lastStart.Store(time.Now().UnixNano())
+		if err := s.foldQueued(ctx); err != nil {
+			if !IsUnavailable(err) {
+				s.log.Warn("roll-up changes not folded in yet", "err", err)
+			}
+			return
 		}
+		f.folded.Store(n)
 	})
+	return f
 }
 
 // foldAfter returns once a fold that began after the caller's commit has ended, or
@@ -262,12 +295,50 @@ func (s *Store) foldAfter(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.folds.do(ctx)
+		s.folds.group.do(ctx)
 	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// foldSoon sees that a fold begins after this replica's commit of a queued change,
+// without waiting for it: at once when the last fold began foldEvery ago or more, else
+// when it will have.
+func (s *Store) foldSoon() {
+	f := s.folds
+	f.queued.Add(1)
+	if !f.scheduled.CompareAndSwap(false, true) {
+		return // a fold is put off already, and begins after this commit
+	}
+	go func() {
+		if wait := time.Until(time.Unix(0, f.lastStart.Load()).Add(foldEvery)); wait > 0 {
+			time.Sleep(wait)
+		}
+		f.scheduled.Store(false)
+		if !f.closed.Load() {
+			f.group.do(context.Background())
+		}
+	}()
+}
+
+// foldOwn folds, before a read, what this replica queued and no fold has taken yet.
+func (s *Store) foldOwn(ctx context.Context) {
+	if f := s.folds; f.folded.Load() < f.queued.Load() {
+		s.foldAfter(ctx)
+	}
+}
+
+// closeFolds folds what this replica queued (so a store opened next reads it at
+// once) and stops folds it put off.
+func (s *Store) closeFolds() {
+	if !s.Down() { // else the change waits in the queue for the next fold of any replica
+		ctx, cancel := context.WithTimeout(context.Background(), foldTimeout)
+		defer cancel()
+		s.foldOwn(ctx)
+	}
+	s.folds.closed.Store(true)
 }
 
 // holdFolds makes folds wait for tx (PostgreSQL): deleting an SLO takes it first, so

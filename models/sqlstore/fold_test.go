@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
 	"github.com/sitemetrics/sitemetrics/models/sqlstore"
@@ -22,15 +23,11 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 		s.Now = func() time.Time { return now }
 		f := checkoutFeed(t, s)
 		// deliver writes n rows of 100 events, 5 minutes apart from ago back, as one
-		// delivery; more than 100 rows are queued on PostgreSQL, and nothing folds them
-		// but the steps below.
+		// delivery; more than 100 rows are queued on PostgreSQL, and folded by the steps
+		// below or soon after the write, whichever comes first.
 		deliver := func(ago time.Duration, n int) {
 			t.Helper()
-			rows := make([]string, n)
-			for i := range rows {
-				rows[i] = fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"100","good":"99"}`, now.Add(-ago+time.Duration(i)*5*time.Minute).Unix())
-			}
-			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{`{"results":[` + strings.Join(rows, ",") + `]}`}); errs[0] != nil {
+			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{checkoutRows(now.Add(-ago), n)}); errs[0] != nil {
 				t.Fatal(errs[0])
 			}
 		}
@@ -69,13 +66,7 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 // queue it would fail every fold after it, and with them every small delivery.
 func TestUnreadableQueuedChangeIsDropped(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
-		now := time.Now().UTC().Truncate(time.Hour)
-		s.Now = func() time.Time { return now }
-		f := checkoutFeed(t, s)
-		slo := checkoutSLO(t, s)
-		if err := s.DeriveAll(ctx); err != nil {
-			t.Fatal(err)
-		}
+		now, f, slo := checkoutReady(t, s)
 		if err := sqlstore.QueueRaw(s, []byte(`{"slo":[1],"gen":[]}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +83,134 @@ func TestUnreadableQueuedChangeIsDropped(t *testing.T) {
 			t.Fatalf("%v events; want 100", r.Eval.Total)
 		}
 	})
+}
+
+// A replica writes buckets later than the newest it stored without reading back what is
+// stored (PostgreSQL): when another replica stored one of them meanwhile, the guess is
+// wrong, and the delivery is written again after reading it. It must then count as a
+// replacement, and the roll-ups must hold the new value only.
+func TestGuessedNewSampleStoredByAnotherReplica(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		other := dbtest.Reopen(t, s)
+		now, f, slo := checkoutReady(t, s)
+		t0 := now.Add(-time.Hour)
+		send := func(st *sqlstore.Store, bucket int, good int) models.IngestResult {
+			t.Helper()
+			at := t0.Add(time.Duration(bucket) * 5 * time.Minute)
+			body := fmt.Sprintf(`{"result":{"service":"checkout","_time":"%d","total":"100","good":"%d"}}`, at.Unix(), good)
+			res, err := st.IngestBody(ctx, f, 0, []byte(body), "application/json", now, models.IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		for b := range 2 { // this replica's newest is bucket 1
+			if res := send(s, b, 99); res.Accepted != 1 {
+				t.Fatalf("bucket %d: %+v", b, res)
+			}
+		}
+		if res := send(other, 2, 90); res.Accepted != 1 {
+			t.Fatalf("bucket 2 from the other replica: %+v", res)
+		}
+		if res := send(s, 2, 95); res.Replaced != 1 || res.Accepted != 0 {
+			t.Fatalf("bucket 2 again, with other numbers, where it looked new: %+v; want it replaced", res)
+		}
+		if res := send(s, 2, 95); res.Duplicates != 1 {
+			t.Fatalf("bucket 2 a third time, the same: %+v; want a duplicate", res)
+		}
+		if res := send(s, 3, 98); res.Accepted != 1 {
+			t.Fatalf("bucket 3: %+v", res)
+		}
+		settle(t, s)
+		r, err := s.Report(ctx, slo.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Eval.Total != 400 || r.Eval.Bad != 1+1+5+2 {
+			t.Fatalf("total %v, bad %v; want 400 and 9 (bucket 2 counted once, with its last numbers)", r.Eval.Total, r.Eval.Bad)
+		}
+	})
+}
+
+// A big delivery's answer does not wait for the fold of its roll-up change (PostgreSQL
+// queues it), but the fold follows on its own: with nobody reading on the replica that
+// took it, the queue empties and another replica shows the numbers. A store closed
+// right after a delivery folds what it queued first.
+func TestQueuedChangeFoldedSoon(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now, f, slo := checkoutReady(t, s)
+		deliver := func(st *sqlstore.Store, from time.Time) {
+			t.Helper()
+			body := checkoutRows(from, 101) // more than 100 rows: queued on PostgreSQL
+			res, err := st.IngestBody(ctx, f, 0, []byte(body), "application/json", now, models.IngestOptions{})
+			if err != nil || res.Accepted != 101 {
+				t.Fatalf("%+v %v", res, err)
+			}
+		}
+		queued := func() int64 {
+			t.Helper()
+			var n int64
+			if s.Dialect() == migrations.Postgres {
+				if err := s.DB().Raw("SELECT count(*) FROM rollup_queue").Scan(&n).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n
+		}
+		deliver(s, now.Add(-24*time.Hour))
+		deadline := time.Now().Add(5 * time.Second)
+		for queued() > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := queued(); n > 0 {
+			t.Fatalf("%d roll-up changes still queued 5 s after the answer", n)
+		}
+		other := dbtest.Reopen(t, s)
+		r, err := other.Report(ctx, slo.ID, now)
+		if err != nil || r.Eval.Total != 10100 {
+			t.Fatalf("the other replica shows %v events (%v); want 10100", r.Eval.Total, err)
+		}
+
+		closing := dbtest.Reopen(t, s)
+		closing.Now = s.Now
+		deliver(closing, now.Add(-36*time.Hour))
+		if err := closing.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := queued(); n > 0 {
+			t.Fatalf("%d roll-up changes still queued after the store that took them closed", n)
+		}
+		if err := other.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r, err = other.Report(ctx, slo.ID, now); err != nil || r.Eval.Total != 20200 {
+			t.Fatalf("after the second delivery the other replica shows %v events (%v); want 20200", r.Eval.Total, err)
+		}
+	})
+}
+
+// checkoutReady sets the clock to the hour, creates checkoutFeed and checkoutSLO, and
+// derives the SLO's (empty) history.
+func checkoutReady(t *testing.T, s *sqlstore.Store) (time.Time, models.Feed, models.SLODetail) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Hour)
+	s.Now = func() time.Time { return now }
+	f := checkoutFeed(t, s)
+	slo := checkoutSLO(t, s)
+	if err := s.DeriveAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return now, f, slo
+}
+
+// checkoutRows is a body of n rows of 100 events for checkoutFeed, 99 good, 5 minutes
+// apart from from on.
+func checkoutRows(from time.Time, n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"100","good":"99"}`, from.Add(time.Duration(i)*5*time.Minute).Unix())
+	}
+	return `{"results":[` + strings.Join(rows, ",") + `]}`
 }
 
 // checkoutFeed creates the feed "web" (series by "service") and the service "checkout".

@@ -91,10 +91,9 @@ func (s *Store) writeDeliveries(batch []*pendingDelivery) {
 	}
 }
 
-// ingest stores a parsed delivery with its rows, atomically, and returns only after
-// commit (and, for a big one on PostgreSQL, the fold of its roll-up change that
-// follows: fold.go). On PostgreSQL small deliveries posted at the same time share a
-// commit.
+// ingest stores a parsed delivery with its rows, atomically, and returns after commit
+// (a big one's roll-up change, queued on PostgreSQL, is folded in soon after: fold.go).
+// On PostgreSQL small deliveries posted at the same time share a commit.
 func (s *Store) ingest(p *pendingDelivery) error {
 	if s.dialect == migrations.Postgres && len(p.rows) <= aloneRows {
 		s.commits.do(p)
@@ -102,7 +101,7 @@ func (s *Store) ingest(p *pendingDelivery) error {
 		s.writeDeliveries([]*pendingDelivery{p})
 	}
 	if p.err == nil && s.queues([]*pendingDelivery{p}) {
-		s.foldAfter(p.ctx)
+		s.foldSoon()
 	}
 	return p.err
 }

@@ -76,6 +76,9 @@ type plan struct {
 	batch   []*pendingDelivery
 	samples []sampleWrite
 	parts   []partKey
+	// onlyNew: planned without reading what is stored (PostgreSQL, tryBatch's guess); the
+	// write fails with errStoredBefore rather than replace a stored sample.
+	onlyNew bool
 	rollupChange
 }
 

@@ -107,8 +107,9 @@ func (s *Store) touched(slos []int64) {
 }
 
 // Reports is every SLO with its numbers, by name, in a slice shared with other readers
-// (not to be changed). It reads memory, after a poll of the versions when a change made
-// here is not seen yet; SLOs never computed are computed now.
+// (not to be changed). It reads memory, after a fold of what deliveries here queued
+// (foldOwn) and a poll of the versions when a change made here is not seen yet; SLOs
+// never computed are computed now.
 // While the database is unreachable it returns the last numbers it has together with an
 // EUNAVAILABLE error, so pages can show them under a warning.
 func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
@@ -117,7 +118,8 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 
 // HeldReports is Reports but for SLOs whose numbers were computed in the last
 // computeGap: those it takes as they are, out of date or not, and the loop of the read
-// model computes them again within a poll. The notifier's view: it looks twice a second,
+// model computes them again within a poll; nor does it fold what deliveries here queued
+// (folds come within foldEvery anyway). The notifier's view: it looks twice a second,
 // and while history arrives every SLO changes several times a second, which computing at
 // each of its looks would only repeat. A change after a quiet spell is computed at once.
 func (s *Store) HeldReports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
@@ -125,6 +127,9 @@ func (s *Store) HeldReports(ctx context.Context, now time.Time) ([]models.SLORep
 }
 
 func (s *Store) readReports(ctx context.Context, now time.Time, gap time.Duration) ([]models.SLOReport, error) {
+	if gap == 0 {
+		s.foldOwn(ctx)
+	}
 	down := s.refresh(ctx)
 	rm := s.rm
 	rm.mu.Lock()
@@ -213,6 +218,7 @@ func byName(configs map[int64]models.SLODetail) []int64 {
 
 // Report is one SLO with its numbers.
 func (s *Store) Report(ctx context.Context, id int64, now time.Time) (models.SLOReport, error) {
+	s.foldOwn(ctx)
 	if err := s.refresh(ctx); err != nil {
 		return models.SLOReport{}, err
 	}

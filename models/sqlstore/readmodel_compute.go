@@ -21,8 +21,10 @@ import (
 func (s *Store) RunReadModel(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
-	for {
-		s.foldAfter(ctx) // what a replica that stopped left queued, within a poll
+	for tick := true; ; {
+		if tick {
+			s.foldAfter(ctx) // what a replica that stopped left queued, within a poll
+		}
 		if err := s.poll(ctx); err == nil {
 			s.markUp()
 		} else if ctx.Err() == nil && !IsUnavailable(err) {
@@ -33,7 +35,9 @@ func (s *Store) RunReadModel(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-s.rm.wake:
+			tick = true
+		case <-s.rm.wake: // a change here, folded already
+			tick = false
 		}
 	}
 }

@@ -41,7 +41,7 @@ type Store struct {
 	rm             *readModel
 	reports        *reportCache
 	commits        *groupCommit[*pendingDelivery] // PostgreSQL ingest
-	folds          *groupCommit[context.Context]  // PostgreSQL roll-up folds (fold.go)
+	folds          *folder                        // PostgreSQL roll-up folds (fold.go)
 	// down is set while ingest finds the database out of reach (refused, or hung past
 	// its deadline): deliveries then go straight to the spool, without waiting on it.
 	down *atomic.Bool
@@ -279,6 +279,7 @@ func (s *Store) Ready(ctx context.Context) error {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	s.closeFolds()
 	s.closeTouches()
 	if s.replica != nil {
 		if r, err := s.replica.DB(); err == nil {

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/sitemetrics/sitemetrics/migrations"
 )
 
 // dialect is what differs between PostgreSQL and SQLite in the write path: how series
@@ -38,14 +40,49 @@ type rollupRow struct {
 	excluded   int
 }
 
+// errStoredBefore means a plan written as new samples only (plan.onlyNew) met one
+// already stored: the transaction is rolled back and the batch written again after
+// reading what is stored.
+var errStoredBefore = errors.New("a sample planned as new was stored already")
+
 // errStaleBindings means a delivery was parsed with bindings that changed since: it is
 // parsed again with the new ones and written in a later batch.
 var errStaleBindings = errors.New("the feed's SLO bindings changed while the delivery was written")
 
-// seriesCache remembers series ids: they never change once given.
+// seriesCache remembers series ids, which never change once given, and the newest
+// bucket this replica stored for each series.
 type seriesCache struct {
-	mu sync.Mutex
-	m  map[seriesKey]int64
+	mu     sync.Mutex
+	m      map[seriesKey]int64
+	newest map[int64]int64
+}
+
+// allNew says whether every sample is later than the newest this replica stored for its
+// series: then they are most likely new (another replica, or an older delivery carrying
+// later buckets, may have stored some; the write checks).
+func (c *seriesCache) allNew(ids []identity) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if b, ok := c.newest[id.series]; !ok || id.bucket <= b {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
+
+// stored notes the samples a committed batch wrote.
+func (c *seriesCache) stored(samples []sampleWrite) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.newest == nil {
+		c.newest = map[int64]int64{}
+	}
+	for _, w := range samples {
+		if b, ok := c.newest[w.series]; !ok || w.bucket > b {
+			c.newest[w.series] = w.bucket
+		}
+	}
 }
 
 func (c *seriesCache) lookup(keys []seriesKey) (found map[seriesKey]int64, missing []seriesKey) {
@@ -75,9 +112,10 @@ func (c *seriesCache) add(m map[seriesKey]int64) {
 func (c *seriesCache) forget(feedID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.m {
+	for k, id := range c.m {
 		if k.feed == feedID {
 			delete(c.m, k)
+			delete(c.newest, id)
 		}
 	}
 }
@@ -91,8 +129,13 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 	if err := s.knowFieldNames(ctx, batch); err != nil {
 		return err
 	}
+	guess := true
 	for attempt := 0; ; attempt++ {
-		stale, err := s.tryBatch(ctx, batch)
+		stale, err := s.tryBatch(ctx, batch, guess)
+		if errors.Is(err, errStoredBefore) && guess {
+			guess, attempt = false, attempt-1 // the guess was wrong: read what is stored, and write again
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -119,8 +162,12 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 }
 
 // tryBatch writes the batch unless some deliveries carry stale bindings, which it
-// returns without writing anything.
-func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale []*pendingDelivery, err error) {
+// returns without writing anything. With guess, on PostgreSQL, a batch whose samples
+// all look new (seriesCache.allNew) is written without reading back what is stored
+// first, as new samples only; if one was stored after all, nothing is written and
+// errStoredBefore is returned, for the caller to try again without guessing. A stream
+// of history, each delivery later than the last, so skips a read of every row.
+func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bool) (stale []*pendingDelivery, err error) {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -165,9 +212,12 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 	}
 	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
 	want, parts := identities(batch, ids, feeds)
+	allNew := guess && s.dialect == migrations.Postgres && len(parts) == 0 && s.series.allNew(want)
 	var stored map[identity]string
-	if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
-		return nil, err
+	if !allNew {
+		if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
+			return nil, err
+		}
 	}
 	for id, raw := range stored {
 		if snap.samples[id], err = s.decodeFields(ctx, raw); err != nil {
@@ -178,6 +228,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 	if err != nil {
 		return nil, err
 	}
+	p.onlyNew = allNew
 	if err := s.sql.write(ctx, tx, p); err != nil {
 		return nil, err
 	}
@@ -194,6 +245,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery) (stale [
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
 	s.series.add(ids)
+	s.series.stored(p.samples)
 	s.touched(slos)
 	return nil, nil
 }

@@ -139,11 +139,18 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 		for i, w := range p.samples {
 			series[i], buckets[i], fields[i], deliveries[i] = w.series, w.bucket, w.fields, p.batch[w.k].d.ID
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO samples (series_id, bucket, fields, delivery_id)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])
-			ON CONFLICT (series_id, bucket) DO UPDATE SET fields = EXCLUDED.fields, delivery_id = EXCLUDED.delivery_id`,
-			series, buckets, fields, deliveries); err != nil {
+		onConflict := "ON CONFLICT (series_id, bucket) DO UPDATE SET fields = EXCLUDED.fields, delivery_id = EXCLUDED.delivery_id"
+		if p.onlyNew {
+			onConflict = "ON CONFLICT DO NOTHING"
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO samples (series_id, bucket, fields, delivery_id)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) `+onConflict,
+			series, buckets, fields, deliveries)
+		if err != nil {
 			return fmt.Errorf("store samples: %w", err)
+		}
+		if n, err := res.RowsAffected(); p.onlyNew && (err != nil || n != int64(len(p.samples))) {
+			return errStoredBefore
 		}
 	}
 	if len(p.parts) > 0 {
