@@ -194,7 +194,7 @@ func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, seriesID int64, f
 		return err
 	}
 	if seriesID != 0 {
-		if _, err := s.sql.lock(ctx, tx, []int64{seriesID}, nil); err != nil {
+		if _, err := s.sql.lock(ctx, tx, []int64{seriesID}, nil, false); err != nil {
 			_ = tx.Rollback()
 			return err
 		}

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,4 +233,66 @@ func checkoutSLO(t *testing.T, s *sqlstore.Store) models.SLODetail {
 		t.Fatal(err)
 	}
 	return slo
+}
+
+// Big deliveries of buckets later than any stored share their series' locks: from two
+// replicas at once, each round's buckets sent by both with other numbers, one stores
+// them and the other, meeting its rows, writes them again as replacements. Every round
+// ends with one delivery's numbers stored and the roll-ups holding exactly those.
+func TestNewBucketsFromTwoReplicasAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		s.IngestDeadline = time.Minute // counts under concurrency, not the deadline (race detector)
+		other := dbtest.Reopen(t, s)
+		other.IngestDeadline = s.IngestDeadline
+		now, f, slo := checkoutReady(t, s)
+		const rounds, rows = 8, 101 // more than 100 rows: written alone
+		from := now.Add(-time.Duration(rounds*rows+1) * 5 * time.Minute)
+		body := func(round, good int) []byte {
+			b := strings.ReplaceAll(checkoutRows(from.Add(time.Duration(round*rows)*5*time.Minute), rows), `"good":"99"`, fmt.Sprintf(`"good":"%d"`, good))
+			return []byte(b)
+		}
+		for _, st := range []*sqlstore.Store{s, other} { // each replica now knows the newest bucket stored
+			if _, err := st.IngestBody(ctx, f, 0, body(0, 99), "application/json", now, models.IngestOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for round := 1; round < rounds; round++ {
+			var wg sync.WaitGroup
+			res := make([]models.IngestResult, 2)
+			for i, st := range []*sqlstore.Store{s, other} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := st.IngestBody(ctx, f, 0, body(round, 90+i), "application/json", now, models.IngestOptions{})
+					if err != nil {
+						t.Error(err)
+					}
+					res[i] = r
+				}()
+			}
+			wg.Wait()
+			if a, r := res[0].Accepted+res[1].Accepted, res[0].Replaced+res[1].Replaced; a != rows || r != rows {
+				t.Fatalf("round %d: accepted %d, replaced %d; want %d each (one stores, the other replaces): %+v", round, a, r, rows, res)
+			}
+		}
+		settle(t, s)
+		r, err := s.Report(ctx, slo.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := s.Samples(ctx, f.ID, models.SampleQuery{Limit: 5000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad, total float64
+		for _, x := range stored {
+			bad, total = bad+x.Fields["total"]-x.Fields["good"], total+x.Fields["total"]
+		}
+		if len(stored) != rounds*rows || total != float64(rounds*rows*100) {
+			t.Fatalf("%d samples of %v events stored; want %d of 100 each", len(stored), total, rounds*rows)
+		}
+		if r.Eval.Bad != bad || r.Eval.Total != total {
+			t.Fatalf("the SLO counts %v bad of %v; the samples stored hold %v of %v", r.Eval.Bad, r.Eval.Total, bad, total)
+		}
+	})
 }

@@ -77,7 +77,7 @@ type plan struct {
 	samples []sampleWrite
 	parts   []partKey
 	// onlyNew: planned without reading what is stored (PostgreSQL, tryBatch's guess); the
-	// write fails with errStoredBefore rather than replace a stored sample.
+	// write fails with errGuessedWrong rather than replace a stored sample.
 	onlyNew bool
 	rollupChange
 }

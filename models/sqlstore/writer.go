@@ -21,8 +21,9 @@ type dialect interface {
 	// seriesIDs returns the ids of the series keys, creating those that are new.
 	seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesKey) (map[seriesKey]int64, error)
 	// lock holds off other writers of these series, and changes to their bindings, until
-	// the transaction ends; then it reads the feeds' bindings versions and policies.
-	lock(ctx context.Context, tx *sql.Tx, series, feeds []int64) (map[int64]feedState, error)
+	// the transaction ends (shared: but for other shared holders); then it reads the
+	// feeds' bindings versions and policies.
+	lock(ctx context.Context, tx *sql.Tx, series, feeds []int64, shared bool) (map[int64]feedState, error)
 	// read returns the stored fields of samples, and which row parts exist.
 	read(ctx context.Context, tx *sql.Tx, ids []identity, parts []partKey) (map[identity]string, map[partKey]bool, error)
 	// write stores a plan's deliveries (setting their ids), samples and row parts.
@@ -40,10 +41,10 @@ type rollupRow struct {
 	excluded   int
 }
 
-// errStoredBefore means a plan written as new samples only (plan.onlyNew) met one
-// already stored: the transaction is rolled back and the batch written again after
-// reading what is stored.
-var errStoredBefore = errors.New("a sample planned as new was stored already")
+// errGuessedWrong means a batch guessed to hold new samples only (tryBatch) did not:
+// one was stored already, or a feed's policy is now 'add'. The transaction is rolled
+// back and the batch written again after reading what is stored.
+var errGuessedWrong = errors.New("a batch guessed to hold new samples only did not")
 
 // errStaleBindings means a delivery was parsed with bindings that changed since: it is
 // parsed again with the new ones and written in a later batch.
@@ -132,7 +133,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 	guess := true
 	for attempt := 0; ; attempt++ {
 		stale, err := s.tryBatch(ctx, batch, guess)
-		if errors.Is(err, errStoredBefore) && guess {
+		if errors.Is(err, errGuessedWrong) && guess {
 			guess, attempt = false, attempt-1 // the guess was wrong: read what is stored, and write again
 			continue
 		}
@@ -164,9 +165,13 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 // tryBatch writes the batch unless some deliveries carry stale bindings, which it
 // returns without writing anything. With guess, on PostgreSQL, a batch whose samples
 // all look new (seriesCache.allNew) is written without reading back what is stored
-// first, as new samples only; if one was stored after all, nothing is written and
-// errStoredBefore is returned, for the caller to try again without guessing. A stream
-// of history, each delivery later than the last, so skips a read of every row.
+// first, as new samples only, and shares its series' locks with other such batches
+// (each still excludes batches that read, derivations and binding changes); if one
+// sample was stored after all, nothing is written and errGuessedWrong is returned, for
+// the caller to try again without guessing. A stream of history, each delivery later
+// than the last, so skips a read of every row, and deliveries of it are written side
+// by side. Two of them inserting the same bucket meet at its primary key: the second
+// waits for the first to end, finds its row, and tries again.
 func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bool) (stale []*pendingDelivery, err error) {
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -198,7 +203,14 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		maps.Copy(ids, created)
 	}
 	series := slices.Sorted(maps.Values(ids))
-	feeds, err := s.sql.lock(ctx, tx, slices.Compact(series), slices.Sorted(maps.Keys(feedSet)))
+	// Guessed from the feeds as parsed (their policies are read again under the locks).
+	parsedFeeds := map[int64]feedState{}
+	for _, p := range batch {
+		parsedFeeds[p.feed.ID] = feedState{policy: p.feed.SamplePolicy}
+	}
+	want, parts := identities(batch, ids, parsedFeeds)
+	allNew := guess && s.dialect == migrations.Postgres && len(parts) == 0 && s.series.allNew(want)
+	feeds, err := s.sql.lock(ctx, tx, slices.Compact(series), slices.Sorted(maps.Keys(feedSet)), allNew)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +223,9 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		return stale, nil
 	}
 	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
-	want, parts := identities(batch, ids, feeds)
-	allNew := guess && s.dialect == migrations.Postgres && len(parts) == 0 && s.series.allNew(want)
+	if want, parts = identities(batch, ids, feeds); allNew && len(parts) > 0 {
+		return nil, errGuessedWrong // a feed's policy became 'add' meanwhile
+	}
 	var stored map[identity]string
 	if !allNew {
 		if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {

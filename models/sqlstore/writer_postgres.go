@@ -49,9 +49,13 @@ func (postgresDialect) seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesK
 // The same statement turns parallel plans off for the transaction: reading back a
 // batch's samples probes the primary key once per row, and a parallel plan, which the
 // planner picks for large batches, only adds its workers' start-up.
-func (postgresDialect) lock(ctx context.Context, tx *sql.Tx, series, feeds []int64) (map[int64]feedState, error) {
+func (postgresDialect) lock(ctx context.Context, tx *sql.Tx, series, feeds []int64, shared bool) (map[int64]feedState, error) {
+	fn := "pg_advisory_xact_lock"
+	if shared {
+		fn = "pg_advisory_xact_lock_shared"
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('max_parallel_workers_per_gather', '0', true),
-		pg_advisory_xact_lock(-id) FROM unnest($1::bigint[]) AS id ORDER BY id`, series); err != nil {
+		`+fn+`(-id) FROM unnest($1::bigint[]) AS id ORDER BY id`, series); err != nil {
 		return nil, fmt.Errorf("lock series: %w", err)
 	}
 	return readFeedStates(ctx, tx, `SELECT id, bindings_version, sample_policy FROM feeds WHERE id = ANY($1)`, feeds)
@@ -150,7 +154,7 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 			return fmt.Errorf("store samples: %w", err)
 		}
 		if n, err := res.RowsAffected(); p.onlyNew && (err != nil || n != int64(len(p.samples))) {
-			return errStoredBefore
+			return errGuessedWrong
 		}
 	}
 	if len(p.parts) > 0 {
