@@ -327,21 +327,26 @@ func (s *Store) foldSoon() {
 	}()
 }
 
-// foldOwn folds, before a read, what this replica queued and no fold has taken yet.
+// foldOwn folds, before a read, what this replica queued and no fold has taken yet. It
+// waits at most foldWait, and not at all while the database is out of reach: a read
+// then shows what it has (the fold goes on, and the numbers follow within a poll).
 func (s *Store) foldOwn(ctx context.Context) {
-	if f := s.folds; f.folded.Load() < f.queued.Load() {
+	if f := s.folds; f.folded.Load() < f.queued.Load() && !s.Down() {
+		ctx, cancel := context.WithTimeout(ctx, foldWait)
+		defer cancel()
 		s.foldAfter(ctx)
 	}
 }
 
+// foldWait bounds how long a read waits for the fold of this replica's deliveries: a
+// fold of 1,000 SLOs takes about 100 ms; a database that hangs must not hold pages up
+// (they answer from memory).
+const foldWait = 2 * time.Second
+
 // closeFolds folds what this replica queued (so a store opened next reads it at
 // once) and stops folds it put off.
 func (s *Store) closeFolds() {
-	if !s.Down() { // else the change waits in the queue for the next fold of any replica
-		ctx, cancel := context.WithTimeout(context.Background(), foldTimeout)
-		defer cancel()
-		s.foldOwn(ctx)
-	}
+	s.foldOwn(context.Background()) // what it cannot fold waits in the queue for the next fold of any replica
 	s.folds.closed.Store(true)
 }
 
