@@ -28,7 +28,7 @@ func TestQueuedChangeCountsOnce(t *testing.T) {
 		// below or soon after the write, whichever comes first.
 		deliver := func(ago time.Duration, n int) {
 			t.Helper()
-			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{checkoutRows(now.Add(-ago), n)}); errs[0] != nil {
+			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{checkoutRows(now.Add(-ago), n, 99)}); errs[0] != nil {
 				t.Fatal(errs[0])
 			}
 		}
@@ -142,7 +142,7 @@ func TestQueuedChangeFoldedSoon(t *testing.T) {
 		now, f, slo := checkoutReady(t, s)
 		deliver := func(st *sqlstore.Store, from time.Time) {
 			t.Helper()
-			body := checkoutRows(from, 101) // more than 100 rows: queued on PostgreSQL
+			body := checkoutRows(from, 101, 99) // more than 100 rows: queued on PostgreSQL
 			res, err := st.IngestBody(ctx, f, 0, []byte(body), "application/json", now, models.IngestOptions{})
 			if err != nil || res.Accepted != 101 {
 				t.Fatalf("%+v %v", res, err)
@@ -204,12 +204,12 @@ func checkoutReady(t *testing.T, s *sqlstore.Store) (time.Time, models.Feed, mod
 	return now, f, slo
 }
 
-// checkoutRows is a body of n rows of 100 events for checkoutFeed, 99 good, 5 minutes
-// apart from from on.
-func checkoutRows(from time.Time, n int) string {
+// checkoutRows is a body of n rows of 100 events for checkoutFeed, good of them good,
+// 5 minutes apart from from on.
+func checkoutRows(from time.Time, n, good int) string {
 	rows := make([]string, n)
 	for i := range rows {
-		rows[i] = fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"100","good":"99"}`, from.Add(time.Duration(i)*5*time.Minute).Unix())
+		rows[i] = fmt.Sprintf(`{"service":"checkout","_time":"%d","total":"100","good":"%d"}`, from.Add(time.Duration(i)*5*time.Minute).Unix(), good)
 	}
 	return `{"results":[` + strings.Join(rows, ",") + `]}`
 }
@@ -248,8 +248,7 @@ func TestNewBucketsFromTwoReplicasAtOnce(t *testing.T) {
 		const rounds, rows = 8, 101 // more than 100 rows: written alone
 		from := now.Add(-time.Duration(rounds*rows+1) * 5 * time.Minute)
 		body := func(round, good int) []byte {
-			b := strings.ReplaceAll(checkoutRows(from.Add(time.Duration(round*rows)*5*time.Minute), rows), `"good":"99"`, fmt.Sprintf(`"good":"%d"`, good))
-			return []byte(b)
+			return []byte(checkoutRows(from.Add(time.Duration(round*rows)*5*time.Minute), rows, good))
 		}
 		for _, st := range []*sqlstore.Store{s, other} { // each replica now knows the newest bucket stored
 			if _, err := st.IngestBody(ctx, f, 0, body(0, 99), "application/json", now, models.IngestOptions{}); err != nil {
@@ -293,6 +292,39 @@ func TestNewBucketsFromTwoReplicasAtOnce(t *testing.T) {
 		}
 		if r.Eval.Bad != bad || r.Eval.Total != total {
 			t.Fatalf("the SLO counts %v bad of %v; the samples stored hold %v of %v", r.Eval.Bad, r.Eval.Total, bad, total)
+		}
+	})
+}
+
+// Under 'add' a bucket later than any stored is written as new too (it has no row parts
+// yet): its row is remembered, so the same row sent again is a duplicate, and the SLO
+// counts it once. The delivery here was parsed while the feed still replaced samples.
+func TestNewBucketUnderAddWrittenAsNew(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now, f, slo := checkoutReady(t, s)
+		send := func(at time.Time) models.IngestResult {
+			t.Helper()
+			res, err := s.IngestBody(ctx, f, 0, []byte(checkoutRows(at, 1, 99)), "application/json", now, models.IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		start := now.Add(-time.Hour)
+		send(start) // this replica now knows the newest bucket stored
+		if _, err := s.UpdateFeed(ctx, f.ID, models.FeedInput{Name: f.Name, Interval: "5m", SeriesField: "service", SamplePolicy: models.PolicyAdd}); err != nil {
+			t.Fatal(err)
+		}
+		next := start.Add(5 * time.Minute)
+		if res := send(next); res.Accepted != 1 {
+			t.Fatalf("a new bucket after the change: %+v", res)
+		}
+		if res := send(next); res.Duplicates != 1 {
+			t.Fatalf("the same row again: %+v; want a duplicate", res)
+		}
+		settle(t, s)
+		if r, err := s.Report(ctx, slo.ID, now); err != nil || r.Eval.Total != 200 {
+			t.Fatalf("the SLO counts %v events (%v); want 200", r.Eval.Total, err)
 		}
 	})
 }

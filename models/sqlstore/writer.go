@@ -42,8 +42,8 @@ type rollupRow struct {
 }
 
 // errGuessedWrong means a batch guessed to hold new samples only (tryBatch) did not:
-// one was stored already, or a feed's policy is now 'add'. The transaction is rolled
-// back and the batch written again after reading what is stored.
+// one was stored already. The transaction is rolled back and the batch written again
+// after reading what is stored.
 var errGuessedWrong = errors.New("a batch guessed to hold new samples only did not")
 
 // errStaleBindings means a delivery was parsed with bindings that changed since: it is
@@ -165,10 +165,11 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingDelivery) error 
 // tryBatch writes the batch unless some deliveries carry stale bindings, which it
 // returns without writing anything. With guess, on PostgreSQL, a batch whose samples
 // all look new (seriesCache.allNew) is written without reading back what is stored
-// first, as new samples only, and shares its series' locks with other such batches
-// (each still excludes batches that read, derivations and binding changes); if one
-// sample was stored after all, nothing is written and errGuessedWrong is returned, for
-// the caller to try again without guessing. A stream of history, each delivery later
+// first, as new samples only (under 'add' too: a bucket never stored has no row
+// parts), and shares its series' locks with other such batches (each still excludes
+// batches that read, derivations and binding changes); if one sample was stored after
+// all, nothing is written and errGuessedWrong is returned, for the caller to try again
+// without guessing. A stream of history, each delivery later
 // than the last, so skips a read of every row, and deliveries of it are written side
 // by side. Two of them inserting the same bucket meet at its primary key: the second
 // waits for the first to end, finds its row, and tries again.
@@ -203,13 +204,8 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		maps.Copy(ids, created)
 	}
 	series := slices.Sorted(maps.Values(ids))
-	// Guessed from the feeds as parsed (their policies are read again under the locks).
-	parsedFeeds := map[int64]feedState{}
-	for _, p := range batch {
-		parsedFeeds[p.feed.ID] = feedState{policy: p.feed.SamplePolicy}
-	}
-	want, parts := identities(batch, ids, parsedFeeds)
-	allNew := guess && s.dialect == migrations.Postgres && len(parts) == 0 && s.series.allNew(want)
+	want, _ := identities(batch, ids, nil) // the samples; row parts follow the policies read under the locks
+	allNew := guess && s.dialect == migrations.Postgres && s.series.allNew(want)
 	feeds, err := s.sql.lock(ctx, tx, slices.Compact(series), slices.Sorted(maps.Keys(feedSet)), allNew)
 	if err != nil {
 		return nil, err
@@ -223,11 +219,9 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		return stale, nil
 	}
 	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
-	if want, parts = identities(batch, ids, feeds); allNew && len(parts) > 0 {
-		return nil, errGuessedWrong // a feed's policy became 'add' meanwhile
-	}
 	var stored map[identity]string
 	if !allNew {
+		_, parts := identities(batch, ids, feeds)
 		if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
 			return nil, err
 		}
