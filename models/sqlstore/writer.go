@@ -26,8 +26,9 @@ type dialect interface {
 	lock(ctx context.Context, tx *sql.Tx, series, feeds []int64, shared bool) (map[int64]feedState, error)
 	// read returns the stored fields of samples, and which row parts exist.
 	read(ctx context.Context, tx *sql.Tx, ids []identity, parts []partKey) (map[identity]string, map[partKey]bool, error)
-	// write stores a plan's deliveries (setting their ids), samples and row parts.
-	write(ctx context.Context, tx *sql.Tx, p *plan) error
+	// write stores a plan's deliveries (setting their ids), samples and row parts; conn
+	// is the connection tx runs on.
+	write(ctx context.Context, tx *sql.Tx, conn *sql.Conn, p *plan) error
 	// apply adds a change's roll-up differences, moves its series' data times and gives
 	// its SLOs new versions.
 	apply(ctx context.Context, tx *sql.Tx, c *rollupChange) error
@@ -178,7 +179,12 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if err != nil {
 		return nil, err
 	}
-	tx, err := sqlDB.BeginTx(ctx, nil)
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin ingest: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin ingest: %w", err)
 	}
@@ -236,7 +242,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		return nil, err
 	}
 	p.onlyNew = allNew
-	if err := s.sql.write(ctx, tx, p); err != nil {
+	if err := s.sql.write(ctx, tx, conn, p); err != nil {
 		return nil, err
 	}
 	var slos []int64

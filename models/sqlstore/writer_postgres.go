@@ -3,8 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -134,27 +139,26 @@ func readPartsPostgres(ctx context.Context, tx *sql.Tx, parts []partKey) (map[pa
 	return out, rows.Err()
 }
 
-func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
+func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, conn *sql.Conn, p *plan) error {
 	if err := insertDeliveriesPostgres(ctx, tx, p.batch); err != nil {
 		return err
 	}
-	if len(p.samples) > 0 {
+	switch {
+	case len(p.samples) == 0:
+	case p.onlyNew:
+		if err := copyNewSamples(ctx, conn, p); err != nil {
+			return err
+		}
+	default:
 		series, buckets, fields, deliveries := make([]int64, len(p.samples)), make([]int64, len(p.samples)), make([]string, len(p.samples)), make([]int64, len(p.samples))
 		for i, w := range p.samples {
 			series[i], buckets[i], fields[i], deliveries[i] = w.series, w.bucket, w.fields, p.batch[w.k].d.ID
 		}
-		onConflict := "ON CONFLICT (series_id, bucket) DO UPDATE SET fields = EXCLUDED.fields, delivery_id = EXCLUDED.delivery_id"
-		if p.onlyNew {
-			onConflict = "ON CONFLICT DO NOTHING"
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO samples (series_id, bucket, fields, delivery_id)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) `+onConflict,
-			series, buckets, fields, deliveries)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO samples (series_id, bucket, fields, delivery_id)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])
+			ON CONFLICT (series_id, bucket) DO UPDATE SET fields = EXCLUDED.fields, delivery_id = EXCLUDED.delivery_id`,
+			series, buckets, fields, deliveries); err != nil {
 			return fmt.Errorf("store samples: %w", err)
-		}
-		if n, err := res.RowsAffected(); p.onlyNew && (err != nil || n != int64(len(p.samples))) {
-			return errGuessedWrong
 		}
 	}
 	if len(p.parts) > 0 {
@@ -166,6 +170,38 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING`, series, buckets, hashes); err != nil {
 			return fmt.Errorf("store sample parts: %w", err)
 		}
+	}
+	return nil
+}
+
+// uniqueViolation is PostgreSQL's SQLSTATE for a row that breaks a unique index.
+const uniqueViolation = "23505"
+
+// copyNewSamples writes samples guessed to be new (plan.onlyNew) with COPY, on the
+// connection of the batch's transaction: a sample stored already breaks the primary key
+// and fails the COPY, which means the guess was wrong (errGuessedWrong). COPY costs
+// PostgreSQL about two thirds of an INSERT of the same rows from arrays.
+func copyNewSamples(ctx context.Context, conn *sql.Conn, p *plan) error {
+	row := make([]any, 4)
+	src := pgx.CopyFromSlice(len(p.samples), func(i int) ([]any, error) {
+		w := p.samples[i]
+		row[0], row[1], row[2], row[3] = w.series, w.bucket, w.fields, p.batch[w.k].d.ID
+		return row, nil
+	})
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the database connection is a %T, not pgx's", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"samples"}, []string{"series_id", "bucket", "fields", "delivery_id"}, src)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		return errGuessedWrong
+	}
+	if err != nil {
+		return fmt.Errorf("store samples: %w", err)
 	}
 	return nil
 }

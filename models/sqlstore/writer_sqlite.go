@@ -141,7 +141,7 @@ func (sqliteDialect) read(ctx context.Context, tx *sql.Tx, ids []identity, parts
 	return samples, have, nil
 }
 
-func (sqliteDialect) write(ctx context.Context, tx *sql.Tx, p *plan) error {
+func (sqliteDialect) write(ctx context.Context, tx *sql.Tx, _ *sql.Conn, p *plan) error {
 	for _, pd := range p.batch {
 		d := pd.d
 		rej := d.Rejections
