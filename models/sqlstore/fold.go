@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -37,21 +36,6 @@ const foldLock = 0x5349_544d_464f_4c44 // "SITMFOLD"
 // foldTimeout bounds one fold.
 const foldTimeout = 10 * time.Second
 
-// queuedChange is a rollupChange as rollup_queue keeps it: the hour differences a
-// column each (the day differences are their sums), then the series data times and
-// the SLOs whose data changed.
-type queuedChange struct {
-	SLO      []int64   `json:"slo"`
-	Gen      []int     `json:"gen"`
-	Hour     []int64   `json:"hour"`
-	Bad      []float64 `json:"bad"`
-	Total    []float64 `json:"total"`
-	Excluded []int     `json:"excluded"`
-	Series   []int64   `json:"series"`
-	Last     []int64   `json:"last"`
-	SLOs     []int64   `json:"slos"`
-}
-
 // queues says whether a batch's roll-up change is queued for a fold after its commit
 // rather than folded in its transaction: a lone delivery of more than aloneRows rows to
 // PostgreSQL.
@@ -64,48 +48,11 @@ func (s *Store) queueChange(ctx context.Context, tx *sql.Tx, c *rollupChange) er
 	if len(c.slos) == 0 && len(c.last) == 0 {
 		return nil
 	}
-	q := queuedChange{SLOs: c.slos}
-	for _, k := range sortedRollups(c.hours) {
-		d := c.hours[k]
-		q.SLO, q.Gen, q.Hour = append(q.SLO, k.slo), append(q.Gen, k.gen), append(q.Hour, k.at)
-		q.Bad, q.Total, q.Excluded = append(q.Bad, d.Bad), append(q.Total, d.Total), append(q.Excluded, d.Excluded)
-	}
-	for _, id := range slices.Sorted(maps.Keys(c.last)) {
-		q.Series, q.Last = append(q.Series, id), append(q.Last, c.last[id])
-	}
-	raw, err := json.Marshal(q)
-	if err != nil {
-		return fmt.Errorf("queue roll-up change: %w", err)
-	}
+	raw := queuedOf(c).encode()
 	if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_queue (changes) VALUES ($1)", raw); err != nil {
 		return fmt.Errorf("queue roll-up change: %w", err)
 	}
 	return nil
-}
-
-// check says whether a queued change's columns line up.
-func (q queuedChange) check() error {
-	n := len(q.SLO)
-	if len(q.Gen) != n || len(q.Hour) != n || len(q.Bad) != n || len(q.Total) != n || len(q.Excluded) != n || len(q.Series) != len(q.Last) {
-		return fmt.Errorf("queued roll-up change has columns of different lengths")
-	}
-	return nil
-}
-
-// add sums a checked queued change into c, and its SLOs into slos.
-func (c *rollupChange) add(q queuedChange, slos map[int64]bool) {
-	for i := range q.SLO {
-		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
-		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
-		day := rollupKey{h.slo, h.gen, floorTo(h.at, daySeconds)}
-		c.hours[h], c.days[day] = c.hours[h].Add(d), c.days[day].Add(d)
-	}
-	for i, id := range q.Series {
-		c.last[id] = max(c.last[id], q.Last[i])
-	}
-	for _, id := range q.SLOs {
-		slos[id] = true
-	}
 }
 
 // foldQueued folds every queued change in, in a transaction of its own, and queues
@@ -186,14 +133,10 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos
 	found := false
 	for rows.Next() {
 		var raw []byte
-		var q queuedChange
 		if err := rows.Scan(&raw); err != nil {
 			return false, fmt.Errorf("fold: %w", err)
 		}
-		err := json.Unmarshal(raw, &q)
-		if err == nil {
-			err = q.check()
-		}
+		q, err := decodeQueued(raw)
 		if err != nil {
 			s.log.Error("unreadable roll-up change dropped", "err", err, "bytes", len(raw))
 			continue

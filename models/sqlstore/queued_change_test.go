@@ -1,0 +1,71 @@
+package sqlstore
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/sitemetrics/sitemetrics/models"
+)
+
+func sampleChange() rollupChange {
+	c := newRollupChange()
+	c.hours[rollupKey{7, 2, 1_767_225_600}] = models.Sums{Bad: 3, Total: 1000}
+	c.hours[rollupKey{7, 2, 1_767_229_200}] = models.Sums{Bad: 0.5, Total: 12.25, Excluded: 1}
+	c.hours[rollupKey{9, 0, 1_767_225_600}] = models.Sums{Bad: -4, Total: -1000} // a replaced row's difference
+	c.last[31], c.last[5] = 1_767_229_500, 1_767_225_900
+	c.slos = []int64{7, 9}
+	return c
+}
+
+// A queued change reads back as it was written; no part of it cut short, nothing
+// added after it and no other format is taken for a change.
+func TestQueuedChangeEncoding(t *testing.T) {
+	c := sampleChange()
+	raw := queuedOf(&c).encode()
+	q, err := decodeQueued(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := queuedOf(&c); !reflect.DeepEqual(q, want) {
+		t.Fatalf("read back %+v; want %+v", q, want)
+	}
+	got, slos := newRollupChange(), map[int64]bool{}
+	got.add(q, slos)
+	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || !slos[7] || !slos[9] {
+		t.Fatalf("added %+v, %v; want %+v", got, slos, c)
+	}
+	if d := got.days[rollupKey{7, 2, 1_767_225_600}]; d != (models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}) {
+		t.Fatalf("day of SLO 7: %+v", d)
+	}
+	for n := range len(raw) {
+		if _, err := decodeQueued(raw[:n]); err == nil {
+			t.Fatalf("the first %d of %d bytes were read as a change", n, len(raw))
+		}
+	}
+	for _, bad := range [][]byte{append(raw[:len(raw):len(raw)], 0), []byte(`{"slo":[1],"gen":[]}`)} {
+		if _, err := decodeQueued(bad); err == nil {
+			t.Fatalf("%q was read as a change", bad)
+		}
+	}
+	uneven := queuedOf(&c)
+	uneven.Gen = uneven.Gen[:1]
+	if _, err := decodeQueued(uneven.encode()); err == nil {
+		t.Fatal("columns of different lengths were read as a change")
+	}
+}
+
+// Whatever bytes a queue row holds, reading them returns a change or an error.
+func FuzzDecodeQueued(f *testing.F) {
+	c := sampleChange()
+	f.Add(queuedOf(&c).encode())
+	f.Add([]byte{queuedFormat, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		q, err := decodeQueued(raw)
+		if err != nil {
+			return
+		}
+		if again, err := decodeQueued(q.encode()); err != nil || !reflect.DeepEqual(again, q) {
+			t.Fatalf("%q read as %+v, written again and read as %+v (%v)", raw, q, again, err)
+		}
+	})
+}
