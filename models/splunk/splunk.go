@@ -115,7 +115,6 @@ var (
 	// ("scheduler_admin_search_W2_at_14232356_132", 1970), and a date far from every
 	// window is for the ingest layer to count, not for the parser to guess away.
 	sidTimeRE = regexp.MustCompile(`_at_(\d{1,12})_\d+(?:\.\d+)?$`)
-	numberRE  = regexp.MustCompile(`^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$`)
 	// Earliest and latest plausible row times, to catch wrong units (milliseconds).
 	minRowTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 )
@@ -522,7 +521,7 @@ func parseRowTime(v any) (time.Time, error) {
 	default:
 		return time.Time{}, fmt.Errorf("is %s, expected epoch seconds or RFC 3339", jsonKind(v))
 	}
-	if numberRE.MatchString(s) {
+	if isDecimal(s) {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsInf(f, 0) || f > 1e11 {
 			return time.Time{}, fmt.Errorf("%q is out of range for epoch seconds", models.Truncate(s, 40))
@@ -537,6 +536,18 @@ func parseRowTime(v any) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q does not parse: expected epoch seconds (e.g. 1700000000.5) or RFC 3339 (e.g. 2026-01-02T15:04:05Z)", models.Truncate(s, 40))
+}
+
+// isDecimal says whether s is a decimal number: an optional sign, digits with an
+// optional point, an optional exponent. That is what strconv.ParseFloat reads once its
+// other forms (hexadecimal, underscores, infinities, NaN) are ruled out by the
+// characters allowed; too large a number is decimal, and out of range for its reader.
+func isDecimal(s string) bool {
+	if strings.TrimLeft(s, "0123456789.eE+-") != "" {
+		return false
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // parseNumber reads a JSON number or a numeric string. Non-finite and
@@ -555,7 +566,7 @@ func parseNumber(v any) (float64, bool, error) {
 	case "nan", "inf", "infinity":
 		return 0, false, fmt.Errorf("%q is not a finite number", s)
 	}
-	if !numberRE.MatchString(s) {
+	if !isDecimal(s) {
 		return 0, false, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
