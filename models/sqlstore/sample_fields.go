@@ -55,8 +55,9 @@ func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 	return string(append(b, ']')), nil
 }
 
-// decode reads fields stored either way; ok is false when the array names an id this
-// replica does not know.
+// decode reads fields stored either way (the array as encode writes it, with strconv:
+// a sample is decoded each time a summary reads it); ok is false when the array names
+// an id this replica does not know.
 func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		if err := json.Unmarshal([]byte(raw), &fields); err != nil {
@@ -64,19 +65,28 @@ func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err
 		}
 		return fields, true, nil
 	}
-	var pairs []float64
-	if err := json.Unmarshal([]byte(raw), &pairs); err != nil || len(pairs)%2 != 0 {
+	body, closed := strings.CutSuffix(raw[1:], "]")
+	if !closed {
 		return nil, true, fmt.Errorf("decode sample fields %q: not [id, value, ...]", raw)
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	fields = make(map[string]float64, len(pairs)/2)
-	for i := 0; i < len(pairs); i += 2 {
-		name, known := c.names[int64(pairs[i])]
+	fields = make(map[string]float64, strings.Count(body, ",")/2+1)
+	for body != "" {
+		var idText, valueText string
+		var more bool
+		idText, body, _ = strings.Cut(body, ",")
+		valueText, body, more = strings.Cut(body, ",")
+		id, err1 := strconv.ParseInt(strings.TrimSpace(idText), 10, 64)
+		v, err2 := strconv.ParseFloat(strings.TrimSpace(valueText), 64)
+		if err1 != nil || err2 != nil || math.IsInf(v, 0) || math.IsNaN(v) || (more && body == "") {
+			return nil, true, fmt.Errorf("decode sample fields %q: not [id, value, ...]", raw)
+		}
+		name, known := c.names[id]
 		if !known {
 			return nil, false, nil
 		}
-		fields[name] = pairs[i+1]
+		fields[name] = v
 	}
 	return fields, true, nil
 }
