@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -33,7 +32,9 @@ import (
 //
 //	ingest     rows/s through the webhook, beside COPY of the same rows into a
 //	           table with the samples table's columns, indexes and partitions,
-//	           from as many connections in batches of the same size
+//	           from as many connections in batches of the same size (each
+//	           side makes its rows as it goes, from the same numbers: JSON text
+//	           for the webhook, the stored values for COPY)
 //	memory     the process's RSS once every summary is computed (VmRSS, and
 //	           VmHWM, its peak during ingest)
 //	disk       bytes per sample: samples, roll-ups, series and field names,
@@ -381,27 +382,32 @@ spec:
 	r.cli("slo", "import", path)
 }
 
-// historyRow is series i's row for the bucket starting at t: 1,000 events, a
-// few bad, and a bad patch now and then, different per series.
-func historyRow(i int, t int64) string {
+// historyCounts are series i's good and total events in the bucket starting at t:
+// 1,000 events, a few bad, and a bad patch now and then, different per series.
+func historyCounts(i int, t int64) (good, total int64) {
 	k := t / 300
 	bad := k % 3
 	if (k+int64(i)*37)%500 < 3 {
 		bad = 40
 	}
-	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"1000","good":"%d"}`, seriesKey(i), t, 1000-bad)
+	return 1000 - bad, 1000
+}
+
+// historyRow is series i's row for the bucket starting at t.
+func historyRow(i int, t int64) string {
+	good, total := historyCounts(i, t)
+	return fmt.Sprintf(`{"service":"%s","_time":"%d","total":"%d","good":"%d"}`, seriesKey(i), t, total, good)
 }
 
 // storedFields is what the app stores for historyRow(i, t): [id, value, ...] in the
 // order of the field names' numbers (ids, from field_names).
 func storedFields(i int, t int64, ids map[string]int64) string {
-	var row struct{ Good, Total string }
-	_ = json.Unmarshal([]byte(historyRow(i, t)), &row)
-	pairs := [][2]string{{strconv.FormatInt(ids["good"], 10), row.Good}, {strconv.FormatInt(ids["total"], 10), row.Total}}
-	if ids["total"] < ids["good"] {
+	good, total := historyCounts(i, t)
+	pairs := [2][2]int64{{ids["good"], good}, {ids["total"], total}}
+	if pairs[1][0] < pairs[0][0] {
 		pairs[0], pairs[1] = pairs[1], pairs[0]
 	}
-	return "[" + pairs[0][0] + "," + pairs[0][1] + "," + pairs[1][0] + "," + pairs[1][1] + "]"
+	return fmt.Sprintf("[%d,%d,%d,%d]", pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1])
 }
 
 // ingestHistory posts DAYS of buckets ending at the current one, oldest first,
@@ -566,12 +572,16 @@ func (r *scaleRun) compareCopy() {
 		stored != storedFields(0, first, fieldIDs) {
 		r.b.Fatalf("the app stored %q (%v) where COPY would write %q", stored, err, storedFields(0, first, fieldIDs))
 	}
+	seriesIDs := make([]int64, n)
+	for i := range seriesIDs {
+		seriesIDs[i] = ids[seriesKey(i)]
+	}
 	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
 	lat, took := r.inBatches(batches, func(j int64) error {
 		var src [][]any
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
 			i, t := int(idx%n), first+idx/n*300
-			src = append(src, []any{ids[seriesKey(i)], t, storedFields(i, t, fieldIDs), j + 1})
+			src = append(src, []any{seriesIDs[i], t, storedFields(i, t, fieldIDs), j + 1})
 		}
 		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
 		return err
