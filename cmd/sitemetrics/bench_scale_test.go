@@ -34,7 +34,8 @@ import (
 //	           table with the samples table's columns, indexes and partitions,
 //	           from as many connections in batches of the same size (each
 //	           side makes its rows as it goes, from the same numbers: JSON text
-//	           for the webhook, the stored values for COPY)
+//	           for the webhook, the stored values for COPY), and the CPU time
+//	           the app, PostgreSQL and the load generator spent on each
 //	memory     the process's RSS once every summary is computed (VmRSS, and
 //	           VmHWM, its peak during ingest)
 //	disk       bytes per sample: samples, roll-ups, series and field names,
@@ -422,6 +423,7 @@ func (r *scaleRun) ingestHistory() {
 	row := func(idx int64) string { return historyRow(int(idx%int64(n)), first+idx/int64(n)*300) }
 	r.say("ingest: %d rows (%d buckets × %d series) in %d deliveries over %d senders", r.rows, buckets, n, batches, r.cfg.senders)
 	profiled := r.profile("ingest", 20*time.Second)
+	cpuBefore := r.cpu()
 	lat, took := r.inBatches(batches, func(j int64) error {
 		rows := make([]string, 0, r.cfg.batch)
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
@@ -429,6 +431,7 @@ func (r *scaleRun) ingestHistory() {
 		}
 		return r.send.post(r.app.URL, rows)
 	})
+	cpuAfter := r.cpu()
 	profiled()
 	if lat.errs > 0 {
 		r.b.Fatalf("ingest: %s\n%s", lat, r.app.tail())
@@ -437,7 +440,17 @@ func (r *scaleRun) ingestHistory() {
 	r.b.ReportMetric(r.ingestRate, "ingest_rows/s")
 	r.record("ingest through the webhook", fmt.Sprintf("%.0f rows/s (%d rows in %s); per %d-row delivery %s",
 		r.ingestRate, r.rows, ms(took), r.cfg.batch, lat), "", nil)
+	r.record("CPU spent ingesting", cpuPer(cpuBefore, cpuAfter, r.rows, true), "", nil)
 	r.topUp()
+}
+
+// cpu reads the CPU time spent so far (cpuNow).
+func (r *scaleRun) cpu() cpuUse {
+	u, err := cpuNow(r.app.cmd.Process.Pid)
+	if err != nil {
+		r.b.Fatalf("CPU time: %v", err)
+	}
+	return u
 }
 
 // inBatches runs f for batches 0..count-1 over the run's senders.
@@ -577,6 +590,7 @@ func (r *scaleRun) compareCopy() {
 		seriesIDs[i] = ids[seriesKey(i)]
 	}
 	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
+	cpuBefore := r.cpu()
 	lat, took := r.inBatches(batches, func(j int64) error {
 		var src [][]any
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
@@ -586,12 +600,14 @@ func (r *scaleRun) compareCopy() {
 		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
 		return err
 	})
+	cpuAfter := r.cpu()
 	if lat.errs > 0 {
 		r.b.Fatalf("COPY: %s", lat)
 	}
 	copyRate := float64(r.rows) / took.Seconds()
 	r.record(fmt.Sprintf("COPY of the same rows (%d connections, %d rows a COPY)", r.cfg.senders, r.cfg.batch),
 		fmt.Sprintf("%.0f rows/s (%s); per COPY %s", copyRate, ms(took), lat), "", nil)
+	r.record("CPU spent on COPY", cpuPer(cpuBefore, cpuAfter, r.rows, false), "", nil)
 	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f", r.ingestRate/copyRate), "≥ 0.5", verdict(r.ingestRate/copyRate >= 0.5))
 }
 

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cpuUse is the CPU time (user and system) spent so far by the app's process, by
+// PostgreSQL's processes (the primary's and the streaming replica's, those that
+// exited included) and by this benchmark's own process, which makes the load.
+type cpuUse struct{ app, pg, load time.Duration }
+
+// userHZ is the unit of the times in /proc/PID/stat, fixed by Linux's ABI.
+const userHZ = 100
+
+// cpuNow reads cpuUse from /proc (the app is process appPID).
+func cpuNow(appPID int) (cpuUse, error) {
+	var u cpuUse
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return u, err
+	}
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process ended meanwhile; PostgreSQL's parent counts its exited children
+		}
+		open, end := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+		if open < 0 || end < open {
+			continue
+		}
+		comm, f := string(b[open+1:end]), strings.Fields(string(b[end+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		ticks := int64(0)
+		for _, k := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+			n, _ := strconv.ParseInt(f[k], 10, 64)
+			ticks += n
+		}
+		spent := time.Duration(ticks) * time.Second / userHZ
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		switch {
+		case pid == appPID:
+			u.app += spent
+		case comm == "postgres":
+			u.pg += spent
+		}
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return u, err
+	}
+	u.load = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return u, nil
+}
+
+// cpuPer says how much CPU each spent between two readings, per 1,000 rows.
+func cpuPer(before, after cpuUse, rows int64, withApp bool) string {
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)*1000/float64(rows))
+	}
+	s := fmt.Sprintf("PostgreSQL %s, load generator %s", per(after.pg-before.pg), per(after.load-before.load))
+	if withApp {
+		s = fmt.Sprintf("app %s, %s", per(after.app-before.app), s)
+	}
+	return s + " (CPU time per 1,000 rows)"
+}
