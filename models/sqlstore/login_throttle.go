@@ -24,10 +24,19 @@ func (s *Store) AdmitLogin(ctx context.Context, username, clientIP string, p mod
 	ip := models.Truncate(clientIP, 64)
 	var adm models.Admission
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.now()
-		pair, addr, err := lockCounters(tx, s.dialect, name, ip, now)
+		pair, addr, err := lockCounters(tx, s.dialect, name, ip, s.now())
 		if err != nil {
 			return err
+		}
+		// The attempt happens once its counters are locked, not before: one that waited
+		// for another's lock comes after it, and on a replica whose clock is behind the
+		// last attempt's it happens at that attempt's time, never before it (else that
+		// attempt's next_at would lie in its future and refuse it).
+		now := s.now()
+		for _, last := range []time.Time{pair.LastAt, addr.LastAt} {
+			if now.Before(last) {
+				now = last
+			}
 		}
 		adm = admit(&pair, &addr, p, now)
 		if !adm.Allowed {

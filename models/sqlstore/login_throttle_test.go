@@ -61,6 +61,32 @@ func TestLoginThrottleBackoff(t *testing.T) {
 	})
 }
 
+// A replica whose clock is behind another's: the attempts it admits come after the
+// other's, whatever its clock says, so the free failures stay free and a back-off runs
+// from the last attempt.
+func TestLoginThrottleClockBehind(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		behind := dbtest.Reopen(t, s)
+		behind.Now = func() time.Time { return now.Add(-3 * time.Second) }
+		for i := range 6 {
+			st := []*sqlstore.Store{s, behind}[i%2]
+			a, err := st.AdmitLogin(ctx, "sam", "203.0.113.9", throttle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := models.Admission{Allowed: true}
+			if i == 5 { // the 5th failure waits 1 s from the attempt before
+				want = models.Admission{RetryAfter: time.Second, Why: "user_address"}
+			}
+			if a != want {
+				t.Fatalf("attempt %d (on the replica %s behind): %+v, want %+v", i+1, []string{"not", "3 s"}[i%2], a, want)
+			}
+		}
+	})
+}
+
 // 60 parallel attempts for one user from one address: exactly the free
 // failures get through, on two replicas of PostgreSQL and on SQLite.
 func TestLoginThrottleCannotBeRaced(t *testing.T) {
