@@ -134,10 +134,16 @@ func readInts[T ~int | ~int64](r *queuedReader) []T {
 	return out
 }
 
+// floats reads a column of finite numbers: a NaN or an infinity summed into a roll-up
+// would stay in it for good.
 func (r *queuedReader) floats() []float64 {
 	out := make([]float64, r.length(8))
 	for i := range out {
 		out[i], r.b = math.Float64frombits(binary.LittleEndian.Uint64(r.b)), r.b[8:]
+		if math.IsNaN(out[i]) || math.IsInf(out[i], 0) {
+			r.err = fmt.Errorf("queued roll-up change holds %v", out[i])
+			return nil
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -18,7 +19,7 @@ func sampleChange() rollupChange {
 }
 
 // A queued change reads back as it was written; no part of it cut short, nothing
-// added after it and no other format is taken for a change.
+// added after it, no other format and no non-finite number is taken for a change.
 func TestQueuedChangeEncoding(t *testing.T) {
 	c := sampleChange()
 	raw := queuedOf(&c).encode()
@@ -45,6 +46,13 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	for _, bad := range [][]byte{append(raw[:len(raw):len(raw)], 0), []byte(`{"slo":[1],"gen":[]}`)} {
 		if _, err := decodeQueued(bad); err == nil {
 			t.Fatalf("%q was read as a change", bad)
+		}
+	}
+	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		poisoned := queuedOf(&c)
+		poisoned.Total[1] = x
+		if _, err := decodeQueued(poisoned.encode()); err == nil {
+			t.Fatalf("a change with a total of %v was read", x)
 		}
 	}
 	uneven := queuedOf(&c)
