@@ -521,8 +521,7 @@ func parseRowTime(v any) (time.Time, error) {
 	default:
 		return time.Time{}, fmt.Errorf("is %s, expected epoch seconds or RFC 3339", jsonKind(v))
 	}
-	if isDecimal(s) {
-		f, err := strconv.ParseFloat(s, 64)
+	if f, ok, err := parseDecimal(s); ok {
 		if err != nil || math.IsInf(f, 0) || f > 1e11 {
 			return time.Time{}, fmt.Errorf("%q is out of range for epoch seconds", models.Truncate(s, 40))
 		}
@@ -538,16 +537,20 @@ func parseRowTime(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q does not parse: expected epoch seconds (e.g. 1700000000.5) or RFC 3339 (e.g. 2026-01-02T15:04:05Z)", models.Truncate(s, 40))
 }
 
-// isDecimal says whether s is a decimal number: an optional sign, digits with an
-// optional point, an optional exponent. That is what strconv.ParseFloat reads once its
-// other forms (hexadecimal, underscores, infinities, NaN) are ruled out by the
-// characters allowed; too large a number is decimal, and out of range for its reader.
-func isDecimal(s string) bool {
+// parseDecimal reads s as a decimal number: an optional sign, digits with an optional
+// point, an optional exponent. That is what strconv.ParseFloat reads once its other forms
+// (hexadecimal, underscores, infinities, NaN) are ruled out by the characters allowed.
+// ok is false when s is not such a number; err is set when it is one too large (or too
+// small) for a float64.
+func parseDecimal(s string) (f float64, ok bool, err error) {
 	if strings.TrimLeft(s, "0123456789.eE+-") != "" {
-		return false
+		return 0, false, nil
 	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil || errors.Is(err, strconv.ErrRange)
+	f, err = strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false, nil
+	}
+	return f, true, err
 }
 
 // parseNumber reads a JSON number or a numeric string. Non-finite and
@@ -566,10 +569,10 @@ func parseNumber(v any) (float64, bool, error) {
 	case "nan", "inf", "infinity":
 		return 0, false, fmt.Errorf("%q is not a finite number", s)
 	}
-	if !isDecimal(s) {
+	f, ok, err := parseDecimal(s)
+	if !ok {
 		return 0, false, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false, fmt.Errorf("%q is out of range", models.Truncate(s, 40))
 	}

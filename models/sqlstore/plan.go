@@ -116,12 +116,10 @@ func bucketOf(t time.Time, intervalSeconds int) int64 {
 	return floorTo(t.Unix(), int64(intervalSeconds))
 }
 
-// identities are the samples a batch touches, and the row parts of its deliveries to
-// 'add' feeds, for the snapshot.
-func identities(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[int64]feedState) ([]identity, []partKey) {
+// identities are the samples a batch touches, each once.
+func identities(batch []*pendingDelivery, series map[seriesKey]int64) []identity {
 	seen := map[identity]bool{}
 	var ids []identity
-	var parts []partKey
 	for _, p := range batch {
 		for _, r := range p.rows {
 			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
@@ -129,12 +127,24 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[
 				seen[id] = true
 				ids = append(ids, id)
 			}
-			if feeds[p.feed.ID].policy == models.PolicyAdd {
-				parts = append(parts, partKey{id, string(r.Hash())})
-			}
 		}
 	}
-	return ids, parts
+	return ids
+}
+
+// rowParts are the row parts of a batch's deliveries to 'add' feeds, for the snapshot.
+func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[int64]feedState) []partKey {
+	var parts []partKey
+	for _, p := range batch {
+		if feeds[p.feed.ID].policy != models.PolicyAdd {
+			continue
+		}
+		for _, r := range p.rows {
+			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
+			parts = append(parts, partKey{id, string(r.Hash())})
+		}
+	}
+	return parts
 }
 
 // planBatch decides, row by row and in arrival order, what each row does to its sample

@@ -210,7 +210,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		maps.Copy(ids, created)
 	}
 	series := slices.Sorted(maps.Values(ids))
-	want, _ := identities(batch, ids, nil) // the samples; row parts follow the policies read under the locks
+	want := identities(batch, ids) // row parts follow the policies read under the locks
 	allNew := guess && s.dialect == migrations.Postgres && s.series.allNew(want)
 	feeds, err := s.sql.lock(ctx, tx, slices.Compact(series), slices.Sorted(maps.Keys(feedSet)), allNew)
 	if err != nil {
@@ -227,8 +227,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
 	var stored map[identity]string
 	if !allNew {
-		_, parts := identities(batch, ids, feeds)
-		if stored, snap.parts, err = s.sql.read(ctx, tx, want, parts); err != nil {
+		if stored, snap.parts, err = s.sql.read(ctx, tx, want, rowParts(batch, ids, feeds)); err != nil {
 			return nil, err
 		}
 	}
