@@ -336,18 +336,10 @@ func (r *scaleRun) cli(args ...string) string {
 	return string(out)
 }
 
-// importChunk is how many SLOs one OpenSLO import carries: an import is one
-// transaction, which on PostgreSQL holds a lock per SLO's series to its end, and
-// the server's lock table (max_locks_per_transaction 64 by default) runs out at
-// about 7,000.
-const importChunk = 2000
-
-// importSLOs imports N ratio SLOs as OpenSLO, a service for every ten, importChunk
-// at a time.
+// importSLOs imports N ratio SLOs as OpenSLO, a service for every ten, in one file:
+// one transaction, whose locks on PostgreSQL do not grow with its SLOs.
 func (r *scaleRun) importSLOs() {
-	for from := 0; from < r.cfg.slos; from += importChunk {
-		r.importRange(from, min(from+importChunk, r.cfg.slos))
-	}
+	r.importRange(0, r.cfg.slos)
 }
 
 func (r *scaleRun) importRange(from, to int) {

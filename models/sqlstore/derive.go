@@ -103,7 +103,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 		}
 	}
 	swapped := false
-	err = s.inSeriesTx(ctx, sqlDB, seriesID, func(tx *sql.Tx) error {
+	err = s.inSeriesTx(ctx, sqlDB, b.FeedID, seriesID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.rebind("UPDATE slos SET generation = ?, pending_generation = NULL, rederive_done = rederive_total WHERE id = ? AND pending_generation = ?"), gen, sloID, gen)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 // deriveSpan sets the roll-ups of buckets [from, to) of one generation from the samples.
 func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding, seriesID, from, to int64) (int, error) {
 	n := 0
-	err := s.inSeriesTx(ctx, sqlDB, seriesID, func(tx *sql.Tx) error {
+	err := s.inSeriesTx(ctx, sqlDB, b.FeedID, seriesID, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.rebind("SELECT bucket, fields FROM samples WHERE series_id = ? AND bucket >= ? AND bucket < ?"), seriesID, from, to)
 		if err != nil {
 			return fmt.Errorf("read samples: %w", err)
@@ -185,16 +185,16 @@ func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 	return n, err
 }
 
-// inSeriesTx runs f in a transaction that holds the series lock ingest takes, after
-// folding in the roll-up changes queued so far (fold.go): f may set roll-ups from the
-// samples, which already count them.
-func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, seriesID int64, f func(*sql.Tx) error) error {
+// inSeriesTx runs f in a transaction that holds a series' lock as ingest takes it
+// (locks.go), after folding in the roll-up changes queued so far (fold.go): f may set
+// roll-ups from the samples, which already count them.
+func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, feedID, seriesID int64, f func(*sql.Tx) error) error {
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	if seriesID != 0 {
-		if _, err := s.sql.lock(ctx, tx, []int64{seriesID}, nil, false); err != nil {
+		if _, err := s.sql.lock(ctx, tx, lockSet{part: []int64{feedID}, series: []int64{seriesID}}, nil); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -225,18 +225,6 @@ func (s *Store) seriesOf(ctx context.Context, feedID int64, key string) (int64, 
 		return 0, fmt.Errorf("find series %q of feed %d: %w", key, feedID, err)
 	}
 	return id, nil
-}
-
-// lockSeriesGorm takes the series lock inside a GORM transaction (creating the series
-// if needed), so a binding change waits for writers of the series and they see it.
-func (s *Store) lockSeriesGorm(tx *gorm.DB, feedID int64, key string) error {
-	if s.dialect != migrations.Postgres {
-		return nil // one writer at a time
-	}
-	if err := tx.Exec("INSERT INTO series (feed_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING", feedID, key).Error; err != nil {
-		return fmt.Errorf("create series: %w", err)
-	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(-id) FROM series WHERE feed_id = ? AND key = ?", feedID, key).Error
 }
 
 // bumpSettings gives SLOs a new version as a change of settings (bumpState), inside tx.

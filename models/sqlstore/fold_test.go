@@ -256,23 +256,7 @@ func TestNewBucketsFromTwoReplicasAtOnce(t *testing.T) {
 			}
 		}
 		for round := 1; round < rounds; round++ {
-			var wg sync.WaitGroup
-			res := make([]models.IngestResult, 2)
-			for i, st := range []*sqlstore.Store{s, other} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					r, err := st.IngestBody(ctx, f, 0, body(round, 90+i), "application/json", now, models.IngestOptions{})
-					if err != nil {
-						t.Error(err)
-					}
-					res[i] = r
-				}()
-			}
-			wg.Wait()
-			if a, r := res[0].Accepted+res[1].Accepted, res[0].Replaced+res[1].Replaced; a != rows || r != rows {
-				t.Fatalf("round %d: accepted %d, replaced %d; want %d each (one stores, the other replaces): %+v", round, a, r, rows, res)
-			}
+			sendAtOnce(t, f, now, []*sqlstore.Store{s, other}, func(i int) []byte { return body(round, 90+i) }, rows)
 		}
 		settle(t, s)
 		r, err := s.Report(ctx, slo.ID, now)
@@ -327,4 +311,28 @@ func TestNewBucketUnderAddWrittenAsNew(t *testing.T) {
 			t.Fatalf("the SLO counts %v events (%v); want 200", r.Eval.Total, err)
 		}
 	})
+}
+
+// sendAtOnce has each replica send its body of the same new rows to f at the same
+// time: one stores them and the other, finding them stored, replaces them.
+func sendAtOnce(t *testing.T, f models.Feed, now time.Time, replicas []*sqlstore.Store, body func(i int) []byte, rows int) []models.IngestResult {
+	t.Helper()
+	var wg sync.WaitGroup
+	res := make([]models.IngestResult, len(replicas))
+	for i, st := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := st.IngestBody(ctx, f, 0, body(i), "application/json", now, models.IngestOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			res[i] = r
+		}()
+	}
+	wg.Wait()
+	if a, r := res[0].Accepted+res[1].Accepted, res[0].Replaced+res[1].Replaced; a != rows || r != rows {
+		t.Fatalf("accepted %d, replaced %d; want %d each (one stores, the other replaces): %+v", a, r, rows, res)
+	}
+	return res
 }

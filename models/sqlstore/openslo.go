@@ -28,11 +28,13 @@ func (openSLODocument) TableName() string { return "openslo_documents" }
 var errDryRun = errors.New("dry run: roll back")
 
 // inTx is a view of the store whose every query runs in tx: the store's own
-// methods, called on it, nest their transactions inside tx (savepoints), so one
-// import commits or rolls back as a whole.
+// methods, called on it, run their transactions as part of tx, so one import commits
+// or rolls back as a whole. They take no savepoints: an error ends the import anyway,
+// and on PostgreSQL each savepoint that writes holds a lock to the end of tx, so an
+// import of thousands of SLOs ran out of the server's lock table.
 func (s *Store) inTx(tx *gorm.DB) *Store {
 	c := *s
-	c.db = tx
+	c.db = tx.Session(&gorm.Session{DisableNestedTransaction: true})
 	return &c
 }
 
@@ -96,6 +98,9 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 	for _, d := range existing {
 		byName[d.Name] = d
 	}
+	if err := s.lockFeedsGorm(s.db.WithContext(ctx), planFeeds(plan, feeds, byName)...); err != nil {
+		return err
+	}
 	inPlan := map[string]bool{}
 	groups := map[string]bool{}
 	for _, x := range plan.SLOs {
@@ -131,6 +136,27 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 			Diff: []string{fmt.Sprintf("objective of: %q → \"\" (the file's SLO %s no longer has this objective; it is kept as an SLO of its own: delete it if it is gone)", d.ObjectiveOf, d.ObjectiveOf)}})
 	}
 	return s.importDocuments(ctx, actor, plan.Alerting, stored)
+}
+
+// planFeeds are the feeds whose bindings a plan may change: those its SLOs name, and
+// those the SLOs it updates are bound to now. The import locks them all at its start,
+// in the order every writer locks feeds (locks.go), rather than one by one as its SLOs
+// come, which could wait on a writer that waits on it.
+func planFeeds(plan openslo.Plan, feeds []models.Feed, byName map[string]models.SLODetail) []int64 {
+	named := map[string]bool{}
+	var out []int64
+	for _, x := range plan.SLOs {
+		named[x.Input.Feed] = true
+		if d, ok := byName[x.Input.Name]; ok {
+			out = append(out, d.Binding.FeedID)
+		}
+	}
+	for _, f := range feeds {
+		if named[f.Name] {
+			out = append(out, f.ID)
+		}
+	}
+	return out
 }
 
 // checkReferences refuses a plan that names a service, feed or alert policy that

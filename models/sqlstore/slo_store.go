@@ -159,7 +159,7 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput)
 		if err := tx.Create(&t).Error; err != nil {
 			return fmt.Errorf("create target: %w", err)
 		}
-		if err := s.lockSeriesGorm(tx, feed.ID, b.Series); err != nil {
+		if err := s.lockFeedsGorm(tx, feed.ID); err != nil {
 			return err
 		}
 		if err := tx.Exec("INSERT INTO slo_state (slo_id, version) VALUES (?, 0)", slo.ID).Error; err != nil {
@@ -222,10 +222,8 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 			}
 		}
 		if !b.SameSource(current) {
-			for _, x := range []models.Binding{b, current} {
-				if err := s.lockSeriesGorm(tx, x.FeedID, x.Series); err != nil {
-					return err
-				}
+			if err := s.lockFeedsGorm(tx, b.FeedID, current.FeedID); err != nil {
+				return err
 			}
 			next := max(slo.Generation, derefInt(slo.PendingGeneration)) + 1
 			if slo.PendingGeneration != nil {
