@@ -194,7 +194,7 @@ func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, feedID, seriesID 
 		return err
 	}
 	if seriesID != 0 {
-		if _, err := s.sql.lock(ctx, tx, lockSet{part: []int64{feedID}, series: []int64{seriesID}}, nil); err != nil {
+		if _, err := s.sql.lock(ctx, tx, []int64{seriesLock(feedID, seriesID)}, false, nil); err != nil {
 			_ = tx.Rollback()
 			return err
 		}

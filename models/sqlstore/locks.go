@@ -1,97 +1,92 @@
 package sqlstore
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models"
 	"gorm.io/gorm"
 )
 
 // On PostgreSQL, writers of samples, derivations and changes of bindings keep out of
-// each other's way with transaction-level advisory locks at two levels: a feed, and a
-// series of it. A transaction that locks some series of a feed holds the feed's lock
-// shared and each series' lock (exclusive, or shared for batches of new samples only);
-// one that needs a feed whole (a change of its bindings, or a batch with more of its
-// series than seriesLocksMax) holds the feed's lock exclusive and no series lock of it.
-// Feeds are locked first, in id order, then series, in id order, so no two
-// transactions wait on each other in a cycle. SQLite has one writer at a time and
-// takes none of them.
+// each other's way with transaction-level advisory locks on series: exclusive, or
+// shared by batches of new samples only. A feed's series share lockStripes locks (a
+// series takes its id's stripe), so a transaction holds at most lockStripes locks per
+// feed however many series it touches: PostgreSQL's lock table holds
+// max_locks_per_transaction (64 by default) locks per connection, and a delivery of
+// thousands of series locked one by one, or an import of thousands of SLOs, ran out of
+// it ("out of shared memory") and failed. Two writers of different series of a feed
+// that share a stripe wait for each other as if they wrote the same series. Locks are
+// taken in key order, so no two transactions wait on each other in a cycle. SQLite has
+// one writer at a time and takes none.
+const lockStripes = 64
 
-// seriesLocksMax is the most series of one feed a transaction locks one by one.
-// PostgreSQL's lock table holds max_locks_per_transaction (64 by default) locks per
-// connection: a delivery of thousands of series locked one by one, or an import of
-// thousands of SLOs, ran out of it ("out of shared memory") and failed.
-const seriesLocksMax = 64
+// seriesLocks is where series locks live among advisory lock keys: "SERI", the feed,
+// the stripe.
+const seriesLocks = 0x5345_5249 << 32
 
-// feedLocks is where feed locks live among advisory lock keys ("FEED" and the id);
-// series locks are the negative keys (-id).
-const feedLocks = 0x4645_4544 << 32
-
-// lockSet is what a transaction locks.
-type lockSet struct {
-	whole  []int64 // feeds locked exclusively, every series of theirs with them
-	part   []int64 // feeds locked shared, for their series' locks
-	series []int64 // series of the part feeds
-	shared bool    // the series locks are shared
+// seriesLock is the advisory lock key of a series of a feed.
+func seriesLock(feed, series int64) int64 {
+	return seriesLocks + feed*lockStripes + series%lockStripes
 }
 
-// batchLocks is what a batch of these series locks: every series of a feed, or the
-// feed whole when it has more than seriesLocksMax of them.
-func batchLocks(ids map[seriesKey]int64, shared bool) lockSet {
-	byFeed := map[int64][]int64{}
-	for k, id := range ids {
-		byFeed[k.feed] = append(byFeed[k.feed], id)
-	}
-	l := lockSet{shared: shared}
-	for feed, series := range byFeed {
-		if len(series) > seriesLocksMax {
-			l.whole = append(l.whole, feed)
-			continue
+// feedLocks are the keys of every stripe of the feeds: what a change of their bindings
+// locks, in key order.
+func feedLocks(feeds ...int64) []int64 {
+	var keys []int64
+	for _, f := range slices.Compact(slices.Sorted(slices.Values(feeds))) {
+		for i := range int64(lockStripes) {
+			keys = append(keys, seriesLock(f, i))
 		}
-		l.part = append(l.part, feed)
-		l.series = append(l.series, series...)
 	}
-	return l
+	return keys
 }
 
-// keys are the advisory lock keys in the order they are taken, and whether each is
-// taken exclusive.
-func (l lockSet) keys() ([]int64, []bool) {
-	type feedLock struct {
-		id    int64
-		whole bool
+// batchLocks are the keys a batch of these series locks, in key order.
+func batchLocks(ids map[seriesKey]int64) []int64 {
+	keys := map[int64]bool{}
+	for k, id := range ids {
+		keys[seriesLock(k.feed, id)] = true
 	}
-	feeds := make([]feedLock, 0, len(l.whole)+len(l.part))
-	for _, id := range l.whole {
-		feeds = append(feeds, feedLock{id, true})
-	}
-	for _, id := range l.part {
-		feeds = append(feeds, feedLock{id, false})
-	}
-	slices.SortFunc(feeds, func(a, b feedLock) int { return cmp.Compare(a.id, b.id) })
-	keys, exclusive := make([]int64, 0, len(feeds)+len(l.series)), make([]bool, 0, len(feeds)+len(l.series))
-	for _, f := range feeds {
-		keys, exclusive = append(keys, feedLocks+f.id), append(exclusive, f.whole)
-	}
-	series := slices.Compact(slices.Sorted(slices.Values(l.series)))
-	for _, id := range series {
-		keys, exclusive = append(keys, -id), append(exclusive, !l.shared)
-	}
-	return keys, exclusive
+	return slices.Sorted(maps.Keys(keys))
 }
 
-// lockFeedsGorm takes feeds whole inside a GORM transaction: a change of their bindings
-// waits for their writers, and the writers after it see it.
-func (s *Store) lockFeedsGorm(tx *gorm.DB, feeds ...int64) error {
-	if s.dialect != migrations.Postgres {
+// lockGorm takes keys exclusive, in key order, inside a GORM transaction.
+func (s *Store) lockGorm(tx *gorm.DB, keys []int64) error {
+	if s.dialect != migrations.Postgres || len(keys) == 0 {
 		return nil // one writer at a time
 	}
-	for _, id := range slices.Compact(slices.Sorted(slices.Values(feeds))) {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", feedLocks+id).Error; err != nil {
-			return fmt.Errorf("lock feed %d: %w", id, err)
-		}
+	list := make([]string, len(keys)) // numbers made here: GORM would send a slice as a row
+	for i, k := range keys {
+		list[i] = strconv.FormatInt(k, 10)
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(k) FROM unnest('{" + strings.Join(list, ",") + "}'::bigint[]) AS k ORDER BY k").Error; err != nil {
+		return fmt.Errorf("lock series: %w", err)
 	}
 	return nil
+}
+
+// lockBindingsGorm takes the locks of the bindings' series (creating the series if
+// needed) inside a GORM transaction, for a change of those bindings: it waits for the
+// writers of the series, and the writers after it see it.
+func (s *Store) lockBindingsGorm(tx *gorm.DB, bs ...models.Binding) error {
+	if s.dialect != migrations.Postgres {
+		return nil
+	}
+	keys := make([]int64, 0, len(bs))
+	for _, b := range bs {
+		if err := tx.Exec("INSERT INTO series (feed_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING", b.FeedID, b.Series).Error; err != nil {
+			return fmt.Errorf("create series: %w", err)
+		}
+		var id int64
+		if err := tx.Raw("SELECT id FROM series WHERE feed_id = ? AND key = ?", b.FeedID, b.Series).Row().Scan(&id); err != nil {
+			return fmt.Errorf("find series: %w", err)
+		}
+		keys = append(keys, seriesLock(b.FeedID, id))
+	}
+	return s.lockGorm(tx, keys)
 }

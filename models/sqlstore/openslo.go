@@ -98,7 +98,7 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 	for _, d := range existing {
 		byName[d.Name] = d
 	}
-	if err := s.lockFeedsGorm(s.db.WithContext(ctx), planFeeds(plan, feeds, byName)...); err != nil {
+	if err := s.lockGorm(s.db.WithContext(ctx), feedLocks(planFeeds(plan, feeds, byName)...)); err != nil {
 		return err
 	}
 	inPlan := map[string]bool{}
@@ -139,8 +139,8 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 }
 
 // planFeeds are the feeds whose bindings a plan may change: those its SLOs name, and
-// those the SLOs it updates are bound to now. The import locks them all at its start,
-// in the order every writer locks feeds (locks.go), rather than one by one as its SLOs
+// those the SLOs it updates are bound to now. The import locks every series of them at
+// its start, in the order writers lock (locks.go), rather than one by one as its SLOs
 // come, which could wait on a writer that waits on it.
 func planFeeds(plan openslo.Plan, feeds []models.Feed, byName map[string]models.SLODetail) []int64 {
 	named := map[string]bool{}

@@ -159,7 +159,7 @@ func (s *Store) CreateSLO(ctx context.Context, actor string, in models.SLOInput)
 		if err := tx.Create(&t).Error; err != nil {
 			return fmt.Errorf("create target: %w", err)
 		}
-		if err := s.lockFeedsGorm(tx, feed.ID); err != nil {
+		if err := s.lockBindingsGorm(tx, b); err != nil {
 			return err
 		}
 		if err := tx.Exec("INSERT INTO slo_state (slo_id, version) VALUES (?, 0)", slo.ID).Error; err != nil {
@@ -222,7 +222,7 @@ func (s *Store) UpdateSLO(ctx context.Context, actor string, id int64, in models
 			}
 		}
 		if !b.SameSource(current) {
-			if err := s.lockFeedsGorm(tx, b.FeedID, current.FeedID); err != nil {
+			if err := s.lockBindingsGorm(tx, b, current); err != nil {
 				return err
 			}
 			next := max(slo.Generation, derefInt(slo.PendingGeneration)) + 1

@@ -20,10 +20,10 @@ import (
 type dialect interface {
 	// seriesIDs returns the ids of the series keys, creating those that are new.
 	seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesKey) (map[seriesKey]int64, error)
-	// lock holds off other writers of these feeds and series, and changes to their
-	// bindings, until the transaction ends (locks.go); then it reads the feeds' bindings
-	// versions and policies.
-	lock(ctx context.Context, tx *sql.Tx, l lockSet, feeds []int64) (map[int64]feedState, error)
+	// lock holds off other writers of these series, and changes to their bindings, until
+	// the transaction ends (shared: but for other shared holders), taking the keys in
+	// order (locks.go); then it reads the feeds' bindings versions and policies.
+	lock(ctx context.Context, tx *sql.Tx, keys []int64, shared bool, feeds []int64) (map[int64]feedState, error)
 	// read returns the stored fields of samples, and which row parts exist.
 	read(ctx context.Context, tx *sql.Tx, ids []identity, parts []partKey) (map[identity]string, map[partKey]bool, error)
 	// write stores a plan's deliveries (setting their ids), samples and row parts; conn
@@ -211,7 +211,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	}
 	want := identities(batch, ids) // row parts follow the policies read under the locks
 	allNew := guess && s.dialect == migrations.Postgres && s.series.allNew(want)
-	feeds, err := s.sql.lock(ctx, tx, batchLocks(ids, allNew), slices.Sorted(maps.Keys(feedSet)))
+	feeds, err := s.sql.lock(ctx, tx, batchLocks(ids), allNew, slices.Sorted(maps.Keys(feedSet)))
 	if err != nil {
 		return nil, err
 	}

@@ -45,19 +45,20 @@ func (postgresDialect) seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesK
 	return out, rows.Err()
 }
 
-// lock takes the advisory locks in the order locks.go gives them, one statement for
-// all. The feeds are read in the next statement, whose snapshot is taken after the
-// locks were granted, so a binding change that committed while this writer waited is
-// seen.
+// lock takes the advisory locks in key order (locks.go), in one statement. The feeds
+// are read in the next statement, whose snapshot is taken after the locks were granted,
+// so a binding change that committed while this writer waited is seen.
 //
 // The same statement turns parallel plans off for the transaction: reading back a
 // batch's samples probes the primary key once per row, and a parallel plan, which the
 // planner picks for large batches, only adds its workers' start-up.
-func (postgresDialect) lock(ctx context.Context, tx *sql.Tx, l lockSet, feeds []int64) (map[int64]feedState, error) {
-	keys, exclusive := l.keys()
+func (postgresDialect) lock(ctx context.Context, tx *sql.Tx, keys []int64, shared bool, feeds []int64) (map[int64]feedState, error) {
+	fn := "pg_advisory_xact_lock"
+	if shared {
+		fn = "pg_advisory_xact_lock_shared"
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('max_parallel_workers_per_gather', '0', true),
-		CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END
-		FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS l (k, x, n) ORDER BY n`, keys, exclusive); err != nil {
+		`+fn+`(k) FROM unnest($1::bigint[]) AS k ORDER BY k`, keys); err != nil {
 		return nil, fmt.Errorf("lock series: %w", err)
 	}
 	if len(feeds) == 0 {

@@ -89,7 +89,7 @@ func (sqliteDialect) seriesIDs(ctx context.Context, tx *sql.Tx, keys []seriesKey
 	return out, nil
 }
 
-func (sqliteDialect) lock(ctx context.Context, tx *sql.Tx, _ lockSet, feeds []int64) (map[int64]feedState, error) {
+func (sqliteDialect) lock(ctx context.Context, tx *sql.Tx, _ []int64, _ bool, feeds []int64) (map[int64]feedState, error) {
 	q := "SELECT id, bindings_version, sample_policy FROM feeds WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(feeds)), ",") + ")"
 	args := make([]any, len(feeds))
 	for i, f := range feeds {
