@@ -154,18 +154,13 @@ func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[in
 // the bindings and keeps the difference per hour and day, so roll-ups stay exact however
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
-	p := &plan{batch: batch, rollupChange: newRollupChange()}
-	current := map[identity]map[string]float64{}
-	stored := func(id identity) (map[string]float64, bool) {
-		if f, ok := current[id]; ok {
-			return f, true
-		}
-		f, ok := snap.samples[id]
-		return f, ok
+	rows := 0
+	for _, pd := range batch {
+		rows += len(pd.rows)
 	}
-	writes := map[identity]*sampleWrite{}
-	owner := map[identity]*pendingDelivery{} // whose bindings derive the sample's points
-	keys := map[identity]string{}
+	p := &plan{batch: batch, rollupChange: newRollupChange()}
+	at := make(map[identity]int, rows) // where each sample written is in touched
+	touched := make([]touch, 0, rows)
 	parts := maps.Clone(snap.parts)
 	for k, pd := range batch {
 		d := pd.d
@@ -180,7 +175,11 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				d.OutsideWindow++
 			}
 			id := identity{snap.series[seriesKey{pd.feed.ID, r.Series}], bucketOf(r.Time, pd.feed.IntervalSeconds)}
-			old, exists := stored(id)
+			i, written := at[id]
+			old, exists := snap.samples[id]
+			if written {
+				old, exists = touched[i].after, true
+			}
 			var next map[string]float64
 			switch {
 			case add:
@@ -213,29 +212,31 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 					d.Accepted++
 				}
 			}
-			current[id] = next
 			js, err := snap.encode(next)
 			if err != nil {
 				return nil, fmt.Errorf("sample %d@%d: %w", id.series, id.bucket, err)
 			}
-			writes[id] = &sampleWrite{identity: id, fields: js, k: k}
-			if _, ok := owner[id]; !ok {
-				owner[id], keys[id] = pd, r.Series
+			if !written {
+				i = len(touched)
+				at[id] = i
+				touched = append(touched, touch{owner: pd, key: r.Series})
 			}
+			touched[i].sampleWrite = sampleWrite{identity: id, fields: js, k: k}
+			touched[i].after = next
 			if id.bucket <= received && id.bucket > p.last[id.series] {
 				p.last[id.series] = id.bucket
 			}
 		}
 		d.Settle()
 	}
-	slos := map[int64]bool{}
-	for _, id := range slices.SortedFunc(maps.Keys(writes), compareIdentity) {
-		w := writes[id]
-		p.samples = append(p.samples, *w)
-		before := snap.samples[id]
-		after := current[id]
-		for _, b := range owner[id].set.forSeries(keys[id]) {
-			delta := pointOf(b, after)
+	slices.SortFunc(touched, func(a, b touch) int { return compareIdentity(a.identity, b.identity) })
+	p.samples = make([]sampleWrite, len(touched))
+	slos := make(map[int64]bool, len(touched))
+	for i, t := range touched {
+		p.samples[i] = t.sampleWrite
+		before := snap.samples[t.identity]
+		for _, b := range t.owner.set.forSeries(t.key) {
+			delta := pointOf(b, t.after)
 			if before != nil {
 				delta = delta.Sub(pointOf(b, before))
 			}
@@ -243,14 +244,23 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			if delta == (models.Sums{}) {
 				continue
 			}
-			h := rollupKey{b.SLOID, b.Generation, floorTo(id.bucket, hourSeconds)}
-			dd := rollupKey{b.SLOID, b.Generation, floorTo(id.bucket, daySeconds)}
+			h := rollupKey{b.SLOID, b.Generation, floorTo(t.bucket, hourSeconds)}
+			dd := rollupKey{b.SLOID, b.Generation, floorTo(t.bucket, daySeconds)}
 			p.hours[h] = p.hours[h].Add(delta)
 			p.days[dd] = p.days[dd].Add(delta)
 		}
 	}
 	p.slos = slices.Sorted(maps.Keys(slos))
 	return p, nil
+}
+
+// touch is a sample a batch writes: its final value, and the first delivery that wrote
+// it, whose bindings derive its points, with the series key they know it by.
+type touch struct {
+	sampleWrite
+	after map[string]float64
+	owner *pendingDelivery
+	key   string
 }
 
 // pointOf is what one sample adds to an SLO's sums: its bad and total events (or one
