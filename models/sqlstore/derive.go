@@ -103,7 +103,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 		}
 	}
 	swapped := false
-	err = s.inSeriesTx(ctx, sqlDB, b.FeedID, seriesID, func(tx *sql.Tx) error {
+	err = s.inSeriesTx(ctx, sqlDB, b, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.rebind("UPDATE slos SET generation = ?, pending_generation = NULL, rederive_done = rederive_total WHERE id = ? AND pending_generation = ?"), gen, sloID, gen)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Store) rederive(ctx context.Context, sloID int64, gen int) error {
 // deriveSpan sets the roll-ups of buckets [from, to) of one generation from the samples.
 func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding, seriesID, from, to int64) (int, error) {
 	n := 0
-	err := s.inSeriesTx(ctx, sqlDB, b.FeedID, seriesID, func(tx *sql.Tx) error {
+	err := s.inSeriesTx(ctx, sqlDB, b, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.rebind("SELECT bucket, fields FROM samples WHERE series_id = ? AND bucket >= ? AND bucket < ?"), seriesID, from, to)
 		if err != nil {
 			return fmt.Errorf("read samples: %w", err)
@@ -185,19 +185,17 @@ func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 	return n, err
 }
 
-// inSeriesTx runs f in a transaction that holds a series' lock as ingest takes it
-// (locks.go), after folding in the roll-up changes queued so far (fold.go): f may set
+// inSeriesTx runs f in a transaction that holds the lock of the binding's series as
+// ingest takes it (locks.go), whether or not the series was ever received, after folding in the roll-up changes queued so far (fold.go): f may set
 // roll-ups from the samples, which already count them.
-func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, feedID, seriesID int64, f func(*sql.Tx) error) error {
+func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, b models.Binding, f func(*sql.Tx) error) error {
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if seriesID != 0 {
-		if _, err := s.sql.lock(ctx, tx, []int64{seriesLock(feedID, seriesID)}, false, nil); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
+	if _, err := s.sql.lock(ctx, tx, []int64{seriesLock(b.FeedID, b.Series)}, false, nil); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	folded, err := s.foldIn(ctx, tx, nil)
 	if err == nil {

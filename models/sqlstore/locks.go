@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
@@ -15,42 +16,47 @@ import (
 // On PostgreSQL, writers of samples, derivations and changes of bindings keep out of
 // each other's way with transaction-level advisory locks on series: exclusive, or
 // shared by batches of new samples only. A feed's series share lockStripes locks (a
-// series takes its id's stripe), so a transaction holds at most lockStripes locks per
+// series takes its key's stripe), so a transaction holds at most lockStripes locks per
 // feed however many series it touches: PostgreSQL's lock table holds
 // max_locks_per_transaction (64 by default) locks per connection, and a delivery of
 // thousands of series locked one by one, or an import of thousands of SLOs, ran out of
 // it ("out of shared memory") and failed. Two writers of different series of a feed
-// that share a stripe wait for each other as if they wrote the same series. Locks are
-// taken in key order, so no two transactions wait on each other in a cycle. SQLite has
-// one writer at a time and takes none.
+// that share a stripe wait for each other as if they wrote the same series. A stripe is
+// found from the series key, so a change of bindings locks a series without creating
+// it: a writer creating that series waits for the change, never the other way round.
+// Locks are taken in key order, so no two transactions wait on each other in a cycle.
+// SQLite has one writer at a time and takes none.
 const lockStripes = 64
 
 // seriesLocks is where series locks live among advisory lock keys: "SERI", the feed,
 // the stripe.
 const seriesLocks = 0x5345_5249 << 32
 
-// seriesLock is the advisory lock key of a series of a feed.
-func seriesLock(feed, series int64) int64 {
-	return seriesLocks + feed*lockStripes + series%lockStripes
+// seriesLock is the advisory lock key of a feed's series: its stripe is the series key's
+// FNV-1a hash, the same on every replica and release.
+func seriesLock(feed int64, key string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return seriesLocks + feed*lockStripes + int64(h.Sum32()%lockStripes)
 }
 
-// feedLocks are the keys of every stripe of the feeds: what a change of their bindings
-// locks, in key order.
+// feedLocks are the keys of every stripe of the feeds, in key order: what an import
+// that may bind any of their series locks.
 func feedLocks(feeds ...int64) []int64 {
 	var keys []int64
 	for _, f := range slices.Compact(slices.Sorted(slices.Values(feeds))) {
 		for i := range int64(lockStripes) {
-			keys = append(keys, seriesLock(f, i))
+			keys = append(keys, seriesLocks+f*lockStripes+i)
 		}
 	}
 	return keys
 }
 
 // batchLocks are the keys a batch of these series locks, in key order.
-func batchLocks(ids map[seriesKey]int64) []int64 {
+func batchLocks(series []seriesKey) []int64 {
 	keys := map[int64]bool{}
-	for k, id := range ids {
-		keys[seriesLock(k.feed, id)] = true
+	for _, k := range series {
+		keys[seriesLock(k.feed, k.key)] = true
 	}
 	return slices.Sorted(maps.Keys(keys))
 }
@@ -70,23 +76,14 @@ func (s *Store) lockGorm(tx *gorm.DB, keys []int64) error {
 	return nil
 }
 
-// lockBindingsGorm takes the locks of the bindings' series (creating the series if
-// needed) inside a GORM transaction, for a change of those bindings: it waits for the
-// writers of the series, and the writers after it see it.
+// lockBindingsGorm takes the locks of the bindings' series inside a GORM transaction,
+// for a change of those bindings: it waits for the writers of the series, and the
+// writers after it see it.
 func (s *Store) lockBindingsGorm(tx *gorm.DB, bs ...models.Binding) error {
-	if s.dialect != migrations.Postgres {
-		return nil
+	keys := make([]int64, len(bs))
+	for i, b := range bs {
+		keys[i] = seriesLock(b.FeedID, b.Series)
 	}
-	keys := make([]int64, 0, len(bs))
-	for _, b := range bs {
-		if err := tx.Exec("INSERT INTO series (feed_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING", b.FeedID, b.Series).Error; err != nil {
-			return fmt.Errorf("create series: %w", err)
-		}
-		var id int64
-		if err := tx.Raw("SELECT id FROM series WHERE feed_id = ? AND key = ?", b.FeedID, b.Series).Row().Scan(&id); err != nil {
-			return fmt.Errorf("find series: %w", err)
-		}
-		keys = append(keys, seriesLock(b.FeedID, id))
-	}
+	slices.Sort(keys)
 	return s.lockGorm(tx, keys)
 }

@@ -1,6 +1,8 @@
 package sqlstore_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -86,4 +88,34 @@ func TestManySeriesFromTwoReplicasAtOnce(t *testing.T) {
 			t.Fatalf("the SLO counts %v bad of %v, want %d of %d: %v", r.Eval.Bad, r.Eval.Total, rounds*100-good, rounds*100, err)
 		}
 	})
+}
+
+// A writer creates the series it meets first, then waits for their locks; an SLO
+// created on such a series used to create it too, before taking its lock, and so
+// waited for that writer's transaction while the writer could wait for the SLO's lock:
+// a deadlock, which PostgreSQL ends after a second by failing one of them. The SLO's
+// change now finds the lock from the series key and creates nothing: here it is made
+// while another transaction holds the series' new row uncommitted.
+func TestBindingChangeBesideNewSeries(t *testing.T) {
+	s := dbtest.Open(t, migrations.Postgres)
+	f := checkoutFeed(t, s)
+	db, err := sql.Open("pgx", s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	writer, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback()
+	if _, err := writer.Exec("INSERT INTO series (feed_id, key) VALUES ($1, 'checkout')", f.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, _, err := s.CreateSLO(c, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
+		Target: "99", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"}); err != nil {
+		t.Fatalf("an SLO on a series another transaction is creating: %v", err)
+	}
 }

@@ -211,7 +211,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	}
 	want := identities(batch, ids) // row parts follow the policies read under the locks
 	allNew := guess && s.dialect == migrations.Postgres && s.series.allNew(want)
-	feeds, err := s.sql.lock(ctx, tx, batchLocks(ids), allNew, slices.Sorted(maps.Keys(feedSet)))
+	feeds, err := s.sql.lock(ctx, tx, batchLocks(keys), allNew, slices.Sorted(maps.Keys(feedSet)))
 	if err != nil {
 		return nil, err
 	}
