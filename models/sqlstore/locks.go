@@ -40,18 +40,6 @@ func seriesLock(feed int64, key string) int64 {
 	return seriesLocks + feed*lockStripes + int64(h.Sum32()%lockStripes)
 }
 
-// feedLocks are the keys of every stripe of the feeds, in key order: what an import
-// that may bind any of their series locks.
-func feedLocks(feeds ...int64) []int64 {
-	var keys []int64
-	for _, f := range slices.Compact(slices.Sorted(slices.Values(feeds))) {
-		for i := range int64(lockStripes) {
-			keys = append(keys, seriesLocks+f*lockStripes+i)
-		}
-	}
-	return keys
-}
-
 // batchLocks are the keys a batch of these series locks, in key order.
 func batchLocks(series []seriesKey) []int64 {
 	keys := map[int64]bool{}

@@ -98,7 +98,7 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 	for _, d := range existing {
 		byName[d.Name] = d
 	}
-	if err := s.lockGorm(s.db.WithContext(ctx), feedLocks(planFeeds(plan, feeds, byName)...)); err != nil {
+	if err := s.lockGorm(s.db.WithContext(ctx), planLocks(plan, feeds, byName)); err != nil {
 		return err
 	}
 	inPlan := map[string]bool{}
@@ -138,25 +138,26 @@ func (s *Store) importPlan(ctx context.Context, actor string, plan openslo.Plan,
 	return s.importDocuments(ctx, actor, plan.Alerting, stored)
 }
 
-// planFeeds are the feeds whose bindings a plan may change: those its SLOs name, and
-// those the SLOs it updates are bound to now. The import locks every series of them at
-// its start, in the order writers lock (locks.go), rather than one by one as its SLOs
-// come, which could wait on a writer that waits on it.
-func planFeeds(plan openslo.Plan, feeds []models.Feed, byName map[string]models.SLODetail) []int64 {
-	named := map[string]bool{}
-	var out []int64
-	for _, x := range plan.SLOs {
-		named[x.Input.Feed] = true
-		if d, ok := byName[x.Input.Name]; ok {
-			out = append(out, d.Binding.FeedID)
-		}
-	}
+// planLocks are the locks of the series whose bindings a plan may change: those its
+// SLOs name, and those the SLOs it updates are bound to now; at most lockStripes per
+// feed. The import takes them all at its start, in the order writers lock (locks.go),
+// rather than one by one as its SLOs come, which could wait on a writer that waits on
+// it.
+func planLocks(plan openslo.Plan, feeds []models.Feed, byName map[string]models.SLODetail) []int64 {
+	feedID := make(map[string]int64, len(feeds))
 	for _, f := range feeds {
-		if named[f.Name] {
-			out = append(out, f.ID)
+		feedID[f.Name] = f.ID
+	}
+	keys := map[int64]bool{}
+	for _, x := range plan.SLOs {
+		if id, ok := feedID[x.Input.Feed]; ok {
+			keys[seriesLock(id, x.Input.Series)] = true
+		}
+		if d, ok := byName[x.Input.Name]; ok {
+			keys[seriesLock(d.Binding.FeedID, d.Binding.Series)] = true
 		}
 	}
-	return out
+	return slices.Sorted(maps.Keys(keys))
 }
 
 // checkReferences refuses a plan that names a service, feed or alert policy that

@@ -42,8 +42,8 @@ spec:
 // the server's shared lock table until it ends; the table holds
 // max_locks_per_transaction (64) per connection. An import took a lock per new SLO's
 // series and per savepoint, and a file of about 6,400 SLOs failed with "out of shared
-// memory" on a default server. Now the locks it holds do not grow with its SLOs: the
-// lockStripes series locks of its feed and its tables'. The most its connection holds
+// memory" on a default server. Now the locks it holds do not grow with its SLOs: at most
+// lockStripes series locks per feed it binds, and its tables'. The most its connection holds
 // while importing 400 SLOs, polled from another connection, stays under 128 (locks
 // taken on the fast path, which are not in the table, aside).
 func TestImportHoldsFewLocks(t *testing.T) {
