@@ -90,9 +90,8 @@ func (e *encodedList) encode(key [32]byte, reports []models.SLOReport) (*sloList
 	old := e.items
 	e.mu.Unlock()
 	items := make(map[int64]encodedSLO, len(reports))
-	var b bytes.Buffer
-	b.WriteString(`{"slos":[`)
-	for i, r := range reports {
+	size := len(`{"slos":[]}`) + len(reports)
+	for _, r := range reports {
 		item, ok := old[r.ID]
 		if !ok || item.numbers != numbersOf(r) {
 			j, err := json.Marshal(toSLOJSON(r))
@@ -102,10 +101,17 @@ func (e *encodedList) encode(key [32]byte, reports []models.SLOReport) (*sloList
 			item = encodedSLO{numbers: numbersOf(r), json: j}
 		}
 		items[r.ID] = item
+		size += len(item.json)
+	}
+	// The list is kept until the next change: sized once, it holds no room to grow
+	// (a buffer grown by doubling held up to a third more than its JSON).
+	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.WriteString(`{"slos":[`)
+	for i, r := range reports {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(item.json)
+		b.Write(items[r.ID].json)
 	}
 	b.WriteString("]}")
 	var gz bytes.Buffer
