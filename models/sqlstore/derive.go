@@ -186,8 +186,9 @@ func (s *Store) deriveSpan(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 }
 
 // inSeriesTx runs f in a transaction that holds the lock of the binding's series as
-// ingest takes it (locks.go), whether or not the series was ever received, after folding in the roll-up changes queued so far (fold.go): f may set
-// roll-ups from the samples, which already count them.
+// ingest takes it (locks.go), whether or not the series was ever received, after
+// folding in the roll-up changes queued so far (fold.go): f may set roll-ups from the
+// samples, which already count them.
 func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, b models.Binding, f func(*sql.Tx) error) error {
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {

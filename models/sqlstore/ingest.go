@@ -63,11 +63,7 @@ func newIngestCommitter(s *Store) *groupCommit[*pendingDelivery] {
 // being out of reach, each delivery is tried alone, so one delivery's error is not
 // another's.
 func (s *Store) writeDeliveries(batch []*pendingDelivery) {
-	rows := 0
-	for _, p := range batch {
-		rows += len(p.rows)
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), s.deadlineFor(rows, 0))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), s.deadlineFor(rowsOf(batch), 0))
 	defer cancel()
 	err := s.writeBatch(ctx, batch)
 	if err == nil {

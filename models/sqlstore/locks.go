@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,13 +39,14 @@ func seriesLock(feed int64, key string) int64 {
 	return seriesLocks + feed*lockStripes + int64(h.Sum32()%lockStripes)
 }
 
-// batchLocks are the keys a batch of these series locks, in key order.
+// batchLocks are the keys a batch of these series locks, each once, in key order.
 func batchLocks(series []seriesKey) []int64 {
-	keys := map[int64]bool{}
-	for _, k := range series {
-		keys[seriesLock(k.feed, k.key)] = true
+	keys := make([]int64, len(series))
+	for i, k := range series {
+		keys[i] = seriesLock(k.feed, k.key)
 	}
-	return slices.Sorted(maps.Keys(keys))
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // lockGorm takes keys exclusive, in key order, inside a GORM transaction.
@@ -72,6 +72,5 @@ func (s *Store) lockBindingsGorm(tx *gorm.DB, bs ...models.Binding) error {
 	for i, b := range bs {
 		keys[i] = seriesLock(b.FeedID, b.Series)
 	}
-	slices.Sort(keys)
-	return s.lockGorm(tx, keys)
+	return s.lockGorm(tx, keys) // in key order, by its statement
 }

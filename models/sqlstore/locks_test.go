@@ -31,8 +31,8 @@ func manySeriesRows(at time.Time, n, good int) []byte {
 // A delivery of 50,000 series, each new, on PostgreSQL: it took a lock per series in
 // one transaction, ran out of the server's lock table ("out of shared memory", SQLSTATE
 // 53200: about 30,000 locks on the test server, fewer than 13,000 on a default one), was
-// taken for an outage and spooled, and could never be stored. It is stored (its feed
-// locked whole), sent again it is 50,000 duplicates, and the SLO on one of its series
+// taken for an outage and spooled, and could never be stored. It is stored (its series
+// share the feed's 64 locks), sent again it is 50,000 duplicates, and the SLO on one of its series
 // counts its row once. (SQLite takes no locks.)
 func TestDeliveryOfManySeries(t *testing.T) {
 	s := dbtest.Open(t, migrations.Postgres)
@@ -56,9 +56,9 @@ func TestDeliveryOfManySeries(t *testing.T) {
 	}
 }
 
-// Two replicas send the same new buckets of 100 series at once, round after round: each
-// batch takes the feed whole (more series than are locked one by one). Each guesses its
-// bucket new; one stores it and the other, finding it stored, replaces it. The SLO
+// Two replicas send the same new buckets of 100 series at once, round after round: more
+// series than a feed has locks, so the batches share stripes. Each guesses its bucket
+// new; one stores it and the other, finding it stored, replaces it. The SLO
 // counts what is stored.
 func TestManySeriesFromTwoReplicasAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {

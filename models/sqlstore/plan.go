@@ -154,10 +154,7 @@ func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[in
 // the bindings and keeps the difference per hour and day, so roll-ups stay exact however
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
-	rows := 0
-	for _, pd := range batch {
-		rows += len(pd.rows)
-	}
+	rows := rowsOf(batch)
 	p := &plan{batch: batch, rollupChange: newRollupChange()}
 	at := make(map[identity]int, rows) // where each sample written is in touched
 	touched := make([]touch, 0, rows)
@@ -252,6 +249,15 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	}
 	p.slos = slices.Sorted(maps.Keys(slos))
 	return p, nil
+}
+
+// rowsOf counts a batch's rows.
+func rowsOf(batch []*pendingDelivery) int {
+	n := 0
+	for _, p := range batch {
+		n += len(p.rows)
+	}
+	return n
 }
 
 // touch is a sample a batch writes: its final value, and the first delivery that wrote
