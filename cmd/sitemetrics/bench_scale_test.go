@@ -157,6 +157,7 @@ type scaleRun struct {
 	posted     []int     // per series, rows posted after the history (to vary counts)
 	rows       int64     // history rows posted
 	ingestRate float64   // history rows/s through the webhook
+	ingestWAL  int64     // bytes of WAL the primary wrote while the history was posted
 	results    []scaleResult
 }
 
@@ -415,7 +416,7 @@ func (r *scaleRun) ingestHistory() {
 	row := func(idx int64) string { return historyRow(int(idx%int64(n)), first+idx/int64(n)*300) }
 	r.say("ingest: %d rows (%d buckets × %d series) in %d deliveries over %d senders", r.rows, buckets, n, batches, r.cfg.senders)
 	profiled := r.profile("ingest", 20*time.Second)
-	cpuBefore := r.cpu()
+	cpuBefore, walBefore := r.cpu(), r.walNow()
 	lat, took := r.inBatches(batches, func(j int64) error {
 		rows := make([]string, 0, r.cfg.batch)
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
@@ -423,7 +424,8 @@ func (r *scaleRun) ingestHistory() {
 		}
 		return r.send.post(r.app.URL, rows)
 	})
-	cpuAfter := r.cpu()
+	cpuAfter, wal := r.cpu(), r.walSince(walBefore)
+	r.ingestWAL = wal
 	profiled()
 	if lat.errs > 0 {
 		r.b.Fatalf("ingest: %s\n%s", lat, r.app.tail())
@@ -582,7 +584,7 @@ func (r *scaleRun) compareCopy() {
 		seriesIDs[i] = ids[seriesKey(i)]
 	}
 	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
-	cpuBefore := r.cpu()
+	cpuBefore, walBefore := r.cpu(), r.walNow()
 	lat, took := r.inBatches(batches, func(j int64) error {
 		var src [][]any
 		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
@@ -592,7 +594,7 @@ func (r *scaleRun) compareCopy() {
 		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
 		return err
 	})
-	cpuAfter := r.cpu()
+	cpuAfter, wal := r.cpu(), r.walSince(walBefore)
 	if lat.errs > 0 {
 		r.b.Fatalf("COPY: %s", lat)
 	}
@@ -601,6 +603,26 @@ func (r *scaleRun) compareCopy() {
 		fmt.Sprintf("%.0f rows/s (%s); per COPY %s", copyRate, ms(took), lat), "", nil)
 	r.record("CPU spent on COPY", cpuPer(cpuBefore, cpuAfter, r.rows, false), "", nil)
 	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f", r.ingestRate/copyRate), "≥ 0.5", verdict(r.ingestRate/copyRate >= 0.5))
+	perRows := func(b int64) float64 { return float64(b) / 1024 * 1000 / float64(r.rows) }
+	r.record("WAL written per 1,000 rows", fmt.Sprintf("ingesting %.0f KiB, COPY %.0f KiB", perRows(r.ingestWAL), perRows(wal)), "", nil)
+}
+
+// walNow is the primary's WAL position.
+func (r *scaleRun) walNow() string {
+	var lsn string
+	if err := r.db.QueryRow("SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
+		r.b.Fatalf("WAL position: %v", err)
+	}
+	return lsn
+}
+
+// walSince is how many bytes of WAL the primary wrote since lsn.
+func (r *scaleRun) walSince(lsn string) int64 {
+	var n int64
+	if err := r.db.QueryRow("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", lsn).Scan(&n); err != nil {
+		r.b.Fatalf("WAL written: %v", err)
+	}
+	return n
 }
 
 // diskUse reports bytes per sample on disk as ingested, then after a retention

@@ -434,7 +434,7 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	row := Row{Index: idx, Fields: map[string]float64{}}
+	row := Row{Index: idx, Fields: make(map[string]float64, len(raw))}
 	// Time: the feed's field, else the sid's scheduled time, else receipt.
 	if v, ok := raw[p.opt.TimeField]; ok && !isBlank(v) {
 		t, err := parseRowTime(v)
@@ -543,8 +543,10 @@ func parseRowTime(v any) (time.Time, error) {
 // ok is false when s is not such a number; err is set when it is one too large (or too
 // small) for a float64.
 func parseDecimal(s string) (f float64, ok bool, err error) {
-	if strings.TrimLeft(s, "0123456789.eE+-") != "" {
-		return 0, false, nil
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' {
+			return 0, false, nil
+		}
 	}
 	f, err = strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -565,8 +567,11 @@ func parseNumber(v any) (float64, bool, error) {
 	default:
 		return 0, false, nil
 	}
-	switch strings.ToLower(strings.TrimLeft(s, "+-")) {
-	case "nan", "inf", "infinity":
+	unsigned := s
+	for len(unsigned) > 0 && (unsigned[0] == '+' || unsigned[0] == '-') {
+		unsigned = unsigned[1:]
+	}
+	if strings.EqualFold(unsigned, "nan") || strings.EqualFold(unsigned, "inf") || strings.EqualFold(unsigned, "infinity") {
 		return 0, false, fmt.Errorf("%q is not a finite number", s)
 	}
 	f, ok, err := parseDecimal(s)

@@ -83,7 +83,7 @@ func (s *Store) foldQueued(ctx context.Context) error {
 // whose versions it moved. Queued changes of SLOs deleted since are dropped (own's SLOs
 // were checked under their series locks).
 func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]int64, error) {
-	c, slos := newRollupChange(), map[int64]bool{}
+	c, slos := newRollupChange(0), map[int64]bool{}
 	queued := false
 	if s.dialect == migrations.Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {

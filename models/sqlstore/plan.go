@@ -93,8 +93,10 @@ type rollupChange struct {
 	slos  []int64         // SLOs whose data changed, sorted
 }
 
-func newRollupChange() rollupChange {
-	return rollupChange{hours: map[rollupKey]models.Sums{}, days: map[rollupKey]models.Sums{}, last: map[int64]int64{}}
+// newRollupChange makes a change with room for about n samples' roll-ups: maps grown
+// one doubling at a time were most of what a batch's plan allocated.
+func newRollupChange(n int) rollupChange {
+	return rollupChange{hours: make(map[rollupKey]models.Sums, n), days: make(map[rollupKey]models.Sums, n), last: make(map[int64]int64, n)}
 }
 
 const (
@@ -118,8 +120,9 @@ func bucketOf(t time.Time, intervalSeconds int) int64 {
 
 // identities are the samples a batch touches, each once.
 func identities(batch []*pendingDelivery, series map[seriesKey]int64) []identity {
-	seen := map[identity]bool{}
-	var ids []identity
+	n := rowsOf(batch)
+	seen := make(map[identity]bool, n)
+	ids := make([]identity, 0, n)
 	for _, p := range batch {
 		for _, r := range p.rows {
 			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
@@ -155,7 +158,7 @@ func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[in
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	rows := rowsOf(batch)
-	p := &plan{batch: batch, rollupChange: newRollupChange()}
+	p := &plan{batch: batch, rollupChange: newRollupChange(rows)}
 	at := make(map[identity]int, rows) // where each sample written is in touched
 	touched := make([]touch, 0, rows)
 	parts := maps.Clone(snap.parts)
@@ -228,7 +231,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	}
 	slices.SortFunc(touched, func(a, b touch) int { return compareIdentity(a.identity, b.identity) })
 	p.samples = make([]sampleWrite, len(touched))
-	slos := make(map[int64]bool, len(touched))
+	slos := make([]int64, 0, len(touched))
 	for i, t := range touched {
 		p.samples[i] = t.sampleWrite
 		before := snap.samples[t.identity]
@@ -237,7 +240,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			if before != nil {
 				delta = delta.Sub(pointOf(b, before))
 			}
-			slos[b.SLOID] = true
+			slos = append(slos, b.SLOID)
 			if delta == (models.Sums{}) {
 				continue
 			}
@@ -247,7 +250,8 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			p.days[dd] = p.days[dd].Add(delta)
 		}
 	}
-	p.slos = slices.Sorted(maps.Keys(slos))
+	slices.Sort(slos)
+	p.slos = slices.Compact(slos)
 	return p, nil
 }
 

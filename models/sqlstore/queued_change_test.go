@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/hex"
 	"math"
 	"reflect"
 	"testing"
@@ -9,7 +10,7 @@ import (
 )
 
 func sampleChange() rollupChange {
-	c := newRollupChange()
+	c := newRollupChange(0)
 	c.hours[rollupKey{7, 2, 1_767_225_600}] = models.Sums{Bad: 3, Total: 1000}
 	c.hours[rollupKey{7, 2, 1_767_229_200}] = models.Sums{Bad: 0.5, Total: 12.25, Excluded: 1}
 	c.hours[rollupKey{9, 0, 1_767_225_600}] = models.Sums{Bad: -4, Total: -1000} // a replaced row's difference
@@ -30,7 +31,7 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	if want := queuedOf(&c); !reflect.DeepEqual(q, want) {
 		t.Fatalf("read back %+v; want %+v", q, want)
 	}
-	got, slos := newRollupChange(), map[int64]bool{}
+	got, slos := newRollupChange(0), map[int64]bool{}
 	got.add(q, slos)
 	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || !slos[7] || !slos[9] {
 		t.Fatalf("added %+v, %v; want %+v", got, slos, c)
@@ -59,6 +60,27 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	uneven.Gen = uneven.Gen[:1]
 	if _, err := decodeQueued(uneven.encode()); err == nil {
 		t.Fatal("columns of different lengths were read as a change")
+	}
+}
+
+// A change queued in format 1 (by a replica not yet upgraded: these bytes are what
+// 1a239c8 wrote for sampleChange) folds in as it was; format 2 writes it in far fewer.
+func TestQueuedChangeFormat1(t *testing.T) {
+	v1, err := hex.DecodeString("01030e0e12030404000380e4ad950da09cae950d80e4ad950d030000000000000840000000000000e03f00000000000010c0" +
+		"030000000000408f4000000000008028400000000000408fc003000200020a3e02d8e8ad950df8a0ae950d020e12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sampleChange()
+	q, err := decodeQueued(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := queuedOf(&c); !reflect.DeepEqual(q, want) {
+		t.Fatalf("format 1 read as %+v; want %+v", q, want)
+	}
+	if v2 := queuedOf(&c).encode(); v2[0] != queuedFormat || len(v2) >= len(v1)*2/3 {
+		t.Fatalf("format %d, %d bytes where format 1 took %d", v2[0], len(v2), len(v1))
 	}
 }
 

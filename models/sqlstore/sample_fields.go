@@ -29,7 +29,8 @@ type fieldNames struct {
 func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	ids := make([]int64, 0, len(fields))
+	var few [8]int64 // most samples have a few fields: no allocation for the ids
+	ids := few[:0]
 	for name := range fields {
 		id, ok := c.ids[name]
 		if !ok {
@@ -38,21 +39,24 @@ func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	b := make([]byte, 0, 2+len(ids)*12)
-	b = append(b, '[')
+	var out strings.Builder // its String does not copy what was written
+	out.Grow(2 + len(ids)*16)
+	var num [32]byte
+	out.WriteByte('[')
 	for i, id := range ids {
 		if i > 0 {
-			b = append(b, ',')
+			out.WriteByte(',')
 		}
 		v := fields[c.names[id]]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return "", fmt.Errorf("encode sample fields: %s is %v", c.names[id], v)
 		}
-		b = strconv.AppendInt(b, id, 10)
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		out.Write(strconv.AppendInt(num[:0], id, 10))
+		out.WriteByte(',')
+		out.Write(strconv.AppendFloat(num[:0], v, 'g', -1, 64))
 	}
-	return string(append(b, ']')), nil
+	out.WriteByte(']')
+	return out.String(), nil
 }
 
 // decode reads fields stored either way (the array as encode writes it, with strconv:

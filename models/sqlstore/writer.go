@@ -193,7 +193,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 			_ = tx.Rollback()
 		}
 	}()
-	keySet, feedSet := map[seriesKey]bool{}, map[int64]bool{}
+	keySet, feedSet := make(map[seriesKey]bool, rowsOf(batch)), map[int64]bool{}
 	for _, p := range batch {
 		feedSet[p.feed.ID] = true
 		for _, r := range p.rows {
