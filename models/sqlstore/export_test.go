@@ -40,7 +40,12 @@ func Attach(ctx context.Context, s *Store, parent, def, name, col string, lo, hi
 
 // QueueRaw puts raw bytes in the roll-up queue, as a change no fold can read.
 func QueueRaw(s *Store, raw []byte) error {
-	return s.db.Exec("INSERT INTO rollup_queue (changes) VALUES (?)", string(raw)).Error
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	_, err = sqlDB.Exec(s.rebind("INSERT INTO rollup_queue (changes) VALUES (?)"), raw) // GORM would send bytes as a row
+	return err
 }
 
 // EvaluateTogether computes SLOs' numbers as one batch, as the read model does, and

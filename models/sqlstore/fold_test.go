@@ -1,7 +1,9 @@
 package sqlstore_test
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -335,4 +337,42 @@ func sendAtOnce(t *testing.T, f models.Feed, now time.Time, replicas []*sqlstore
 		t.Fatalf("accepted %d, replaced %d; want %d each (one stores, the other replaces): %+v", a, r, rows, res)
 	}
 	return res
+}
+
+// A replica not yet upgraded queues its changes in format 1 (integers as varints, numbers
+// as their eight bytes); an upgraded replica's fold adds them to the roll-ups as it adds
+// its own. Only PostgreSQL queues changes.
+func TestFormat1QueuedChangeFolds(t *testing.T) {
+	s := dbtest.Open(t, migrations.Postgres)
+	now, _, slo := checkoutReady(t, s)
+	one := func(b []byte, xs ...int64) []byte { // a column of varints, as format 1 wrote it
+		b = binary.AppendUvarint(b, uint64(len(xs)))
+		for _, x := range xs {
+			b = binary.AppendVarint(b, x)
+		}
+		return b
+	}
+	number := func(b []byte, x float64) []byte { return binary.LittleEndian.AppendUint64(b, math.Float64bits(x)) }
+	raw := one([]byte{1}, slo.ID)                 // format 1; the hour rows' SLOs
+	raw = one(raw, int64(slo.Binding.Generation)) // their generations
+	raw = one(raw, now.Add(-2*time.Hour).Unix())  // their hours
+	raw = binary.AppendUvarint(raw, 1)            // their bad events
+	raw = number(raw, 3)
+	raw = binary.AppendUvarint(raw, 1) // their totals
+	raw = number(raw, 100)
+	raw = one(raw, 0)      // their excluded rows
+	raw = one(raw)         // no series
+	raw = one(raw)         // nor data times
+	raw = one(raw, slo.ID) // the SLOs whose data changed
+	if err := sqlstore.QueueRaw(s, raw); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, s)
+	r, err := s.Report(ctx, slo.ID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Eval.Total != 100 || r.Eval.Bad != 3 {
+		t.Fatalf("%v events, %v bad; want the queued change's 100 and 3", r.Eval.Total, r.Eval.Bad)
+	}
 }

@@ -197,15 +197,18 @@ func (r *queuedReader) floats() []float64 {
 func (r *queuedReader) float() float64 {
 	if !r.v1 {
 		u, k := binary.Uvarint(r.b)
-		switch {
-		case k <= 0 || u > 1 && u&1 == 1:
+		if k <= 0 {
 			r.err = errQueuedShort
 			return 0
-		case u&1 == 0:
-			r.b = r.b[k:]
-			return float64(unzigzag(u >> 1))
 		}
 		r.b = r.b[k:]
+		switch {
+		case u&1 == 0:
+			return float64(unzigzag(u >> 1))
+		case u != 1:
+			r.err = fmt.Errorf("queued roll-up change holds a number marked %d, neither whole (even) nor eight bytes (1)", u)
+			return 0
+		}
 	}
 	if len(r.b) < 8 {
 		r.err = errQueuedShort
