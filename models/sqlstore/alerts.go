@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sitemetrics/sitemetrics/migrations"
 	"github.com/sitemetrics/sitemetrics/models"
@@ -49,12 +50,12 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 			}
 			states[st.SLOID][st.AlertKey] = st
 		}
-		services := make(map[int64]int64, len(reports))
+		serviceOf := make(map[int64]int64, len(reports))
 		present := make(map[int64]bool, len(reports))
 		for _, r := range reports {
-			services[r.ID], present[r.ID] = r.ServiceID, true
+			serviceOf[r.ID], present[r.ID] = r.ServiceID, true
 		}
-		silenced, err := silencedNow(tx, services, now)
+		silenced, err := silencedNow(tx, serviceOf, now)
 		if err != nil {
 			return err
 		}
@@ -63,29 +64,24 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 			return fmt.Errorf("read channels: %w", err)
 		}
 		var changed []models.AlertState
+		var events []models.AlertEvent
+		var services []models.Service // events[i]'s service, for the channels' filters
 		for _, r := range reports {
-			moved, events := models.DecideAlerts(r, states[r.ID], silenced[r.ID], now)
+			moved, evs := models.DecideAlerts(r, states[r.ID], silenced[r.ID], now)
 			for _, st := range moved {
 				st.StartedAt = st.StartedAt.UTC()
 				changed = append(changed, st)
 			}
-			for _, ev := range events {
+			for _, ev := range evs {
 				ev.StartedAt, ev.DataTime = ev.StartedAt.UTC(), ev.DataTime.UTC()
-				if err := tx.Create(&ev).Error; err != nil {
-					return fmt.Errorf("write alert event: %w", err)
-				}
-				for _, c := range channels {
-					if !c.Wants(ev.Severity, r.Service.Name, r.Service.Team) {
-						continue
-					}
-					d := models.AlertDelivery{EventID: ev.ID, ChannelID: c.ID, State: models.DeliveryPending, NextAt: now, CreatedAt: now}
-					if err := tx.Create(&d).Error; err != nil {
-						return fmt.Errorf("queue delivery: %w", err)
-					}
-				}
-				n++
+				events = append(events, ev)
+				services = append(services, r.Service)
 			}
 		}
+		if err := queueEvents(tx, events, services, channels, now); err != nil {
+			return err
+		}
+		n = len(events)
 		// One statement for the states that moved: while history arrives they move for
 		// many SLOs at each pass.
 		if len(changed) > 0 {
@@ -110,6 +106,33 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 		return 0, models.Errorf(models.ECONFLICT, "another replica is deciding alerts")
 	}
 	return n, nil
+}
+
+// queueEvents writes the events decided in one pass and a pending delivery for each
+// channel that wants one, a statement per 200 rows (while history arrives a pass decides
+// many). GORM fills the events' ids from the insert, which the deliveries point to.
+func queueEvents(tx *gorm.DB, events []models.AlertEvent, services []models.Service, channels []models.Channel, now time.Time) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(&events, 200).Error; err != nil {
+		return fmt.Errorf("write %d alert events: %w", len(events), err)
+	}
+	var deliveries []models.AlertDelivery
+	for i, ev := range events {
+		for _, c := range channels {
+			if c.Wants(ev.Severity, services[i].Name, services[i].Team) {
+				deliveries = append(deliveries, models.AlertDelivery{EventID: ev.ID, ChannelID: c.ID,
+					State: models.DeliveryPending, NextAt: now, CreatedAt: now})
+			}
+		}
+	}
+	if len(deliveries) > 0 {
+		if err := tx.CreateInBatches(&deliveries, 200).Error; err != nil {
+			return fmt.Errorf("queue %d deliveries: %w", len(deliveries), err)
+		}
+	}
+	return nil
 }
 
 // FiringAlerts lists the alerts firing now, oldest first.

@@ -19,7 +19,6 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/spool"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // Store is the one door to the database.
@@ -128,12 +127,8 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	}
 	cfg := &gorm.Config{
 		TranslateError: true,
-		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-		}),
-		NowFunc: func() time.Time { return time.Now().UTC() },
+		Logger:         newGormLog(log.With("component", "gorm")),
+		NowFunc:        func() time.Time { return time.Now().UTC() },
 		// Open never waits on the database: serve must start while it is down.
 		DisableAutomaticPing: true,
 	}
