@@ -584,6 +584,7 @@ func (r *scaleRun) compareCopy() {
 		seriesIDs[i] = ids[seriesKey(i)]
 	}
 	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
+	r.quiet()
 	cpuBefore, walBefore := r.cpu(), r.walNow()
 	lat, took := r.inBatches(batches, func(j int64) error {
 		var src [][]any
@@ -601,10 +602,36 @@ func (r *scaleRun) compareCopy() {
 	copyRate := float64(r.rows) / took.Seconds()
 	r.record(fmt.Sprintf("COPY of the same rows (%d connections, %d rows a COPY)", r.cfg.senders, r.cfg.batch),
 		fmt.Sprintf("%.0f rows/s (%s); per COPY %s", copyRate, ms(took), lat), "", nil)
-	r.record("CPU spent on COPY", cpuPer(cpuBefore, cpuAfter, r.rows, false), "", nil)
+	r.record("CPU spent on COPY", cpuPer(cpuBefore, cpuAfter, r.rows, true), "", nil)
 	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f", r.ingestRate/copyRate), "≥ 0.5", verdict(r.ingestRate/copyRate >= 0.5))
 	perRows := func(b int64) float64 { return float64(b) / 1024 * 1000 / float64(r.rows) }
 	r.record("WAL written per 1,000 rows", fmt.Sprintf("ingesting %.0f KiB, COPY %.0f KiB", perRows(r.ingestWAL), perRows(wal)), "", nil)
+}
+
+// quiet waits (up to a minute) until PostgreSQL has finished what ingest left
+// it: autovacuum workers that its growth set off, and the streaming standby's
+// replay of its WAL (which runs on the same two cores). COPY's time and CPU are
+// then COPY's alone.
+func (r *scaleRun) quiet() {
+	start := time.Now()
+	var lag0 int64
+	for first := true; ; first = false {
+		var workers int
+		var lag int64
+		if err := r.db.QueryRow(`SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
+			(SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::bigint FROM pg_stat_replication)`).Scan(&workers, &lag); err != nil {
+			r.b.Fatalf("autovacuum workers and replay lag: %v", err)
+		}
+		if first {
+			lag0 = lag
+		}
+		if workers == 0 && lag == 0 || time.Since(start) > time.Minute {
+			r.say("before COPY: waited %.1f s for autovacuum (%d workers left) and the standby's replay (%.1f MB behind at first, %.1f MB left)",
+				time.Since(start).Seconds(), workers, float64(lag0)/1e6, float64(lag)/1e6)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // walNow is the primary's WAL position.
