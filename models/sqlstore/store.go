@@ -185,10 +185,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 	return s, nil
 }
 
-// lz4Toast has each new PostgreSQL connection compress what it stores out of line (a
-// delivery's raw body, an SLO's summary) with lz4 rather than pglz: about a quarter of
-// pglz's CPU for a 71 KB delivery body, for 22 % more bytes (deliveries are kept 30
-// days and are not samples). PostgreSQL 13, or a server built without lz4, refuses the
+// lz4Toast has each new PostgreSQL connection compress large values (a delivery's raw
+// body, an SLO's summary) with lz4 rather than pglz: about a seventh of pglz's CPU for a
+// 71 KB delivery body, for 27 % more bytes (docs/benchmarks/toast-compression.sql;
+// deliveries are kept 30 days and are not samples). PostgreSQL 13, or a server built without lz4, refuses the
 // setting, and the connection keeps pglz (said once). A DSN with a timezone parameter
 // keeps pglz too: gorm's driver hooks those connections with its own AfterConnect.
 func lz4Toast(log *slog.Logger) func(context.Context, *pgx.Conn) error {
