@@ -188,9 +188,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 // lz4Toast has each new PostgreSQL connection compress large values (a delivery's raw
 // body, an SLO's summary) with lz4 rather than pglz: about a seventh of pglz's CPU for a
 // 71 KB delivery body, for 27 % more bytes (docs/benchmarks/toast-compression.sql;
-// deliveries are kept 30 days and are not samples). PostgreSQL 13, or a server built without lz4, refuses the
-// setting, and the connection keeps pglz (said once). A DSN with a timezone parameter
-// keeps pglz too: gorm's driver hooks those connections with its own AfterConnect.
+// deliveries are kept 30 days and are not samples). PostgreSQL 13, or a server built
+// without lz4, refuses the setting, and the connection keeps pglz (said once). A DSN
+// with a timezone parameter keeps pglz too: gorm's driver hooks those connections with
+// its own AfterConnect, which takes the place of this one.
 func lz4Toast(log *slog.Logger) func(context.Context, *pgx.Conn) error {
 	var once sync.Once
 	return func(ctx context.Context, c *pgx.Conn) error {
