@@ -360,14 +360,33 @@ func TestTwoReplicas(t *testing.T) {
 		go func() { defer wg.Done(); st.RunReadModel(run) }()
 		go func() { defer wg.Done(); n.Run(run) }()
 	}
+	// pageQuick waits (at most 15 s) until the page-quick tier is firing, or is not: each
+	// round is decided before the next begins, however slow the machine.
+	pageQuick := func(round int, firing bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			list, err := s.FiringAlerts(ctx)
+			must(t, err)
+			on := false
+			for _, a := range list {
+				on = on || a.State.Tier == "page quick"
+			}
+			if on == firing {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: page quick still firing = %v after 15 s", round, on)
+			}
+		}
+	}
 	// Bursts and quiet spells: the tier fires and resolves three times.
 	for round := 0; round < 3; round++ {
 		r.cross()
-		time.Sleep(1500 * time.Millisecond)
+		pageQuick(round, true)
 		r.good(3)
 		time.Sleep(1500 * time.Millisecond)
 		r.good(12)
-		time.Sleep(1500 * time.Millisecond)
+		pageQuick(round, false)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
