@@ -360,33 +360,37 @@ func TestTwoReplicas(t *testing.T) {
 		go func() { defer wg.Done(); st.RunReadModel(run) }()
 		go func() { defer wg.Done(); n.Run(run) }()
 	}
-	// pageQuick waits (at most 15 s) until the page-quick tier is firing, or is not: each
-	// round is decided before the next begins, however slow the machine.
-	pageQuick := func(round int, firing bool) {
+	// pageQuick waits (at most 15 s) until the page-quick tier's message of this status
+	// for this round is sent: each round is decided and sent before its data moves on,
+	// however slow the machine (a firing message still unsent when the tier resolves is
+	// dropped at its re-check, rightly).
+	pageQuick := func(round int, status models.AlertStatus) {
 		t.Helper()
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			list, err := s.FiringAlerts(ctx)
+			hist, err := s.AlertHistory(ctx, 0, 100)
 			must(t, err)
-			on := false
-			for _, a := range list {
-				on = on || a.State.Tier == "page quick"
+			sent := 0
+			for _, h := range hist {
+				if h.Tier == "page quick" && h.Status == status && h.Sent == 1 {
+					sent++
+				}
 			}
-			if on == firing {
+			if sent > round {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("round %d: page quick still firing = %v after 15 s", round, on)
+				t.Fatalf("round %d: %d page-quick %s messages sent after 15 s", round, sent, status)
 			}
 		}
 	}
 	// Bursts and quiet spells: the tier fires and resolves three times.
 	for round := 0; round < 3; round++ {
 		r.cross()
-		pageQuick(round, true)
+		pageQuick(round, models.AlertFiring)
 		r.good(3)
 		time.Sleep(1500 * time.Millisecond)
 		r.good(12)
-		pageQuick(round, false)
+		pageQuick(round, models.AlertResolved)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
