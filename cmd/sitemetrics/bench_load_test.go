@@ -222,6 +222,18 @@ func (l *latencies) done() *latencies {
 	return l
 }
 
+// merge adds o's requests to l, and lays o's span after l's: l then times
+// stretches with pauses between them as if they had run back to back.
+func (l *latencies) merge(o *latencies) {
+	l.d = append(l.d, o.d...)
+	slices.Sort(l.d)
+	l.errs += o.errs
+	if l.first == nil {
+		l.first = o.first
+	}
+	l.end = l.end.Add(o.end.Sub(o.start))
+}
+
 // pct is the p-th quantile (0 < p ≤ 1) of the successful requests.
 func (l *latencies) pct(p float64) time.Duration {
 	if len(l.d) == 0 {

@@ -17,7 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -34,8 +33,9 @@ import (
 //	           table with the samples table's columns, indexes and partitions,
 //	           from as many connections in batches of the same size (each
 //	           side makes its rows as it goes, from the same numbers: JSON text
-//	           for the webhook, the stored values for COPY), and the CPU time
-//	           the app, PostgreSQL and the load generator spent on each
+//	           for the webhook, the stored values for COPY), the two taking
+//	           turns in up to five rounds, and the CPU time the app,
+//	           PostgreSQL and the load generator spent on each
 //	memory     the process's RSS once every summary is computed (VmRSS, and
 //	           VmHWM, its peak during ingest)
 //	disk       bytes per sample: samples, roll-ups, series and field names,
@@ -71,9 +71,9 @@ import (
 // PostgreSQL when SITEMETRICS_TEST_REQUIRE names it (as .ci/with-services does).
 func BenchmarkScale(b *testing.B) {
 	r := newScaleRun(b)
-	r.ingestHistory()
+	r.ingestHistory(true)
+	r.topUp()
 	r.summarised()
-	r.compareCopy()
 	r.diskUse()
 	r.warm()
 	r.viewers()
@@ -90,7 +90,8 @@ func BenchmarkScale(b *testing.B) {
 // nothing else arriving.
 func BenchmarkFresh(b *testing.B) {
 	r := newScaleRun(b, "SITEMETRICS_BENCH_DAYS=1")
-	r.ingestHistory()
+	r.ingestHistory(false)
+	r.topUp()
 	r.summarised()
 	r.freshness()
 	r.print()
@@ -139,26 +140,25 @@ func scaleConfigFrom(b *testing.B, defaults ...string) scaleConfig {
 // scaleRun is one scale benchmark: the app under test, its database and what
 // was measured so far.
 type scaleRun struct {
-	b          *testing.B
-	cfg        scaleConfig
-	begun      time.Time
-	bin        string
-	env        map[string]string
-	app        *serveProc
-	db         *sql.DB
-	pool       *pgxpool.Pool
-	send       *sender
-	api        *reader   // viewer API token
-	apis       []*reader // the same, one per reading client
-	pages      []*reader // signed-in clients (sign-in through /login)
-	viewing    []string  // session tokens of the overview viewers
-	ids        []int64   // SLO id by series number
-	end        int64     // start of the newest bucket posted
-	posted     []int     // per series, rows posted after the history (to vary counts)
-	rows       int64     // history rows posted
-	ingestRate float64   // history rows/s through the webhook
-	ingestWAL  int64     // bytes of WAL the primary wrote while the history was posted
-	results    []scaleResult
+	b       *testing.B
+	cfg     scaleConfig
+	begun   time.Time
+	bin     string
+	env     map[string]string
+	app     *serveProc
+	db      *sql.DB
+	pool    *pgxpool.Pool
+	send    *sender
+	api     *reader   // viewer API token
+	apis    []*reader // the same, one per reading client
+	pages   []*reader // signed-in clients (sign-in through /login)
+	viewing []string  // session tokens of the overview viewers
+	ids     []int64   // SLO id by series number
+	end     int64     // start of the newest bucket posted
+	posted  []int     // per series, rows posted after the history (to vary counts)
+	first   int64     // start of the history's oldest bucket
+	rows    int64     // history rows posted
+	results []scaleResult
 }
 
 // scaleResult is one line of the table: a figure, and the target it is held to.
@@ -404,40 +404,6 @@ func storedFields(i int, t int64, ids map[string]int64) string {
 	return fmt.Sprintf("[%d,%d,%d,%d]", pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1])
 }
 
-// ingestHistory posts DAYS of buckets ending at the current one, oldest first,
-// all series of a bucket together, in 1,000-row deliveries over 4 senders.
-func (r *scaleRun) ingestHistory() {
-	n := r.cfg.slos
-	r.end = time.Now().Unix() / 300 * 300
-	buckets := int64(r.cfg.days * 288)
-	first := r.end - (buckets-1)*300
-	r.rows = buckets * int64(n)
-	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
-	row := func(idx int64) string { return historyRow(int(idx%int64(n)), first+idx/int64(n)*300) }
-	r.say("ingest: %d rows (%d buckets × %d series) in %d deliveries over %d senders", r.rows, buckets, n, batches, r.cfg.senders)
-	profiled := r.profile("ingest", 20*time.Second)
-	cpuBefore, walBefore := r.cpu(), r.walNow()
-	lat, took := r.inBatches(batches, func(j int64) error {
-		rows := make([]string, 0, r.cfg.batch)
-		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
-			rows = append(rows, row(idx))
-		}
-		return r.send.post(r.app.URL, rows)
-	})
-	cpuAfter, wal := r.cpu(), r.walSince(walBefore)
-	r.ingestWAL = wal
-	profiled()
-	if lat.errs > 0 {
-		r.b.Fatalf("ingest: %s\n%s", lat, r.app.tail())
-	}
-	r.ingestRate = float64(r.rows) / took.Seconds()
-	r.b.ReportMetric(r.ingestRate, "ingest_rows/s")
-	r.record("ingest through the webhook", fmt.Sprintf("%.0f rows/s (%d rows in %s); per %d-row delivery %s",
-		r.ingestRate, r.rows, ms(took), r.cfg.batch, lat), "", nil)
-	r.record("CPU spent ingesting", cpuPer(cpuBefore, cpuAfter, r.rows, true), "", nil)
-	r.topUp()
-}
-
 // cpu reads the CPU time spent so far (cpuNow).
 func (r *scaleRun) cpu() cpuUse {
 	u, err := cpuNow(r.app.cmd.Process.Pid)
@@ -538,74 +504,6 @@ func (r *scaleRun) summarised() {
 	r.profile("heap", 0)()
 	r.record("RSS with every summary computed (same process)", fmt.Sprintf("%s (peak during ingest %s)", mib(rss), mib(peak)),
 		"≤ 200 MiB", verdict(rss <= 200<<20))
-}
-
-// compareCopy COPYs the history's rows, as the app stores them, into a table
-// with the samples table's columns, indexes and partitions: the same number of
-// rows, batches of the same size, as many connections as there were senders.
-func (r *scaleRun) compareCopy() {
-	ctx := context.Background()
-	if err := dbtest.MirrorTable(ctx, r.db, "samples", "bench_copy"); err != nil {
-		r.b.Fatal(err)
-	}
-	defer r.db.Exec("DROP TABLE bench_copy")
-	ids := map[string]int64{}
-	rows, err := r.db.Query("SELECT key, id FROM series")
-	if err != nil {
-		r.b.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		var id int64
-		if err := rows.Scan(&k, &id); err != nil {
-			r.b.Fatal(err)
-		}
-		ids[k] = id
-	}
-	rows.Close()
-	fieldIDs := map[string]int64{}
-	for _, name := range []string{"good", "total"} {
-		var id int64
-		if err := r.db.QueryRow("SELECT id FROM field_names WHERE name = $1", name).Scan(&id); err != nil {
-			r.b.Fatalf("field %s's number: %v", name, err)
-		}
-		fieldIDs[name] = id
-	}
-	n := int64(r.cfg.slos)
-	buckets := r.rows / n
-	first := r.end - (buckets-1)*300 // the history's buckets, shifted to end at the newest one
-	var stored string
-	if err := r.db.QueryRow("SELECT fields FROM samples WHERE series_id = $1 AND bucket = $2", ids[seriesKey(0)], first).Scan(&stored); err != nil ||
-		stored != storedFields(0, first, fieldIDs) {
-		r.b.Fatalf("the app stored %q (%v) where COPY would write %q", stored, err, storedFields(0, first, fieldIDs))
-	}
-	seriesIDs := make([]int64, n)
-	for i := range seriesIDs {
-		seriesIDs[i] = ids[seriesKey(i)]
-	}
-	batches := (r.rows + int64(r.cfg.batch) - 1) / int64(r.cfg.batch)
-	r.quiet()
-	cpuBefore, walBefore := r.cpu(), r.walNow()
-	lat, took := r.inBatches(batches, func(j int64) error {
-		var src [][]any
-		for idx := j * int64(r.cfg.batch); idx < min(r.rows, (j+1)*int64(r.cfg.batch)); idx++ {
-			i, t := int(idx%n), first+idx/n*300
-			src = append(src, []any{seriesIDs[i], t, storedFields(i, t, fieldIDs), j + 1})
-		}
-		_, err := r.pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"series_id", "bucket", "fields", "delivery_id"}, pgx.CopyFromRows(src))
-		return err
-	})
-	cpuAfter, wal := r.cpu(), r.walSince(walBefore)
-	if lat.errs > 0 {
-		r.b.Fatalf("COPY: %s", lat)
-	}
-	copyRate := float64(r.rows) / took.Seconds()
-	r.record(fmt.Sprintf("COPY of the same rows (%d connections, %d rows a COPY)", r.cfg.senders, r.cfg.batch),
-		fmt.Sprintf("%.0f rows/s (%s); per COPY %s", copyRate, ms(took), lat), "", nil)
-	r.record("CPU spent on COPY", cpuPer(cpuBefore, cpuAfter, r.rows, true), "", nil)
-	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f", r.ingestRate/copyRate), "≥ 0.5", verdict(r.ingestRate/copyRate >= 0.5))
-	perRows := func(b int64) float64 { return float64(b) / 1024 * 1000 / float64(r.rows) }
-	r.record("WAL written per 1,000 rows", fmt.Sprintf("ingesting %.0f KiB, COPY %.0f KiB", perRows(r.ingestWAL), perRows(wal)), "", nil)
 }
 
 // quiet waits (up to a minute) until PostgreSQL has finished what ingest left
