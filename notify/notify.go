@@ -20,7 +20,7 @@ import (
 // Store is what notifications need from storage; *sqlstore.Store implements it.
 type Store interface {
 	HeldReports(ctx context.Context, now time.Time) ([]models.SLOReport, error)
-	DecideAlerts(ctx context.Context, reports []models.SLOReport) (int, error)
+	DecideAlerts(ctx context.Context, reports []models.SLOReport, all bool) (int, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]models.Outbound, error)
 	CompleteDeliveries(ctx context.Context, attempts []models.Attempt, now time.Time) error
 	DropEvent(ctx context.Context, ev models.AlertEvent, reason string) error
@@ -35,8 +35,9 @@ const (
 	// evaluateEvery is how often the evaluator looks at the read model; a delivery that
 	// crosses a tier is decided within about this long of the read model having it.
 	evaluateEvery = 500 * time.Millisecond
-	// fullPassEvery bounds how long a decision waits when no SLO's numbers changed:
-	// silences ending, damping spans, another replica's decisions.
+	// fullPassEvery is how often every SLO is decided, changed or not (between two
+	// full passes only the SLOs whose numbers changed are): it bounds how long a
+	// decision waits on silences ending, damping spans and SLOs deleted.
 	fullPassEvery = 10 * time.Second
 	// sendEvery is how often the sender looks for due deliveries when not woken.
 	sendEvery = time.Second
@@ -87,6 +88,10 @@ type seenSLO struct {
 	version int64
 	stale   bool
 	status  models.SLOStatus
+}
+
+func seenOf(r models.SLOReport) seenSLO {
+	return seenSLO{version: r.Version, stale: r.Eval.Stale, status: r.Eval.Status}
 }
 
 // New returns a Notifier over the store.
@@ -179,9 +184,9 @@ func (n *Notifier) recovered() {
 	}
 }
 
-// Evaluate decides alerts from the read model when an SLO's numbers changed since the
-// last pass (or force, or every fullPassEvery), and wakes the sender when it decided
-// events. It returns how many it decided.
+// Evaluate decides alerts from the read model for the SLOs whose numbers changed since
+// the last pass; every fullPassEvery (or with force, or when SLOs came or went) for
+// every SLO. It wakes the sender when it decided events, and returns how many.
 func (n *Notifier) Evaluate(ctx context.Context, force bool) (int, error) {
 	now := n.opt.Now()
 	reports, err := n.store.HeldReports(ctx, now)
@@ -189,27 +194,32 @@ func (n *Notifier) Evaluate(ctx context.Context, force bool) (int, error) {
 		return 0, err
 	}
 	n.mu.Lock()
-	news := force || now.Sub(n.lastFull) >= fullPassEvery || len(reports) != len(n.seen)
-	for _, r := range reports {
-		s := seenSLO{version: r.Version, stale: r.Eval.Stale, status: r.Eval.Status}
-		if n.seen[r.ID] != s {
-			news = true
+	all := force || now.Sub(n.lastFull) >= fullPassEvery || len(reports) != len(n.seen)
+	pass := reports
+	if !all {
+		pass = nil
+		for _, r := range reports {
+			if n.seen[r.ID] != seenOf(r) {
+				pass = append(pass, r)
+			}
 		}
 	}
 	n.mu.Unlock()
-	if !news {
+	if len(pass) == 0 && !all {
 		return 0, nil
 	}
-	decided, err := n.store.DecideAlerts(ctx, reports)
+	decided, err := n.store.DecideAlerts(ctx, pass, all)
 	if err != nil {
 		return 0, err // busy (another replica decides) or down: the next pass tries again
 	}
 	n.recovered()
 	n.mu.Lock()
-	n.lastFull = now
-	clear(n.seen)
-	for _, r := range reports {
-		n.seen[r.ID] = seenSLO{version: r.Version, stale: r.Eval.Stale, status: r.Eval.Status}
+	if all {
+		n.lastFull = now
+		clear(n.seen)
+	}
+	for _, r := range pass {
+		n.seen[r.ID] = seenOf(r)
 	}
 	n.mu.Unlock()
 	if decided > 0 {

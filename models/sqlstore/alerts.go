@@ -22,7 +22,12 @@ const alertLockKey = 0x5173_6e6f_7469 // "Qsnoti"
 // replica is deciding and this one returns 0 events. The states are read under the lock,
 // so whichever replica decides sees every transition the other made. While another
 // replica holds the lock the answer is an ECONFLICT error: try again on the next pass.
-func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (int, error) {
+//
+// With all, the reports are every SLO's: every alert state is read, and those of SLOs
+// not among the reports (deleted) are forgotten. Without, the reports are those of the
+// SLOs whose numbers changed, and only their states are read (so none is forgotten): a
+// new bucket costs a pass the states of the SLOs it moved, not of every SLO.
+func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport, all bool) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*notifyTimeout)
 	defer cancel()
 	now := s.now()
@@ -40,7 +45,15 @@ func (s *Store) DecideAlerts(ctx context.Context, reports []models.SLOReport) (i
 			}
 		}
 		var list []models.AlertState
-		if err := tx.Find(&list).Error; err != nil {
+		read := tx
+		if !all {
+			ids := make([]int64, len(reports))
+			for i, r := range reports {
+				ids[i] = r.ID
+			}
+			read = tx.Where("slo_id IN ?", ids)
+		}
+		if err := read.Find(&list).Error; err != nil {
 			return fmt.Errorf("read alert states: %w", err)
 		}
 		states := map[int64]map[string]models.AlertState{}
