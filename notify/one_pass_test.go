@@ -14,12 +14,7 @@ import (
 func TestOnePassManyServices(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		r := newRig(t, s)
-		_, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "search", Team: "discovery"})
-		must(t, err)
-		_, _, err = s.CreateSLO(ctx, "sam", models.SLOInput{Service: "search", Name: "search-availability",
-			Indicator: "ratio", Target: "99.9", Window: "30d", Feed: "web", Series: "search", GoodField: "good", TotalField: "total"})
-		must(t, err)
-		must(t, s.DeriveAll(ctx))
+		r.addSearch()
 		only := func(service string) func(*models.ChannelInput) {
 			return func(in *models.ChannelInput) { in.Services = []string{service}; in.MinSeverity = "page" }
 		}
@@ -28,17 +23,9 @@ func TestOnePassManyServices(t *testing.T) {
 		r.channel("search-pages", "webhook", search.url, nil, only("search"))
 		r.channel("all-pages", "webhook", all.url, nil, pageOnly)
 
-		both := func(bad ...int) {
-			start := r.end
-			r.deliver(bad...)
-			res, err := s.IngestBody(ctx, r.feed, 0, rows("search", start, bad...), "application/json", r.clock.Now(), models.IngestOptions{})
-			if err != nil || res.Accepted != len(bad) {
-				t.Fatalf("deliver search: %+v %v", res, err)
-			}
-		}
-		both(make([]int, 3*288)...)
+		r.both(make([]int, 3*288)...)
 		r.step()
-		both(150, 150)
+		r.both(150, 150)
 		r.step()
 
 		services := func(rc *receiver) map[string]int {

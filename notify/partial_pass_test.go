@@ -15,23 +15,10 @@ import (
 func TestPassDecidesWhatChanged(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		r := newRig(t, s)
-		_, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "search", Team: "discovery"})
-		must(t, err)
-		search, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "search", Name: "search-availability",
-			Indicator: "ratio", Target: "99.9", Window: "30d", Feed: "web", Series: "search", GoodField: "good", TotalField: "total"})
-		must(t, err)
-		must(t, s.DeriveAll(ctx))
-		both := func(bad ...int) {
-			start := r.end
-			r.deliver(bad...)
-			res, err := s.IngestBody(ctx, r.feed, 0, rows("search", start, bad...), "application/json", r.clock.Now(), models.IngestOptions{})
-			if err != nil || res.Accepted != len(bad) {
-				t.Fatalf("deliver search: %+v %v", res, err)
-			}
-		}
-		both(make([]int, 3*288)...)
+		search := r.addSearch()
+		r.both(make([]int, 3*288)...)
 		r.step()
-		both(150, 150)
+		r.both(150, 150)
 		r.step() // a full pass (forced): both SLOs fire
 		// firing counts the alerts firing, by SLO.
 		firing := func() map[string]int {

@@ -110,6 +110,30 @@ func (r *rig) deliver(bad ...int) {
 	}
 }
 
+// addSearch adds a second service, search (team discovery), with an SLO like
+// checkout's on the feed's "search" series.
+func (r *rig) addSearch() models.SLODetail {
+	r.t.Helper()
+	_, err := r.s.CreateService(ctx, "sam", models.ServiceInput{Name: "search", Team: "discovery"})
+	must(r.t, err)
+	d, _, err := r.s.CreateSLO(ctx, "sam", models.SLOInput{Service: "search", Name: "search-availability",
+		Indicator: "ratio", Target: "99.9", Window: "30d", Feed: "web", Series: "search", GoodField: "good", TotalField: "total"})
+	must(r.t, err)
+	must(r.t, r.s.DeriveAll(ctx))
+	return d
+}
+
+// both delivers the same buckets to checkout and to search (addSearch).
+func (r *rig) both(bad ...int) {
+	r.t.Helper()
+	start := r.end
+	r.deliver(bad...)
+	res, err := r.s.IngestBody(ctx, r.feed, 0, rows("search", start, bad...), "application/json", r.clock.Now(), models.IngestOptions{})
+	if err != nil || res.Accepted != len(bad) {
+		r.t.Fatalf("deliver search: %+v %v", res, err)
+	}
+}
+
 // good delivers n buckets without a bad event.
 func (r *rig) good(n int) { r.deliver(make([]int, n)...) }
 
