@@ -195,11 +195,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 func lz4Toast(log *slog.Logger) func(context.Context, *pgx.Conn) error {
 	var once sync.Once
 	return func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, "SET default_toast_compression = 'lz4'")
-		if err != nil && c.IsClosed() {
-			return err
-		}
-		if err != nil {
+		if _, err := c.Exec(ctx, "SET default_toast_compression = 'lz4'"); err != nil {
+			if c.IsClosed() {
+				return err
+			}
 			once.Do(func() { log.Info("PostgreSQL compresses large values with pglz: it cannot use lz4", "err", err) })
 		}
 		return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
-// A delivery's raw body is compressed with lz4, which costs PostgreSQL about a quarter
+// A delivery's raw body is compressed with lz4, which costs PostgreSQL about a seventh
 // of pglz's CPU (PostgreSQL 14 or newer built with lz4, as Debian's is), and reads back
 // byte for byte; so does an SLO's summary once it is large enough to be compressed.
 func TestLargeValuesCompressedWithLZ4(t *testing.T) {
