@@ -223,17 +223,6 @@ func tooManyRows(n, max int) error {
 	return models.Errorf(models.ETOOLARGE, "too many rows: %d in one delivery, the limit is %d; split the report or raise SITEMETRICS_INGEST_MAX_ROWS", n, max)
 }
 
-// decodeFirst decodes one JSON value and returns what follows it.
-func decodeFirst(b []byte) (any, []byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, nil, describeJSONError(err, dec.InputOffset())
-	}
-	return v, bytes.TrimSpace(b[dec.InputOffset():]), nil
-}
-
 func describeJSONError(err error, offset int64) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
