@@ -43,6 +43,7 @@ test-go:
 	$(GO) test -race -count=1 -p 1 -timeout 15m $(RACE_PKGS)
 	$(GO) test -count=1 -run '$(TIMING_TESTS)' ./ldapauth
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFirst -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeQueued -fuzztime $(FUZZTIME) -timeout 5m ./models/sqlstore
 
 ## generate: regenerate templ components
