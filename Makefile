@@ -112,13 +112,16 @@ bench-feeds:
 ## bench-scale-N-DAYSd.txt when DAYS is given.
 ## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
 ## PPROF=DIR (CPU profiles of the app during ingest, viewers, live and burst, and its heap).
+## STATEMENTS=1: PostgreSQL's statements that took most time while ingesting (pg_stat_statements).
 bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
 	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),10s) \
 	SITEMETRICS_BENCH_VIEWERS=$(or $(VIEWERS),1000) SITEMETRICS_BENCH_FRESH=$(or $(FRESH),20) \
-	$(if $(PPROF),SITEMETRICS_BENCH_PPROF=$(abspath $(PPROF)))
-bench-scale-vars = N=$(or $(N),$(1)) $(foreach v,DAYS WINDOW PHASE VIEWERS FRESH PPROF,$(if $($(v)),$(v)=$($(v))))
+	$(if $(PPROF),SITEMETRICS_BENCH_PPROF=$(abspath $(PPROF))) \
+	$(if $(STATEMENTS),SITEMETRICS_BENCH_STATEMENTS=1)
+bench-scale-vars = N=$(or $(N),$(1)) $(foreach v,DAYS WINDOW PHASE VIEWERS FRESH PPROF STATEMENTS,$(if $($(v)),$(v)=$($(v))))
 bench-scale:
 	@mkdir -p docs/benchmarks; { $(call bench-head,$(call bench-scale-vars,1000)); \
+	  $(if $(STATEMENTS),SITEMETRICS_PG_OPTIONS="$$SITEMETRICS_PG_OPTIONS -c shared_preload_libraries=pg_stat_statements") \
 	  ./.ci/with-services env $(call bench-scale-env,1000,30) \
 	    $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 4h ./cmd/sitemetrics; } $(call bench-out,bench-scale-$(or $(N),1000)$(if $(DAYS),-$(DAYS)d))
 

@@ -79,6 +79,7 @@ func (r *scaleRun) ingestHistory(withCopy bool) {
 		defer r.db.Exec("DROP TABLE bench_copy")
 	}
 	profiled := r.profile("ingest", 20*time.Second)
+	stmts := r.statements()
 	var in, out phase
 	var ratios []string
 	for k := range rounds {
@@ -105,6 +106,7 @@ func (r *scaleRun) ingestHistory(withCopy bool) {
 		r.say("round %d of %d: ingest %.0f rows/s, COPY %.0f rows/s: %s", k+1, rounds, p.rate(), c.rate(), ratios[k])
 	}
 	profiled()
+	stmts.report()
 	r.b.ReportMetric(in.rate(), "ingest_rows/s")
 	r.record("ingest through the webhook", fmt.Sprintf("%.0f rows/s (%d rows in %s); per %d-row delivery %s",
 		in.rate(), in.rows, ms(in.lat.end.Sub(in.lat.start)), r.cfg.batch, in.lat), "", nil)

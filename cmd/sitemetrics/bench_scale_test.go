@@ -66,7 +66,8 @@ import (
 // default 100), _DAYS (30), _WINDOW (30d), _PHASE (10s), _VIEWERS (1000),
 // _FRESH (20 samples per replica set), _PPROF (a directory: CPU profiles of the
 // app during ingest, the viewers, live and burst (both reads each), and its heap
-// once summarised, are written there for `go tool pprof`). Timed reads ask for
+// once summarised, are written there for `go tool pprof`), _STATEMENTS (PostgreSQL's
+// statements that took most time while ingesting; see statements). Timed reads ask for
 // gzip and do not inflate what they receive (see reader.get). It fails, rather than skips, without
 // PostgreSQL when SITEMETRICS_TEST_REQUIRE names it (as .ci/with-services does).
 func BenchmarkScale(b *testing.B) {
