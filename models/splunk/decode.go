@@ -10,9 +10,9 @@ import (
 // decodeFirst decodes one JSON value into what encoding/json's Decoder with UseNumber
 // gives (map[string]any, []any, json.Number, string, bool, nil; a repeated name's last
 // value wins) and returns what follows it. It reads tokens with jsontext, in one pass
-// and without the reflection of encoding/json, which cost a 1,000-row delivery twice
-// as much; a body it refuses is decoded again by encoding/json, whose message the
-// answer quotes.
+// and without encoding/json's reflection (BenchmarkParseBatch: 3.8–4.2 ms a 1,000-row
+// delivery with encoding/json, 2.4–3.0 ms with this); a body it refuses is decoded
+// again by encoding/json, whose message the answer quotes.
 func decodeFirst(b []byte) (any, []byte, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowDuplicateNames(true))
 	v, err := (&valueDecoder{dec: dec, names: map[string]string{}}).value()
