@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -37,8 +36,6 @@ func (r *scaleRun) statements() statements {
 // statementsShown is how many of the statements that took most time report shows.
 const statementsShown = 8
 
-var spaces = regexp.MustCompile(`\s+`)
-
 func (s statements) report() {
 	if !s.on {
 		return
@@ -59,7 +56,7 @@ func (s statements) report() {
 		if err := rows.Scan(&calls, &ms, &q, &all); err != nil {
 			s.r.b.Fatalf("statements: %v", err)
 		}
-		q = spaces.ReplaceAllString(q, " ")
+		q = strings.Join(strings.Fields(q), " ")
 		if len(q) > 90 {
 			q = q[:90] + "…"
 		}

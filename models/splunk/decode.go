@@ -15,7 +15,7 @@ import (
 // again by encoding/json, whose message the answer quotes.
 func decodeFirst(b []byte) (any, []byte, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowDuplicateNames(true))
-	v, err := (&valueDecoder{dec: dec, names: map[string]string{}}).value()
+	v, err := (&valueDecoder{dec: dec}).value()
 	if err != nil {
 		return decodeFirstStd(b)
 	}
@@ -37,7 +37,7 @@ func decodeFirstStd(b []byte) (any, []byte, error) {
 // one string.
 type valueDecoder struct {
 	dec   *jsontext.Decoder
-	names map[string]string
+	names map[string]string // made at the first name: an NDJSON line of a scalar needs none
 }
 
 func (d *valueDecoder) value() (any, error) {
@@ -103,6 +103,9 @@ func (d *valueDecoder) name() (string, error) {
 	s, err := unquote(raw)
 	if err != nil {
 		return "", err
+	}
+	if d.names == nil {
+		d.names = map[string]string{}
 	}
 	if len(d.names) < maxFieldsInRow {
 		d.names[string(raw)] = s
