@@ -64,11 +64,43 @@ func (s *slapd) signal(t testing.TB, sig syscall.Signal) {
 
 // pause freezes slapd (SIGSTOP): connections are accepted by the kernel
 // and never answered, the "hung directory".
+//
+// It returns once every thread of slapd is stopped: the threads stop each on its own
+// after kill returns, and one still running could answer the next request (a
+// login seen accepted online right after the pause, under -race on two busy cores).
 func (s *slapd) pause(t testing.TB) {
 	t.Helper()
 	pid := s.pid(t)
 	s.signal(t, syscall.SIGSTOP)
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	deadline := time.Now().Add(5 * time.Second)
+	for !allStopped(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("slapd %d: threads still running 5s after SIGSTOP", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allStopped reports whether every thread of process pid is stopped (state T in
+// /proc/PID/task/TID/stat).
+func allStopped(pid int) bool {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if len(stats) == 0 {
+		return false
+	}
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return false
+		}
+		// The state follows the command, which is in parentheses and may hold spaces.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *slapd) resume(t testing.TB) {
