@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,12 +18,14 @@ import (
 const historyRounds = 5
 
 // phase is what one timed stretch of writes did: its rows, its requests' latencies
-// (spans of several stretches laid end to end), the CPU time and the WAL it cost.
+// (spans of several stretches laid end to end), the CPU time and the WAL it cost, and
+// the tables PostgreSQL vacuumed or analyzed meanwhile.
 type phase struct {
-	rows int64
-	lat  *latencies
-	cpu  cpuUse
-	wal  int64
+	rows     int64
+	lat      *latencies
+	cpu      cpuUse
+	wal      int64
+	vacuumed []string
 }
 
 func (p phase) rate() float64 { return float64(p.rows) / p.lat.end.Sub(p.lat.start).Seconds() }
@@ -41,10 +45,50 @@ func (p *phase) add(q phase) {
 // phase's figures.
 func (r *scaleRun) measure(rows int64, f func() *latencies) phase {
 	cpuBefore, walBefore := r.cpu(), r.walNow()
+	vacuumed := r.watchVacuum()
 	lat := f()
 	after := r.cpu()
-	return phase{rows: rows, lat: lat, wal: r.walSince(walBefore),
+	return phase{rows: rows, lat: lat, wal: r.walSince(walBefore), vacuumed: vacuumed(),
 		cpu: cpuUse{app: after.app - cpuBefore.app, pg: after.pg - cpuBefore.pg, load: after.load - cpuBefore.load}}
+}
+
+// watchVacuum looks every 200 ms for the tables PostgreSQL is vacuuming or analyzing
+// (autovacuum's work, whichever writes set it off: with autovacuum's default minute
+// between rounds, a COPY's table can be vacuumed during the next round of ingest and
+// the app's tables during a COPY) until the returned function is called, which gives
+// their names. A TOAST table is named by its table.
+func (r *scaleRun) watchVacuum() func() []string {
+	seen := map[string]bool{}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			rows, err := r.db.Query(`SELECT coalesce(o.relname || ' (TOAST)', c.relname) FROM
+				(SELECT relid FROM pg_stat_progress_vacuum UNION SELECT relid FROM pg_stat_progress_analyze) p
+				JOIN pg_class c ON c.oid = p.relid LEFT JOIN pg_class o ON o.reltoastrelid = c.oid`)
+			if err == nil {
+				for rows.Next() {
+					var name string
+					if rows.Scan(&name) == nil {
+						seen[name] = true
+					}
+				}
+				rows.Close()
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() []string {
+		close(stop)
+		<-done
+		return slices.Sorted(maps.Keys(seen))
+	}
 }
 
 // historyIndex is where row idx of the history is: series idx%N, bucket idx/N.
@@ -59,7 +103,7 @@ func (r *scaleRun) historyIndex(idx int64) (series int, bucket int64) {
 // day), and after each round, once the app has computed every summary and
 // PostgreSQL is quiet, COPYs the same rows into a table with the samples table's
 // columns, indexes and partitions, from as many connections in batches of the same
-// size: ingest and its baseline alternate within seconds, so a slow spell of this
+// size; each round of ingest also waits for PostgreSQL to be quiet first: ingest and its baseline alternate within seconds, so a slow spell of this
 // shared machine weighs on both alike. The ratio is reported for the whole history
 // and for each round.
 func (r *scaleRun) ingestHistory(withCopy bool) {
@@ -84,6 +128,13 @@ func (r *scaleRun) ingestHistory(withCopy bool) {
 	var ratios []string
 	for k := range rounds {
 		lo, hi := buckets*k/rounds*n, buckets*(k+1)/rounds*n
+		if withCopy {
+			left := "COPY"
+			if k == 0 {
+				left = "the set-up"
+			}
+			r.quiet("ingest", left)
+		}
 		p := r.measure(hi-lo, func() *latencies { return r.postHistory(lo, hi) })
 		if p.lat.errs > 0 {
 			r.b.Fatalf("ingest: %s\n%s", p.lat, r.app.tail())
@@ -96,14 +147,15 @@ func (r *scaleRun) ingestHistory(withCopy bool) {
 			base.identify()
 		}
 		r.awaitSummaries(5*time.Minute + time.Duration(r.cfg.slos)*50*time.Millisecond)
-		r.quiet()
+		r.quiet("COPY", "ingest")
 		c := r.measure(hi-lo, func() *latencies { return base.copy(lo, hi) })
 		if c.lat.errs > 0 {
 			r.b.Fatalf("COPY: %s", c.lat)
 		}
 		out.add(c)
 		ratios = append(ratios, fmt.Sprintf("%.2f", p.rate()/c.rate()))
-		r.say("round %d of %d: ingest %.0f rows/s, COPY %.0f rows/s: %s", k+1, rounds, p.rate(), c.rate(), ratios[k])
+		r.say("round %d of %d: ingest %.0f rows/s, COPY %.0f rows/s: %s; vacuumed during ingest: %s; during COPY: %s", k+1, rounds,
+			p.rate(), c.rate(), ratios[k], listOrNone(p.vacuumed), listOrNone(c.vacuumed))
 	}
 	profiled()
 	stmts.report()
@@ -121,6 +173,13 @@ func (r *scaleRun) ingestHistory(withCopy bool) {
 	r.record("ingest ÷ COPY", fmt.Sprintf("%.2f (rounds %s)", ratio, strings.Join(ratios, ", ")), "≥ 0.5", verdict(ratio >= 0.5))
 	perRows := func(b int64) float64 { return float64(b) / 1024 * 1000 / float64(r.rows) }
 	r.record("WAL written per 1,000 rows", fmt.Sprintf("ingesting %.0f KiB, COPY %.0f KiB", perRows(in.wal), perRows(out.wal)), "", nil)
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // postHistory posts history rows lo..hi-1 in 1,000-row deliveries over the senders.

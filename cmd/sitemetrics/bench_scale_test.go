@@ -507,12 +507,14 @@ func (r *scaleRun) summarised() {
 		"≤ 200 MiB", verdict(rss <= 200<<20))
 }
 
-// quiet waits (up to a minute) until PostgreSQL has finished what ingest left
-// it: autovacuum workers that its growth set off, and the streaming standby's
+// quiet waits (up to a minute) until PostgreSQL has finished what the phase before
+// left it: autovacuum workers that its writes set off, and the streaming standby's
 // replay of its WAL up to where it ended (replay runs on the same two cores; WAL
-// the app writes meanwhile is not waited for). COPY's time and CPU are then
-// COPY's alone.
-func (r *scaleRun) quiet() {
+// the app writes meanwhile is not waited for). It runs before each COPY and before
+// each round of ingest, so that each starts on a quiet PostgreSQL and neither's time
+// or CPU carries what the other left behind (a COPY's rows set off an autovacuum of
+// its table, which took seconds).
+func (r *scaleRun) quiet(before, after string) {
 	start, end := time.Now(), r.walNow()
 	for {
 		var workers int
@@ -522,8 +524,8 @@ func (r *scaleRun) quiet() {
 			r.b.Fatalf("autovacuum workers and replay: %v", err)
 		}
 		if workers == 0 && behind <= 0 || time.Since(start) > time.Minute {
-			r.say("before COPY: waited %.1f s for autovacuum (%d workers left) and the standby's replay of ingest (%.1f MB left)",
-				time.Since(start).Seconds(), workers, float64(max(behind, 0))/1e6)
+			r.say("before %s: waited %.1f s for autovacuum (%d workers left) and the standby's replay of %s (%.1f MB left)",
+				before, time.Since(start).Seconds(), workers, after, float64(max(behind, 0))/1e6)
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
