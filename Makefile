@@ -106,9 +106,9 @@ bench-feeds:
 ## feed) × DAYS (30) of data posted through the webhook (1,000-row batches, 4 senders) into
 ## a real `sitemetrics serve` process: ingest beside COPY, RSS, bytes per sample, warm,
 ## live, burst and cold reads with 16 clients, VIEWERS (1000) overview viewers, freshness
-## on one and on two replicas, and a table at the end. N=100 takes about 3 minutes on a quiet
-## 2-core machine; N=1000 about 8 minutes (8.6 million rows through the webhook, most of the
-## time), N=1000 DAYS=1 about 3, N=10000 DAYS=1 about 9; N=10000 at 30 days about an hour and a half. SAVE=1 writes bench-scale-N.txt, or
+## on one and on two replicas, and a table at the end. N=100 takes about 2 minutes on a quiet
+## 2-core machine; N=1000 about 6 minutes (8.6 million rows through the webhook, most of the
+## time), N=1000 DAYS=1 about 2, N=10000 DAYS=1 about 6; N=10000 at 30 days about an hour and a half. SAVE=1 writes bench-scale-N.txt, or
 ## bench-scale-N-DAYSd.txt when DAYS is given.
 ## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
 ## PPROF=DIR (CPU profiles of the app during ingest, viewers, live and burst, and its heap).
