@@ -59,13 +59,16 @@ func (r *scaleRun) measure(rows int64, f func() *latencies) phase {
 // their names. A TOAST table is named by its table.
 func (r *scaleRun) watchVacuum() func() []string {
 	seen := map[string]bool{}
+	var failed error // the last poll's error while no poll has answered
+	answered := false
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			rows, err := r.db.Query(`SELECT coalesce(o.relname || ' (TOAST)', c.relname) FROM
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			rows, err := r.db.QueryContext(ctx, `SELECT coalesce(o.relname || ' (TOAST)', c.relname) FROM
 				(SELECT relid FROM pg_stat_progress_vacuum UNION SELECT relid FROM pg_stat_progress_analyze) p
 				JOIN pg_class c ON c.oid = p.relid LEFT JOIN pg_class o ON o.reltoastrelid = c.oid`)
 			if err == nil {
@@ -75,7 +78,13 @@ func (r *scaleRun) watchVacuum() func() []string {
 						seen[name] = true
 					}
 				}
+				err = rows.Err()
 				rows.Close()
+			}
+			cancel()
+			answered = answered || err == nil
+			if !answered {
+				failed = err
 			}
 			select {
 			case <-stop:
@@ -87,6 +96,9 @@ func (r *scaleRun) watchVacuum() func() []string {
 	return func() []string {
 		close(stop)
 		<-done
+		if !answered {
+			return []string{fmt.Sprintf("not known (%v)", failed)}
+		}
 		return slices.Sorted(maps.Keys(seen))
 	}
 }
