@@ -22,6 +22,11 @@ type overviewCache struct {
 	mu     sync.Mutex
 	m      map[overviewKey]*sharedHTML
 	flight singleflight.Group
+	// sizes is the length of the overview last drawn for each set of filters: the next
+	// is drawn into a buffer that size, not one grown by doubling (at 10,000 SLOs the
+	// page is megabytes, and growing its buffer was a sixteenth of the app's CPU while
+	// every SLO changed).
+	sizes map[overviewKey]int
 }
 
 func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*sharedHTML, error) {
@@ -32,16 +37,29 @@ func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*shared
 		return shared, nil
 	}
 	v, err, _ := c.flight.Do(fmt.Sprintf("%x/%s/%t/%d", k.numbers, k.query, k.canEdit, k.tick), func() (any, error) {
+		filters := overviewKey{query: k.query, canEdit: k.canEdit}
+		c.mu.Lock()
+		size := c.sizes[filters]
+		c.mu.Unlock()
 		var b strings.Builder
+		b.Grow(size + size/32)
 		if err := draw().Render(context.Background(), &b); err != nil {
 			return nil, err
 		}
-		shared, err := newSharedHTML(b.String())
+		html := b.String()
+		if b.Cap()-b.Len() > b.Len()/16 {
+			html = strings.Clone(html) // much shorter than the last: the page is kept without the room
+		}
+		shared, err := newSharedHTML(html)
 		if err != nil {
 			return nil, err
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if c.sizes == nil || len(c.sizes) >= 64 {
+			c.sizes = map[overviewKey]int{}
+		}
+		c.sizes[filters] = len(html)
 		for old := range c.m {
 			if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
 				delete(c.m, old) // drawn for other numbers, another tick, or too many filters

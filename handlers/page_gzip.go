@@ -24,7 +24,9 @@ type sharedHTML struct {
 
 func newSharedHTML(html string) (*sharedHTML, error) {
 	raw := []byte(html)
+	// Overviews deflate to less than a quarter: room enough, not a buffer grown by doubling.
 	var out bytes.Buffer
+	out.Grow(len(raw) / 4)
 	zw, err := flate.NewWriter(&out, flate.BestSpeed) // new numbers each second while data arrives
 	if err != nil {
 		return nil, err
