@@ -48,7 +48,7 @@ func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*shared
 		}
 		html := b.String()
 		if b.Cap()-b.Len() > b.Len()/16 {
-			html = strings.Clone(html) // much shorter than the last: the page is kept without the room
+			html = strings.Clone(html) // the first drawing, or shorter than the last: kept without the room
 		}
 		shared, err := newSharedHTML(html)
 		if err != nil {
