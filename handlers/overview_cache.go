@@ -22,11 +22,21 @@ type overviewCache struct {
 	mu     sync.Mutex
 	m      map[overviewKey]*sharedHTML
 	flight singleflight.Group
-	// sizes is the length of the overview last drawn for each set of filters: the next
-	// is drawn into a buffer that size, not one grown by doubling (at 10,000 SLOs the
-	// page is megabytes, and growing its buffer was a sixteenth of the app's CPU while
-	// every SLO changed).
-	sizes map[overviewKey]int
+}
+
+// lastSize is the length of the overview drawn last with k's filters, still kept
+// while the next is drawn (0 if none is): the next is drawn into a buffer that size,
+// not one grown by doubling (at 10,000 SLOs the page is megabytes, and growing its
+// buffer was a sixteenth of the app's CPU while every SLO changed).
+func (c *overviewCache) lastSize(k overviewKey) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for old, shared := range c.m {
+		if old.query == k.query && old.canEdit == k.canEdit {
+			return len(shared.html)
+		}
+	}
+	return 0
 }
 
 func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*sharedHTML, error) {
@@ -37,10 +47,7 @@ func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*shared
 		return shared, nil
 	}
 	v, err, _ := c.flight.Do(fmt.Sprintf("%x/%s/%t/%d", k.numbers, k.query, k.canEdit, k.tick), func() (any, error) {
-		filters := overviewKey{query: k.query, canEdit: k.canEdit}
-		c.mu.Lock()
-		size := c.sizes[filters]
-		c.mu.Unlock()
+		size := c.lastSize(k)
 		var b strings.Builder
 		b.Grow(size + size/32)
 		if err := draw().Render(context.Background(), &b); err != nil {
@@ -56,10 +63,6 @@ func (c *overviewCache) get(k overviewKey, draw func() templ.Component) (*shared
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.sizes == nil || len(c.sizes) >= 64 {
-			c.sizes = map[overviewKey]int{}
-		}
-		c.sizes[filters] = len(html)
 		for old := range c.m {
 			if old.numbers != k.numbers || old.tick != k.tick || len(c.m) >= 64 {
 				delete(c.m, old) // drawn for other numbers, another tick, or too many filters
