@@ -575,8 +575,12 @@ func (r *scaleRun) diskUse() {
 		}
 		size[t] = heap + idx
 	}
-	r.record("deliveries (raw bodies kept 30 days) and summaries", fmt.Sprintf("deliveries %s for %d deliveries (%.0f B per sample); slo_state %s",
-		mib(size["deliveries"]), deliveries, float64(size["deliveries"])/float64(samples), mib(size["slo_state"])), "", nil)
+	var stored, text float64
+	if err := r.db.QueryRow("SELECT coalesce(avg(pg_column_size(summary)), 0), coalesce(avg(octet_length(summary)), 0) FROM slo_state").Scan(&stored, &text); err != nil {
+		r.b.Fatal(err)
+	}
+	r.record("deliveries (raw bodies kept 30 days) and summaries", fmt.Sprintf("deliveries %s for %d deliveries (%.0f B per sample); slo_state %s (a summary %.0f B stored, %.0f B of JSON)",
+		mib(size["deliveries"]), deliveries, float64(size["deliveries"])/float64(samples), mib(size["slo_state"]), stored, text), "", nil)
 }
 
 // bytesPerSample records and returns the database's bytes per sample.

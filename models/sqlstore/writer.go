@@ -202,9 +202,9 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	}
 	keys := slices.Collect(maps.Keys(keySet))
 	ids, missing := s.series.lookup(keys)
+	var created map[seriesKey]int64
 	if len(missing) > 0 {
-		created, err := s.sql.seriesIDs(ctx, tx, missing)
-		if err != nil {
+		if created, err = s.sql.seriesIDs(ctx, tx, missing); err != nil {
 			return nil, err
 		}
 		maps.Copy(ids, created)
@@ -255,7 +255,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
-	s.series.add(ids)
+	s.series.add(created) // what the cache had, it keeps
 	s.series.stored(p.samples)
 	s.touched(slos)
 	return nil, nil
