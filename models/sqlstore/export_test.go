@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -60,4 +61,18 @@ func EvaluateTogether(s *Store, ids []int64) (map[int64]models.Evaluation, map[i
 		evals[id], sparks[id] = ev.sum.Eval, ev.sum.Sparkline
 	}
 	return evals, sparks, nil
+}
+
+// CachedSeries is the keys of a feed's series this replica's series cache holds, sorted.
+func CachedSeries(s *Store, feedID int64) []string {
+	s.series.mu.Lock()
+	defer s.series.mu.Unlock()
+	var out []string
+	for k := range s.series.m {
+		if k.feed == feedID {
+			out = append(out, k.key)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

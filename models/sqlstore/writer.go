@@ -102,6 +102,9 @@ func (c *seriesCache) lookup(keys []seriesKey) (found map[seriesKey]int64, missi
 }
 
 func (c *seriesCache) add(m map[seriesKey]int64) {
+	if len(m) == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -255,7 +258,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
-	s.series.add(created) // what the cache had, it keeps
+	s.series.add(created) // the series looked up are cached already
 	s.series.stored(p.samples)
 	s.touched(slos)
 	return nil, nil
