@@ -11,8 +11,8 @@ import (
 )
 
 // cpuUse is the CPU time (user and system) spent so far by the app's process, by
-// PostgreSQL's processes (the primary's and the streaming replica's, those that
-// exited included) and by this benchmark's own process, which makes the load.
+// PostgreSQL's processes (those that exited included, and a streaming replica's when
+// one runs: the make targets start none) and by this benchmark's own process, which makes the load.
 type cpuUse struct{ app, pg, load time.Duration }
 
 // userHZ is the unit of the times in /proc/PID/stat, fixed by Linux's ABI.

@@ -508,24 +508,29 @@ func (r *scaleRun) summarised() {
 }
 
 // quiet waits (up to a minute) until PostgreSQL has finished what the phase before
-// left it: autovacuum workers that its writes set off, and the streaming standby's
-// replay of its WAL up to where it ended (replay runs on the same two cores; WAL
-// the app writes meanwhile is not waited for). It runs before each COPY and before
+// left it: autovacuum workers that its writes set off, and a streaming standby's
+// replay of its WAL up to where it ended, when one is attached (the make targets start
+// none; replay would run on the same two cores; WAL the app writes meanwhile is not
+// waited for). It runs before each COPY and before
 // each round of ingest, so that each starts on a quiet PostgreSQL and neither's time
 // or CPU carries what the other left behind (a COPY's rows set off an autovacuum of
 // its table, which took seconds).
 func (r *scaleRun) quiet(before, after string) {
 	start, end := time.Now(), r.walNow()
 	for {
-		var workers int
+		var workers, standbys int
 		var behind int64
 		if err := r.db.QueryRow(`SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
-			(SELECT coalesce(max(pg_wal_lsn_diff($1::pg_lsn, replay_lsn)), 0)::bigint FROM pg_stat_replication)`, end).Scan(&workers, &behind); err != nil {
+			(SELECT count(*) FROM pg_stat_replication),
+			(SELECT coalesce(max(pg_wal_lsn_diff($1::pg_lsn, replay_lsn)), 0)::bigint FROM pg_stat_replication)`, end).Scan(&workers, &standbys, &behind); err != nil {
 			r.b.Fatalf("autovacuum workers and replay: %v", err)
 		}
 		if workers == 0 && behind <= 0 || time.Since(start) > time.Minute {
-			r.say("before %s: waited %.1f s for autovacuum (%d workers left) and the standby's replay of %s (%.1f MB left)",
-				before, time.Since(start).Seconds(), workers, after, float64(max(behind, 0))/1e6)
+			replay := ""
+			if standbys > 0 {
+				replay = fmt.Sprintf(" and the standby's replay of %s (%.1f MB left)", after, float64(max(behind, 0))/1e6)
+			}
+			r.say("before %s: waited %.1f s for autovacuum (%d workers left)%s", before, time.Since(start).Seconds(), workers, replay)
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
