@@ -69,7 +69,7 @@ BENCHES = bench-ingest bench-replay bench-status bench-pages bench-feeds bench-s
 $(BENCHES): SHELL := /bin/bash
 $(BENCHES): .SHELLFLAGS := -o pipefail -c
 # None reads from a streaming replica, so none starts one: its replay of the primary's WAL
-# would run on the same cores (7.8 % of the machine while bench-scale ingested, by perf).
+# would run on the same cores (7.8 % of the machine while bench-scale ingested: README, Benchmarks).
 $(BENCHES): export SITEMETRICS_NO_REPLICA := 1
 bench-head = echo "\$$ make $@ $(strip $(1))   \# $$(git describe --always --dirty), $$(date -u +%FT%TZ), $$(nproc) CPUs"
 bench-out = 2>&1 | tee $(if $(filter 1,$(SAVE)),docs/benchmarks/$(1).txt,/dev/null)
