@@ -197,9 +197,9 @@ type request struct {
 func newReceiver(t testing.TB, check func([]byte) error) *receiver {
 	t.Helper()
 	rc := &receiver{check: check, arrived: make(chan struct{}, 1000)}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	rc.addr = dbtest.FreeAddr(t) // started again on it after a stop
+	ln, err := net.Listen("tcp", rc.addr)
 	must(t, err)
-	rc.addr = ln.Addr().String()
 	rc.url = "http://" + rc.addr + "/hook/T0000/B0000/SECRETsecret1234"
 	rc.start(t, ln)
 	t.Cleanup(rc.stop)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,19 +44,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // testEnv is the environment of an app on a fresh database of the dialect.
 func testEnv(t testing.TB, dialect string) map[string]string {
-	addr := freePort(t)
+	addr := dbtest.FreeAddr(t)
 	return map[string]string{
 		"SITEMETRICS_ADDR":         addr,
 		"SITEMETRICS_BASE_URL":     "http://" + addr,

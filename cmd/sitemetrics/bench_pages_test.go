@@ -106,7 +106,7 @@ func BenchmarkPages(b *testing.B) {
 	for k, v := range env {
 		coldEnv[k] = v
 	}
-	addr := freePort(b)
+	addr := dbtest.FreeAddr(b)
 	coldEnv["SITEMETRICS_ADDR"], coldEnv["SITEMETRICS_BASE_URL"], coldEnv["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, b.TempDir()
 	cold := startServe(b, buildServe(b), coldEnv)
 	for _, p := range []struct {

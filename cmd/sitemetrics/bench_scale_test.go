@@ -214,7 +214,7 @@ func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
 		r.cfg.slos, r.cfg.days, r.cfg.window, runtime.NumCPU(), pgVersion, strings.Join(strings.Fields(string(load))[:3], " "))
 
 	r.bin = buildServe(b)
-	addr := freePort(b)
+	addr := dbtest.FreeAddr(b)
 	r.env = map[string]string{"SITEMETRICS_ADDR": addr, "SITEMETRICS_BASE_URL": "http://" + addr, "SITEMETRICS_DATABASE_URL": url,
 		"SITEMETRICS_DATA_DIR": b.TempDir(), "SITEMETRICS_LOG_LEVEL": "warn", "SITEMETRICS_ADMIN_PASSWORD": adminPassword,
 		// Every simulated person comes from 127.0.0.1: the per-address caps, which
@@ -778,7 +778,7 @@ func (r *scaleRun) freshness() {
 	for k, v := range r.env {
 		env[k] = v
 	}
-	addr := freePort(r.b)
+	addr := dbtest.FreeAddr(r.b)
 	env["SITEMETRICS_ADDR"], env["SITEMETRICS_BASE_URL"], env["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, r.b.TempDir()
 	second := startServe(r.b, r.bin, env)
 	defer second.stop(r.b)

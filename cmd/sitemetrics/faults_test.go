@@ -135,7 +135,7 @@ func allSamples(t *testing.T, base, token string) (all samplesPage, ok bool) {
 // server is one of the test's own, so that restarting it disturbs no other test.
 func TestRestartOfDatabase(t *testing.T) {
 	pg := startPostgres(t)
-	addr := freePort(t)
+	addr := dbtest.FreeAddr(t)
 	env := map[string]string{
 		"SITEMETRICS_ADDR":         addr,
 		"SITEMETRICS_BASE_URL":     "http://" + addr,
@@ -239,7 +239,7 @@ func startPostgres(t *testing.T) *pgServer {
 	must(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	must(t, os.Chmod(dir, 0o755))
-	_, port, _ := net.SplitHostPort(freePort(t))
+	_, port, _ := net.SplitHostPort(dbtest.FreeAddr(t))
 	p := &pgServer{bin: filepath.Dir(bins[len(bins)-1]), dir: dir, port: port,
 		url: "postgres://postgres@127.0.0.1:" + port + "/postgres?sslmode=disable"}
 	if os.Geteuid() == 0 {

@@ -21,7 +21,7 @@ func TestFreshOnTwoReplicas(t *testing.T) {
 	sre := newAPIToken(t, env, "sre")
 	a := startApp(t, env)
 	envB := maps.Clone(env)
-	addr := freePort(t)
+	addr := dbtest.FreeAddr(t)
 	envB["SITEMETRICS_ADDR"], envB["SITEMETRICS_BASE_URL"], envB["SITEMETRICS_DATA_DIR"] = addr, "http://"+addr, t.TempDir()
 	envB["SITEMETRICS_DATABASE_READ_URL"] = dbtest.ReplicaURL(t, env["SITEMETRICS_DATABASE_URL"])
 	b := startApp(t, envB)

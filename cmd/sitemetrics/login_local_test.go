@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
 // browser is an HTTP client with cookies that does not follow redirects.
@@ -168,7 +170,7 @@ func TestEndAllSessionsIsImmediate(t *testing.T) {
 		for k, v := range env {
 			env2[k] = v
 		}
-		env2["SITEMETRICS_ADDR"] = freePort(t)
+		env2["SITEMETRICS_ADDR"] = dbtest.FreeAddr(t)
 		env2["SITEMETRICS_BASE_URL"] = "http://" + env2["SITEMETRICS_ADDR"]
 		a2 := startApp(t, env2)
 

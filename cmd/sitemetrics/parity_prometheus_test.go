@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
 // The counters: cumulative events per series, labelled service="…". Sloth's and Pyrra's
@@ -107,7 +109,7 @@ func startPrometheus(t *testing.T, bin string, d parityData) *promServer {
 	cfg := filepath.Join(dir, "prometheus.yml")
 	must(t, os.WriteFile(cfg, []byte("global:\n  evaluation_interval: 1m\n"), 0o644))
 
-	addr := freePort(t)
+	addr := dbtest.FreeAddr(t)
 	p.url = "http://" + addr
 	cmd := exec.Command(bin,
 		"--config.file="+cfg,

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sitemetrics/sitemetrics/models/dbtest"
 )
 
 // cuttableProxy forwards TCP to the real PostgreSQL until cut: then it drops
@@ -25,7 +27,7 @@ type cuttableProxy struct {
 }
 
 func newProxy(t *testing.T, target string) *cuttableProxy {
-	p := &cuttableProxy{addr: freePort(t), target: target}
+	p := &cuttableProxy{addr: dbtest.FreeAddr(t), target: target}
 	p.restore(t)
 	t.Cleanup(func() { p.cut() })
 	return p

@@ -2,7 +2,8 @@
 // and, when SITEMETRICS_TEST_DATABASE_URL points at a PostgreSQL server, a
 // fresh schema in it. `make test` starts that server; with
 // SITEMETRICS_TEST_REQUIRE=postgres a missing server fails the test
-// instead of skipping it, so CI cannot go green without it.
+// instead of skipping it, so CI cannot go green without it. It also gives
+// the servers tests start ports nothing else will take (FreeAddr).
 package dbtest
 
 import (
