@@ -114,7 +114,7 @@ bench-feeds:
 ## time), N=1000 DAYS=1 about 2, N=10000 DAYS=1 about 6; N=10000 at 30 days about an hour and a half. SAVE=1 writes bench-scale-N.txt, or
 ## bench-scale-N-DAYSd.txt when DAYS is given.
 ## Also: WINDOW (30d), PHASE (10s per measured read), FRESH (20 samples per replica set),
-## PPROF=DIR (CPU profiles of the app during ingest, viewers, live and burst, and its heap).
+## PPROF=DIR (CPU profiles of the app during ingest, viewers, live and burst and its first answer after a restart, and its heap).
 ## STATEMENTS=1: PostgreSQL's statements that took most time while ingesting (pg_stat_statements).
 bench-scale-env = SITEMETRICS_BENCH_SLOS=$(or $(N),$(1)) SITEMETRICS_BENCH_DAYS=$(or $(DAYS),$(2)) \
 	SITEMETRICS_BENCH_WINDOW=$(or $(WINDOW),30d) SITEMETRICS_BENCH_PHASE=$(or $(PHASE),10s) \

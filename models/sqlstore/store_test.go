@@ -252,7 +252,15 @@ func TestRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		post(web, now.AddDate(0, 0, -500), now)                     // past the samples' 400 days
+		if _, err := s.CreateService(ctx, "ci", models.ServiceInput{Name: "checkout"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CreateSLO(ctx, "ci", models.SLOInput{Service: "checkout", Name: "availability", Feed: "web", Series: "checkout",
+			Indicator: "ratio", GoodField: "good", TotalField: "total", Target: "99", Window: "30d"}); err != nil {
+			t.Fatal(err)
+		}
+		post(web, now.AddDate(0, 0, -900), now.AddDate(0, 0, -40))  // its roll-ups past their 800 days
+		post(web, now.AddDate(0, 0, -500), now)                     // past the samples' 400 days, not its roll-ups'
 		post(web, now.AddDate(0, 0, -40), now.AddDate(0, 0, -40))   // its delivery past the log's 30 days
 		post(web, now.Add(-time.Hour), now)                         // kept
 		post(short, now.AddDate(0, 0, -20), now.AddDate(0, 0, -20)) // past its feed's 10 days
@@ -274,6 +282,16 @@ func TestRetention(t *testing.T) {
 		ds, err := s.Deliveries(ctx, web.ID, models.DeliveryQuery{})
 		if err != nil || len(ds) != 2 {
 			t.Fatalf("deliveries of web after pruning: %d %v", len(ds), err)
+		}
+		for _, r := range []struct{ table, col string }{{"slo_hours", "hour"}, {"slo_days", "day"}} {
+			var old, kept int64
+			if err := s.DB().Raw("SELECT count(*) FILTER (WHERE "+r.col+" < ?), count(*) FILTER (WHERE "+r.col+" >= ?) FROM "+r.table,
+				now.AddDate(0, 0, -800).Unix(), now.AddDate(0, 0, -800).Unix()).Row().Scan(&old, &kept); err != nil {
+				t.Fatal(err)
+			}
+			if old != 0 || kept != 3 {
+				t.Errorf("%s: %d rows past the roll-ups' 800 days left, %d within them (want 0 and 3: 500 days, 40 days and an hour ago)", r.table, old, kept)
+			}
 		}
 		if s.Dialect() != migrations.Postgres {
 			return
