@@ -23,8 +23,8 @@ type Retention struct {
 }
 
 // rollupRetainChunk is how many SLOs' roll-ups one statement of the retention pass
-// looks through. It was one SLO a statement: at 10,000 SLOs the pass, which runs at
-// start, sent 20,000 statements beside a restarted replica's first answers.
+// looks through: few statements at 10,000 SLOs (one per SLO made 20,000 at each
+// pass), and well within SQLite's limit on parameters.
 const rollupRetainChunk = 1000
 
 // partitionLock is the advisory lock one replica holds while it changes partitions.
