@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +56,7 @@ type Row struct {
 type rowIdentity struct {
 	sid  string
 	raw  map[string]any
+	json []byte // the row's JSON object, when it was read without its map (stream.go)
 	once sync.Once
 	sum  []byte
 }
@@ -64,7 +67,13 @@ func (r Row) Hash() []byte {
 	if r.hash == nil {
 		return nil
 	}
-	r.hash.once.Do(func() { r.hash.sum = rowHash(r.hash.sid, r.hash.raw) })
+	r.hash.once.Do(func() {
+		raw := r.hash.raw
+		if raw == nil {
+			raw = rowMap(r.hash.json)
+		}
+		r.hash.sum = rowHash(r.hash.sid, raw)
+	})
 	return r.hash.sum
 }
 
@@ -150,6 +159,16 @@ func parse(body []byte, contentType string, opt Options) (Body, error) {
 	}
 	ndjson := strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "application/x-ndjson") ||
 		strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "application/jsonl")
+	if !ndjson {
+		if out, ok := parseStream(trimmed, opt); ok {
+			return out, nil
+		}
+	}
+	return parseTree(trimmed, ndjson, opt)
+}
+
+// parseTree reads a body through its tree of maps: every shape, and every error.
+func parseTree(trimmed []byte, ndjson bool, opt Options) (Body, error) {
 	first, rest, err := decodeFirst(trimmed)
 	switch {
 	case err != nil && !ndjson:
@@ -415,14 +434,12 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 	if len(raw) > maxFieldsInRow {
 		return Row{}, fmt.Errorf("%d fields, the limit is %d", len(raw), maxFieldsInRow)
 	}
-	names := make([]string, 0, len(raw))
-	for k := range raw {
+	names := slices.Sorted(maps.Keys(raw))
+	for _, k := range names { // in order, so that a row with two bad names is refused in the same words each time
 		if err := models.CheckFieldName(k); err != nil {
 			return Row{}, fmt.Errorf("field name %q: %v", models.Truncate(k, 40), err)
 		}
-		names = append(names, k)
 	}
-	sort.Strings(names)
 	row := Row{Index: idx, Fields: make(map[string]float64, len(raw))}
 	// Time: the feed's field, else the sid's scheduled time, else receipt.
 	if v, ok := raw[p.opt.TimeField]; ok && !isBlank(v) {
@@ -501,15 +518,17 @@ func SIDTime(sid string) (time.Time, bool) {
 }
 
 func parseRowTime(v any) (time.Time, error) {
-	var s string
 	switch x := v.(type) {
 	case json.Number:
-		s = string(x)
+		return rowTime(string(x))
 	case string:
-		s = strings.TrimSpace(x)
-	default:
-		return time.Time{}, fmt.Errorf("is %s, expected epoch seconds or RFC 3339", jsonKind(v))
+		return rowTime(strings.TrimSpace(x))
 	}
+	return time.Time{}, fmt.Errorf("is %s, expected epoch seconds or RFC 3339", jsonKind(v))
+}
+
+// rowTime reads a time field's text: epoch seconds or RFC 3339.
+func rowTime(s string) (time.Time, error) {
 	if f, ok, err := parseDecimal(s); ok {
 		if err != nil || math.IsInf(f, 0) || f > 1e11 {
 			return time.Time{}, fmt.Errorf("%q is out of range for epoch seconds", models.Truncate(s, 40))
@@ -556,6 +575,11 @@ func parseNumber(v any) (float64, bool, error) {
 	default:
 		return 0, false, nil
 	}
+	return number(s)
+}
+
+// number reads a number's text, as parseNumber does.
+func number(s string) (float64, bool, error) {
 	unsigned := s
 	for len(unsigned) > 0 && (unsigned[0] == '+' || unsigned[0] == '-') {
 		unsigned = unsigned[1:]
