@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -55,7 +56,7 @@ func (h *Handler) ingestSplunk(c *gin.Context) {
 	}
 
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.cfg.IngestMaxBytes)
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c.Request.Body, min(c.Request.ContentLength, h.cfg.IngestMaxBytes+1))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		refusal := models.Errorf(models.ETOOLARGE, "body is over the %d-byte limit (SITEMETRICS_INGEST_MAX_BYTES)", h.cfg.IngestMaxBytes)
@@ -133,6 +134,18 @@ func (h *Handler) spoolDelivery(c *gin.Context, feed models.Feed, tokenID int64,
 		rejected = []models.Rejection{}
 	}
 	c.JSON(http.StatusAccepted, ingestAnswer{Accepted: len(parsed.Rows), Rejected: rejected, Spooled: true})
+}
+
+// readBody reads a request's body into a buffer the size its Content-Length gives (at
+// most one byte over the limit, which the reader, an http.MaxBytesReader, enforces), not
+// one grown from 512 bytes by doubling: a 1,000-row delivery is about 70 KB.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, length+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 func (h *Handler) countDelivery(outcome string) {

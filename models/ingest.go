@@ -150,10 +150,10 @@ func (d *Delivery) KeepAtMost(n int) {
 	}
 }
 
-// OutsideWindow reports whether a row's time is so far from its receipt that no SLO
-// window can hold it: older than the longest window (a leap year) and a quarter more, or
-// more than a day ahead. Such rows are stored (nothing accepted is lost) but counted, so
-// a wrong time field or an epoch in the wrong unit shows on the feed's page.
-func OutsideWindow(t, received time.Time) bool {
-	return t.Before(received.AddDate(0, 0, -(MaxWindowDays+92))) || t.After(received.Add(24*time.Hour))
+// WindowSpan is when a row received at received may be for an SLO window to hold it:
+// from the longest window (a leap year) and a quarter more before its receipt to a day
+// after it. Rows outside it are stored (nothing accepted is lost) but counted, so a
+// wrong time field or an epoch in the wrong unit shows on the feed's page.
+func WindowSpan(received time.Time) (from, to time.Time) {
+	return received.AddDate(0, 0, -(MaxWindowDays + 92)), received.Add(24 * time.Hour)
 }

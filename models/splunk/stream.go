@@ -36,7 +36,7 @@ func parseStream(body []byte, opt Options) (out Body, ok bool) {
 	if _, err := r.dec.ReadToken(); err != nil {
 		return Body{}, false
 	}
-	var rows []streamed
+	var rows []Row
 	for r.dec.PeekKind() != '}' {
 		name, err := r.dec.ReadValue()
 		if err != nil || bytes.IndexByte(name, '\\') >= 0 {
@@ -68,25 +68,19 @@ func parseStream(body []byte, opt Options) (out Body, ok bool) {
 		return Body{}, false
 	}
 	out.Shape = ShapeBatch
-	out.Rows = make([]Row, 0, len(rows))
+	// The rows are kept where the stream put them: row i goes to out.Rows[k], k ≤ i,
+	// and a row not read plainly (no fields yet) is read from its map there, or refused.
+	out.Rows = rows[:0]
 	p := rowParser{opt: opt, sid: out.SID}
-	for i, s := range rows {
-		if !s.plain {
-			p.add(&out, i, rowMap(s.json))
+	for i, row := range rows {
+		if row.Fields == nil {
+			p.add(&out, i, rowMap(row.hash.json))
 			continue
 		}
-		s.row.hash = &rowIdentity{sid: out.SID, json: s.json}
-		out.Rows = append(out.Rows, s.row)
+		row.hash.sid = out.SID
+		out.Rows = append(out.Rows, row)
 	}
 	return out, true
-}
-
-// streamed is one row of a batch as the stream read it: plain, or its JSON to read
-// through its map.
-type streamed struct {
-	row   Row
-	plain bool
-	json  []byte
 }
 
 // maxStreamFields is the most names a row read plainly has; rows with more are read
@@ -115,23 +109,24 @@ func (r *streamReader) text() (string, bool) {
 }
 
 // rows reads the "results" array: at least one row and at most MaxRows, each an object.
-func (r *streamReader) rows() ([]streamed, bool) {
+// A row not read plainly has no fields.
+func (r *streamReader) rows() ([]Row, bool) {
 	if r.dec.PeekKind() != '[' {
 		return nil, false
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return nil, false
 	}
-	rows := make([]streamed, 0, min(r.opt.MaxRows, len(r.body)/32+1))
+	rows := make([]Row, 0, min(r.opt.MaxRows, len(r.body)/64+1)) // a row of a few fields is 60 bytes or more
 	for r.dec.PeekKind() != ']' {
 		if len(rows) == r.opt.MaxRows || r.dec.PeekKind() != '{' {
 			return nil, false
 		}
-		s, ok := r.row(len(rows))
+		row, ok := r.row(len(rows))
 		if !ok {
 			return nil, false
 		}
-		rows = append(rows, s)
+		rows = append(rows, row)
 	}
 	if _, err := r.dec.ReadToken(); err != nil || len(rows) == 0 {
 		return nil, false
@@ -139,45 +134,44 @@ func (r *streamReader) rows() ([]streamed, bool) {
 	return rows, true
 }
 
-// row reads one row object. ok is false only when the JSON cannot be read.
-func (r *streamReader) row(idx int) (s streamed, ok bool) {
+// row reads one row object, with its JSON for its identity; a row it does not read
+// plainly has no fields. ok is false only when the JSON cannot be read.
+func (r *streamReader) row(idx int) (row Row, ok bool) {
 	start := r.dec.InputOffset()
 	if _, err := r.dec.ReadToken(); err != nil {
-		return streamed{}, false
+		return Row{}, false
 	}
-	s = streamed{row: Row{Index: idx, Fields: make(map[string]float64, 4)}, plain: true}
+	row = Row{Index: idx, Fields: make(map[string]float64, 4)}
 	var seen [maxStreamFields]string
 	n := 0
-	hasTime, hasSeries := false, false
+	plain, hasTime, hasSeries := true, false, false
 	for r.dec.PeekKind() != '}' {
 		raw, err := r.dec.ReadValue()
 		if err != nil {
-			return streamed{}, false
+			return Row{}, false
 		}
 		name, valid := r.name(raw)
-		if !s.plain || !valid || n == len(seen) || slices.Contains(seen[:n], name) {
-			s.plain = false
+		if !plain || !valid || n == len(seen) || slices.Contains(seen[:n], name) {
+			plain = false
 			if r.dec.SkipValue() != nil {
-				return streamed{}, false
+				return Row{}, false
 			}
 			continue
 		}
 		seen[n] = name
 		n++
-		plain, err := r.field(&s.row, name, &hasTime, &hasSeries)
-		if err != nil {
-			return streamed{}, false
+		if plain, err = r.field(&row, name, &hasTime, &hasSeries); err != nil {
+			return Row{}, false
 		}
-		s.plain = plain
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
-		return streamed{}, false
+		return Row{}, false
 	}
-	s.json = bytes.TrimLeft(r.body[start:r.dec.InputOffset()], " \t\r\n,")
-	if !hasTime || (r.opt.SeriesField != "" && !hasSeries) || len(s.row.Fields) == 0 {
-		s.plain = false
+	row.hash = &rowIdentity{json: bytes.TrimLeft(r.body[start:r.dec.InputOffset()], " \t\r\n,")}
+	if !plain || !hasTime || (r.opt.SeriesField != "" && !hasSeries) || len(row.Fields) == 0 {
+		row = Row{Index: idx, hash: row.hash}
 	}
-	return s, true
+	return row, true
 }
 
 // name is a field name's text, the same string each time it repeats; valid is false

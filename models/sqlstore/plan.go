@@ -167,11 +167,12 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 		d.Accepted, d.Replaced, d.Duplicates, d.FromReceipt, d.OutsideWindow = 0, 0, 0, 0, 0
 		add := snap.feeds[pd.feed.ID].policy == models.PolicyAdd
 		received := d.ReceivedAt.Unix()
+		from, to := models.WindowSpan(d.ReceivedAt)
 		for _, r := range pd.rows {
 			if r.TimeSource == splunk.TimeFromReceived {
 				d.FromReceipt++
 			}
-			if models.OutsideWindow(r.Time, d.ReceivedAt) {
+			if r.Time.Before(from) || r.Time.After(to) {
 				d.OutsideWindow++
 			}
 			id := identity{snap.series[seriesKey{pd.feed.ID, r.Series}], bucketOf(r.Time, pd.feed.IntervalSeconds)}

@@ -53,10 +53,20 @@ func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 		}
 		out.Write(strconv.AppendInt(num[:0], id, 10))
 		out.WriteByte(',')
-		out.Write(strconv.AppendFloat(num[:0], v, 'g', -1, 64))
+		out.Write(appendValue(num[:0], v))
 	}
 	out.WriteByte(']')
 	return out.String(), nil
+}
+
+// appendValue writes v as strconv's shortest 'g' form does. A whole number below a
+// million, what counts mostly are, is written as an integer, which is the same text
+// found several times faster.
+func appendValue(b []byte, v float64) []byte {
+	if v >= 0 && v < 1e6 && v == math.Trunc(v) && !math.Signbit(v) {
+		return strconv.AppendInt(b, int64(v), 10)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // decode reads fields stored either way (the array as encode writes it, with strconv:

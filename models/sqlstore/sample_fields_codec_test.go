@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -40,5 +41,19 @@ func TestSampleFieldsCodec(t *testing.T) {
 	}
 	if got, ok, err := c.decode(`[1,1000,99,5]`); ok || err != nil || got != nil {
 		t.Fatalf("an unknown id: %v, %v, %v; want the names read again", got, ok, err)
+	}
+}
+
+// appendValue writes what strconv's shortest 'g' form writes, integers included.
+func TestAppendValueIsShortestG(t *testing.T) {
+	values := []float64{0, math.Copysign(0, -1), 1, 7, 997, 1000, 999999, 1e6, 1234567, 0.5, 999999.5, -3, 1e21, 1e-7,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, 4503599627370496.5, 123456.000001}
+	for i := range 3000 {
+		values = append(values, float64(i*337), float64(i)/8)
+	}
+	for _, v := range values {
+		if got, want := string(appendValue(nil, v)), strconv.FormatFloat(v, 'g', -1, 64); got != want {
+			t.Fatalf("%v written %q, strconv writes %q", v, got, want)
+		}
 	}
 }
