@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -75,4 +76,15 @@ func CachedSeries(s *Store, feedID int64) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// DetailsOf fills in what SLOs refer to, as a poll does, whether they exist or not.
+func DetailsOf(s *Store, slos []models.SLO) ([]models.SLODetail, error) {
+	return s.details(s.db, slos)
+}
+
+// SummariesOf returns the ids of the SLOs, among ids, whose numbers are stored.
+func SummariesOf(s *Store, ids []int64) ([]int64, error) {
+	sums, err := s.readSummaries(context.Background(), ids)
+	return slices.Sorted(maps.Keys(sums)), err
 }

@@ -162,11 +162,14 @@ func (s *Store) pollLocked(ctx context.Context) error {
 }
 
 func (s *Store) readSummaries(ctx context.Context, ids []int64) (map[int64]*summary, error) {
-	var rows []struct {
+	type stored struct {
 		SLOID   int64
 		Summary string
 	}
-	if err := s.db.WithContext(ctx).Raw("SELECT slo_id, summary FROM slo_state WHERE slo_id IN ? AND summary <> ''", ids).Scan(&rows).Error; err != nil {
+	rows, err := findIn(ids, func(part []int64, out *[]stored) error {
+		return s.db.WithContext(ctx).Raw("SELECT slo_id, summary FROM slo_state WHERE slo_id IN ? AND summary <> ''", part).Scan(out).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read SLO summaries: %w", err)
 	}
 	out := make(map[int64]*summary, len(rows))

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -40,15 +41,31 @@ func (s *Store) SLOs(ctx context.Context) ([]models.SLODetail, error) {
 	return s.details(s.db.WithContext(ctx), slos)
 }
 
+// idsPerStatement is how many ids one statement lists: PostgreSQL takes at most 65,535
+// parameters in a statement and SQLite 32,766, and a replica reads every SLO's settings
+// and numbers.
+const idsPerStatement = 5000
+
+// findIn runs find for ids, idsPerStatement at a time, and gathers what it finds.
+func findIn[T any](ids []int64, find func(part []int64, out *[]T) error) ([]T, error) {
+	var all []T
+	for part := range slices.Chunk(ids, idsPerStatement) {
+		var found []T
+		if err := find(part, &found); err != nil {
+			return nil, err
+		}
+		all = append(all, found...)
+	}
+	return all, nil
+}
+
 // slosByID loads the SLOs with these ids (those that still exist).
 func (s *Store) slosByID(ctx context.Context, ids []int64) ([]models.SLODetail, error) {
-	var slos []models.SLO
-	for start := 0; start < len(ids); start += 5000 {
-		var part []models.SLO
-		if err := s.db.WithContext(ctx).Where("id IN ?", ids[start:min(start+5000, len(ids))]).Find(&part).Error; err != nil {
-			return nil, fmt.Errorf("load slos: %w", err)
-		}
-		slos = append(slos, part...)
+	slos, err := findIn(ids, func(part []int64, out *[]models.SLO) error {
+		return s.db.WithContext(ctx).Where("id IN ?", part).Find(out).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load slos: %w", err)
 	}
 	return s.details(s.db.WithContext(ctx), slos)
 }
@@ -76,20 +93,28 @@ func (s *Store) details(tx *gorm.DB, slos []models.SLO) ([]models.SLODetail, err
 	for i, x := range slos {
 		ids[i] = x.ID
 	}
-	var services []models.Service
-	var feeds []models.Feed
-	var bindings []models.Binding
-	var targets []models.SLOTarget
-	if err := tx.Where("id IN (SELECT service_id FROM slos WHERE id IN ?)", ids).Find(&services).Error; err != nil {
+	services, err := findIn(ids, func(part []int64, out *[]models.Service) error {
+		return tx.Where("id IN (SELECT service_id FROM slos WHERE id IN ?)", part).Find(out).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load services: %w", err)
 	}
-	if err := tx.Where("id IN (SELECT feed_id FROM slo_bindings WHERE slo_id IN ?)", ids).Find(&feeds).Error; err != nil {
+	feeds, err := findIn(ids, func(part []int64, out *[]models.Feed) error {
+		return tx.Where("id IN (SELECT feed_id FROM slo_bindings WHERE slo_id IN ?)", part).Find(out).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load feeds: %w", err)
 	}
-	if err := tx.Where("slo_id IN ?", ids).Find(&bindings).Error; err != nil {
+	bindings, err := findIn(ids, func(part []int64, out *[]models.Binding) error {
+		return tx.Where("slo_id IN ?", part).Find(out).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load bindings: %w", err)
 	}
-	if err := tx.Where("slo_id IN ?", ids).Order("effective_from, id").Find(&targets).Error; err != nil {
+	targets, err := findIn(ids, func(part []int64, out *[]models.SLOTarget) error {
+		return tx.Where("slo_id IN ?", part).Order("effective_from, id").Find(out).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load targets: %w", err)
 	}
 	svcByID, feedByID := map[int64]models.Service{}, map[int64]models.Feed{}
