@@ -224,7 +224,7 @@ func (r *streamReader) field(row *Row, name string, hasTime, hasSeries *bool) (b
 		if blank || text == nil {
 			return false, nil // the sid's time, or an error: through the map
 		}
-		t, err := rowTime(string(text))
+		t, err := streamTime(text)
 		if err != nil || t.Before(minRowTime) || t.After(r.opt.ReceivedAt.Add(time.Hour)) {
 			return false, nil
 		}
@@ -260,9 +260,25 @@ func (r *streamReader) field(row *Row, name string, hasTime, hasSeries *bool) (b
 	return true, nil
 }
 
+// streamTime reads a time field's text as rowTime does; epoch seconds in digits, what
+// Splunk sends, are read as an integer, without a string or a float.
+func streamTime(text []byte) (time.Time, error) {
+	if len(text) > 0 && text[0] >= '0' && text[0] <= '9' {
+		if sec, err := strconv.ParseInt(string(text), 10, 64); err == nil && sec <= 1e11 {
+			return time.Unix(sec, 0).UTC(), nil
+		}
+	}
+	return rowTime(string(text))
+}
+
 // streamNumber reads a number's text as number does, without allocating for a plain
-// decimal; NaN stands for text that is not a number.
+// decimal (digits alone are read as an integer); NaN stands for text that is not a number.
 func streamNumber(text []byte) (float64, error) {
+	if len(text) > 0 && text[0] >= '0' && text[0] <= '9' {
+		if n, err := strconv.ParseInt(string(text), 10, 64); err == nil {
+			return float64(n), nil
+		}
+	}
 	if f, ok, err := parseDecimal(string(text)); ok && err == nil && !math.IsInf(f, 0) {
 		return f, nil
 	}

@@ -99,9 +99,7 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]in
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range []map[rollupKey]models.Sums{c.hours, c.days} {
-			maps.DeleteFunc(m, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(live, k.slo); return !ok })
-		}
+		maps.DeleteFunc(c.hours, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(live, k.slo); return !ok })
 		clear(slos)
 		for _, id := range live {
 			slos[id] = true
@@ -152,10 +150,8 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos
 
 // merge sums another change into c, and its SLOs into slos.
 func (c *rollupChange) merge(o *rollupChange, slos map[int64]bool) {
-	for _, pair := range [][2]map[rollupKey]models.Sums{{c.hours, o.hours}, {c.days, o.days}} {
-		for k, d := range pair[1] {
-			pair[0][k] = pair[0][k].Add(d)
-		}
+	for k, d := range o.hours {
+		c.hours[k] = c.hours[k].Add(d)
 	}
 	for id, b := range o.last {
 		c.last[id] = max(c.last[id], b)

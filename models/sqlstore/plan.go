@@ -82,13 +82,13 @@ type plan struct {
 	rollupChange
 }
 
-// rollupChange is what a batch changes beyond its samples: its SLOs' hour and day
-// roll-ups (differences, so changes add up in any order), its series' data times and
-// its SLOs' versions. SQLite applies it in the batch's transaction; PostgreSQL queues
-// it there and folds it in after the commit (fold.go).
+// rollupChange is what a batch changes beyond its samples: its SLOs' hour roll-ups
+// (differences, so changes add up in any order; the day roll-ups change by what their
+// hours do), its series' data times and its SLOs' versions. SQLite applies it in the
+// batch's transaction; PostgreSQL queues it there and folds it in after the commit
+// (fold.go).
 type rollupChange struct {
 	hours map[rollupKey]models.Sums
-	days  map[rollupKey]models.Sums
 	last  map[int64]int64 // series → newest bucket that did not start after its receipt
 	slos  []int64         // SLOs whose data changed, sorted
 }
@@ -96,7 +96,17 @@ type rollupChange struct {
 // newRollupChange makes a change with room for about n samples' roll-ups: maps grown
 // one doubling at a time were most of what a batch's plan allocated.
 func newRollupChange(n int) rollupChange {
-	return rollupChange{hours: make(map[rollupKey]models.Sums, n), days: make(map[rollupKey]models.Sums, n), last: make(map[int64]int64, n)}
+	return rollupChange{hours: make(map[rollupKey]models.Sums, n), last: make(map[int64]int64, n)}
+}
+
+// days sums the change's hours into UTC days.
+func (c *rollupChange) days() map[rollupKey]models.Sums {
+	days := make(map[rollupKey]models.Sums, len(c.hours)/2+1)
+	for k, d := range c.hours {
+		day := rollupKey{k.slo, k.gen, floorTo(k.at, daySeconds)}
+		days[day] = days[day].Add(d)
+	}
+	return days
 }
 
 const (
@@ -154,7 +164,7 @@ func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[in
 // (SPEC's sample identity): new (accepted), replacing a different stored value
 // (replaced), or equal to it (duplicate); under 'add' a row not added before is summed
 // into the bucket. Then it derives every touched sample's old and new SLO points through
-// the bindings and keeps the difference per hour and day, so roll-ups stay exact however
+// the bindings and keeps the difference per hour, so roll-ups stay exact however
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	rows := rowsOf(batch)
@@ -246,9 +256,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				continue
 			}
 			h := rollupKey{b.SLOID, b.Generation, floorTo(t.bucket, hourSeconds)}
-			dd := rollupKey{b.SLOID, b.Generation, floorTo(t.bucket, daySeconds)}
 			p.hours[h] = p.hours[h].Add(delta)
-			p.days[dd] = p.days[dd].Add(delta)
 		}
 	}
 	slices.Sort(slos)

@@ -233,8 +233,7 @@ func (c *rollupChange) add(q queuedChange, slos map[int64]bool) {
 	for i := range q.SLO {
 		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
 		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
-		day := rollupKey{h.slo, h.gen, floorTo(h.at, daySeconds)}
-		c.hours[h], c.days[day] = c.hours[h].Add(d), c.days[day].Add(d)
+		c.hours[h] = c.hours[h].Add(d)
 	}
 	for i, id := range q.Series {
 		c.last[id] = max(c.last[id], q.Last[i])

@@ -36,7 +36,7 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || !slos[7] || !slos[9] {
 		t.Fatalf("added %+v, %v; want %+v", got, slos, c)
 	}
-	if d := got.days[rollupKey{7, 2, 1_767_225_600}]; d != (models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}) {
+	if d := got.days()[rollupKey{7, 2, 1_767_225_600}]; d != (models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}) {
 		t.Fatalf("day of SLO 7: %+v", d)
 	}
 	for n := range len(raw) {

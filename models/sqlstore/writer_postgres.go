@@ -211,7 +211,7 @@ func (postgresDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) e
 	for _, r := range []struct {
 		table, col string
 		deltas     map[rollupKey]models.Sums
-	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days}} {
+	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days()}} {
 		if err := addRollupsPostgres(ctx, tx, r.table, r.col, r.deltas); err != nil {
 			return err
 		}

@@ -184,7 +184,7 @@ func (sqliteDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) err
 	for _, r := range []struct {
 		table, col string
 		deltas     map[rollupKey]models.Sums
-	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days}} {
+	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days()}} {
 		rows := make([][]any, 0, len(r.deltas))
 		for _, k := range sortedRollups(r.deltas) {
 			d := r.deltas[k]
