@@ -42,7 +42,8 @@ test-go:
 	$(GO) test -count=1 -p 1 -timeout 15m $$($(GO) list ./... | grep -v -x -F $(foreach p,$(RACE_PKGS),-e github.com/sitemetrics/sitemetrics/$(patsubst ./%,%,$(p))))
 	$(GO) test -race -count=1 -p 1 -timeout 15m $(RACE_PKGS)
 	$(GO) test -count=1 -run '$(TIMING_TESTS)' ./ldapauth
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
+	$(GO) test -run '^$$' -fuzz '^FuzzParseStream$$' -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFirst -fuzztime $(FUZZTIME) -timeout 5m ./models/splunk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeQueued -fuzztime $(FUZZTIME) -timeout 5m ./models/sqlstore
 
