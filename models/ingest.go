@@ -150,10 +150,10 @@ func (d *Delivery) KeepAtMost(n int) {
 	}
 }
 
-// WindowSpan is when a row received at received may be for an SLO window to hold it:
-// from the longest window (a leap year) and a quarter more before its receipt to a day
-// after it. Rows outside it are stored (nothing accepted is lost) but counted, so a
-// wrong time field or an epoch in the wrong unit shows on the feed's page.
+// WindowSpan is the span of row times an SLO window can hold, for rows received at
+// received: from the longest window (a leap year) and a quarter more before the receipt
+// to a day after it. Rows outside it are stored (nothing accepted is lost) but counted,
+// so a wrong time field or an epoch in the wrong unit shows on the feed's page.
 func WindowSpan(received time.Time) (from, to time.Time) {
 	return received.AddDate(0, 0, -(MaxWindowDays + 92)), received.Add(24 * time.Hour)
 }
