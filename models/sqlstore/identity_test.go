@@ -85,6 +85,20 @@ func TestSampleIdentity(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].Fields["total"] != 20 || got[0].Fields["good"] != 18 {
 			t.Fatalf("the added bucket: %+v %v", got, err)
 		}
+		// The same in a {"results": [...]} batch, which is read from its JSON tokens: each
+		// row's identity is its own JSON, so resending the batch adds nothing.
+		batch := fmt.Sprintf(`{"sid":"s","results":[{"service":"checkout","host":"web03","_time":"%[1]d","total":"10","good":"9"},`+
+			`{"service":"checkout","host":"web04","_time":"%[1]d","total":"10","good":"9"}]}`, at)
+		for i, want := range []struct{ accepted, duplicate int }{{2, 0}, {0, 2}} {
+			res, err := s.IngestBody(ctx, parts, 0, []byte(batch), "application/json", now, models.IngestOptions{})
+			if err != nil || res.Accepted != want.accepted || res.Duplicates != want.duplicate {
+				t.Fatalf("batch %d: %+v %v", i, res, err)
+			}
+		}
+		got, err = s.Samples(ctx, parts.ID, models.SampleQuery{})
+		if err != nil || len(got) != 1 || got[0].Fields["total"] != 40 || got[0].Fields["good"] != 36 {
+			t.Fatalf("the added bucket after the batch: %+v %v", got, err)
+		}
 	})
 }
 
