@@ -209,7 +209,7 @@ func (s *Store) inSeriesTx(ctx context.Context, sqlDB *sql.DB, b models.Binding,
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	s.touched(folded)
+	s.touchedBy(folded)
 	return nil
 }
 

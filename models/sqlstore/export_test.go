@@ -88,3 +88,9 @@ func SummariesOf(s *Store, ids []int64) ([]int64, error) {
 	sums, err := s.readSummaries(context.Background(), ids)
 	return slices.Sorted(maps.Keys(sums)), err
 }
+
+// FoldOwn folds what deliveries to this replica queued, as a read here does first.
+func FoldOwn(s *Store) { s.foldOwn(context.Background()) }
+
+// ComputeGaps are computeGap and streamGap.
+const ComputeGap, StreamGap, StreamChanges = computeGap, streamGap, streamChanges

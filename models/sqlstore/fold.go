@@ -66,7 +66,7 @@ func (s *Store) foldQueued(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("begin fold: %w", err)
 	}
-	slos, err := s.foldIn(ctx, tx, nil)
+	changes, err := s.foldIn(ctx, tx, nil)
 	if err != nil {
 		_ = tx.Rollback()
 		return err
@@ -74,16 +74,16 @@ func (s *Store) foldQueued(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit fold: %w", err)
 	}
-	s.touched(slos)
+	s.touchedBy(changes)
 	return nil
 }
 
 // foldIn applies, inside tx, own (the transaction's own change, or nil) and on
 // PostgreSQL every change committed before it took the fold lock, and returns the SLOs
-// whose versions it moved. Queued changes of SLOs deleted since are dropped (own's SLOs
-// were checked under their series locks).
-func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]int64, error) {
-	c, slos := newRollupChange(0), map[int64]bool{}
+// whose versions it moved, each with how many of the changes were its. Queued changes
+// of SLOs deleted since are dropped (own's SLOs were checked under their series locks).
+func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) (map[int64]int, error) {
+	c, slos := newRollupChange(0), map[int64]int{}
 	queued := false
 	if s.dialect == migrations.Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {
@@ -100,10 +100,7 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]in
 			return nil, err
 		}
 		maps.DeleteFunc(c.hours, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(live, k.slo); return !ok })
-		clear(slos)
-		for _, id := range live {
-			slos[id] = true
-		}
+		maps.DeleteFunc(slos, func(id int64, _ int) bool { _, ok := slices.BinarySearch(live, id); return !ok })
 	}
 	if own != nil {
 		c.merge(own, slos)
@@ -115,14 +112,14 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) ([]in
 	if err := s.sql.apply(ctx, tx, &c); err != nil {
 		return nil, err
 	}
-	return c.slos, nil
+	return slos, nil
 }
 
 // readQueue takes every queued change (deleting it) and sums it into c; false when
 // there was none. A change that cannot be read is logged and dropped rather than left
 // to stop every fold after it (and with them small deliveries): the samples it came
 // with are stored, and changing the SLO's binding derives its roll-ups from them again.
-func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]bool) (bool, error) {
+func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]int) (bool, error) {
 	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
 	if err != nil {
 		return false, fmt.Errorf("fold: %w", err)
@@ -148,8 +145,8 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos
 	return found, nil
 }
 
-// merge sums another change into c, and its SLOs into slos.
-func (c *rollupChange) merge(o *rollupChange, slos map[int64]bool) {
+// merge sums another change into c, and counts it for its SLOs in slos.
+func (c *rollupChange) merge(o *rollupChange, slos map[int64]int) {
 	for k, d := range o.hours {
 		c.hours[k] = c.hours[k].Add(d)
 	}
@@ -157,7 +154,7 @@ func (c *rollupChange) merge(o *rollupChange, slos map[int64]bool) {
 		c.last[id] = max(c.last[id], b)
 	}
 	for _, id := range o.slos {
-		slos[id] = true
+		slos[id]++
 	}
 }
 

@@ -229,7 +229,7 @@ func (q queuedChange) check() error {
 }
 
 // add sums a checked queued change into c, and its SLOs into slos.
-func (c *rollupChange) add(q queuedChange, slos map[int64]bool) {
+func (c *rollupChange) add(q queuedChange, slos map[int64]int) {
 	for i := range q.SLO {
 		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
 		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
@@ -239,6 +239,6 @@ func (c *rollupChange) add(q queuedChange, slos map[int64]bool) {
 		c.last[id] = max(c.last[id], q.Last[i])
 	}
 	for _, id := range q.SLOs {
-		slos[id] = true
+		slos[id]++
 	}
 }

@@ -31,9 +31,9 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	if want := queuedOf(&c); !reflect.DeepEqual(q, want) {
 		t.Fatalf("read back %+v; want %+v", q, want)
 	}
-	got, slos := newRollupChange(0), map[int64]bool{}
+	got, slos := newRollupChange(0), map[int64]int{}
 	got.add(q, slos)
-	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || !slos[7] || !slos[9] {
+	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || slos[7] != 1 || slos[9] != 1 {
 		t.Fatalf("added %+v, %v; want %+v", got, slos, c)
 	}
 	if d := got.days()[rollupKey{7, 2, 1_767_225_600}]; d != (models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}) {

@@ -42,6 +42,15 @@ const (
 	// it missed the quiet numbers between two deliveries 1.5 s apart and held "resolved"
 	// back until more data came (notify's TestTwoReplicas).
 	computeGap = time.Second
+	// streamGap is that least time for an SLO whose data streams in: streamChanges or more
+	// changes of its data folded in here since its numbers were last computed (a backfill
+	// of history, many deliveries a second). Between two looks of the notifier such an SLO
+	// moves by many buckets at a time anyway, and computing it every second cost a fifth
+	// of what ingest costs the machine (`make bench-scale N=1000 DAYS=3`: README,
+	// Benchmarks). Pages and the API are not held to it: a read computes what is out of
+	// date before it answers, so numbers stay fresh within SPEC's 5 s.
+	streamGap     = 3 * time.Second
+	streamChanges = 8
 )
 
 // summary is an SLO's numbers for one data version.
@@ -78,6 +87,7 @@ type readModel struct {
 	summaries  map[int64]*summary
 	waiting    map[int64]time.Time // since when a version newer than the summary is known
 	computedAt map[int64]time.Time // when each summary was last computed here
+	churn      map[int64]int       // changes of each SLO's data folded in here since it was last computed (streamGap)
 	queue      map[int64]bool      // to compute
 	local      map[int64]bool      // made here: compute without waiting
 	wake       chan struct{}
@@ -87,27 +97,47 @@ type readModel struct {
 
 func newReadModel() *readModel {
 	return &readModel{configs: map[int64]models.SLODetail{}, configAt: map[int64]int64{}, versions: map[int64]int64{}, summaries: map[int64]*summary{}, loadedAt: map[int64]uint64{},
-		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, inflight: map[int64]chan struct{}{}, wake: make(chan struct{}, 1)}
+		waiting: map[int64]time.Time{}, computedAt: map[int64]time.Time{}, churn: map[int64]int{}, queue: map[int64]bool{}, pending: map[int64]uint64{}, local: map[int64]bool{}, inflight: map[int64]chan struct{}{}, wake: make(chan struct{}, 1)}
 }
 
 // touched queues SLOs whose data or settings this replica just changed.
 func (s *Store) touched(slos []int64) {
-	if len(slos) == 0 {
+	changes := make(map[int64]int, len(slos))
+	for _, id := range slos {
+		changes[id]++
+	}
+	s.touchedBy(changes)
+}
+
+// touchedBy queues SLOs whose data this replica just changed, with how many changes of
+// each it folded in (a fold takes in every delivery queued since the last).
+func (s *Store) touchedBy(changes map[int64]int) {
+	if len(changes) == 0 {
 		return
 	}
 	rm := s.rm
 	rm.mu.Lock()
 	rm.changes++
 	rm.dueMoves++
-	for _, id := range slos {
+	for id, n := range changes {
 		rm.touches++
 		rm.queue[id], rm.local[id], rm.pending[id] = true, true, rm.touches
+		rm.churn[id] += n
 	}
 	rm.mu.Unlock()
 	select {
 	case rm.wake <- struct{}{}:
 	default:
 	}
+}
+
+// gapOf is the least time between two computations of an SLO's numbers, for a reader
+// that allows gap: streamGap while its data streams in. rm.mu is held.
+func (rm *readModel) gapOf(id int64, gap time.Duration) time.Duration {
+	if gap > 0 && rm.churn[id] >= streamChanges {
+		return max(gap, streamGap)
+	}
+	return gap
 }
 
 // Reports is every SLO with its numbers, by name, in a slice shared with other readers
@@ -121,7 +151,7 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 }
 
 // HeldReports is Reports but for SLOs whose numbers were computed in the last
-// computeGap: those it takes as they are, out of date or not, and the loop of the read
+// computeGap (streamGap while their data streams in): those it takes as they are, out of date or not, and the loop of the read
 // model computes them again within a poll; nor does it fold what deliveries here queued
 // (folds come within foldEvery anyway). The notifier's view: it looks twice a second,
 // and while history arrives every SLO changes several times a second, which computing at
@@ -317,7 +347,7 @@ func (s *Store) awaitFresh(ctx context.Context, ids []int64, gap time.Duration) 
 		if !local && (sum == nil || sum.Version >= rm.versions[id]) {
 			continue
 		}
-		if now.Sub(rm.computedAt[id]) < gap {
+		if now.Sub(rm.computedAt[id]) < rm.gapOf(id, gap) {
 			recent++
 			continue
 		}

@@ -84,7 +84,7 @@ func (s *Store) next(n int, gap time.Duration) []int64 {
 		if len(out) == n {
 			break
 		}
-		if now.Sub(rm.computedAt[id]) < gap {
+		if now.Sub(rm.computedAt[id]) < rm.gapOf(id, gap) {
 			continue
 		}
 		delete(rm.queue, id)
@@ -122,6 +122,7 @@ func (s *Store) compute(ctx context.Context, ids []int64) error {
 			touches[id] = t
 		}
 		rm.computedAt[id] = time.Now()
+		delete(rm.churn, id)
 	}
 	rm.mu.Unlock()
 	defer func() {

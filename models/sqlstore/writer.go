@@ -246,11 +246,11 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if err := s.sql.write(ctx, tx, conn, p); err != nil {
 		return nil, err
 	}
-	var slos []int64
+	var changes map[int64]int
 	if s.queues(batch) {
 		err = s.queueChange(ctx, tx, &p.rollupChange)
 	} else {
-		slos, err = s.foldIn(ctx, tx, &p.rollupChange)
+		changes, err = s.foldIn(ctx, tx, &p.rollupChange)
 	}
 	if err != nil {
 		return nil, err
@@ -260,6 +260,6 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	}
 	s.series.add(created) // the series looked up are cached already
 	s.series.stored(p.samples)
-	s.touched(slos)
+	s.touchedBy(changes)
 	return nil, nil
 }
