@@ -25,8 +25,10 @@ import (
 const (
 	pollEvery = time.Second
 	// othersFirst is how long a replica leaves a version it did not make to the replica
-	// that made it before computing it itself.
-	othersFirst = 2 * time.Second
+	// that made it before computing it itself: longer than that replica may put off an
+	// SLO whose data streams in (streamGap), so replicas do not both compute it. A read
+	// does not wait for it: it computes what is out of date.
+	othersFirst = streamGap + pollEvery
 	// staleRefresh is how often the numbers of a late feed's SLOs, whose windows end at
 	// now, are computed again.
 	staleRefresh = time.Minute
