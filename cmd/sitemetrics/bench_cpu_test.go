@@ -1,9 +1,11 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,11 +17,53 @@ import (
 // one runs: the make targets start none) and by this benchmark's own process, which makes the load.
 type cpuUse struct{ app, pg, load time.Duration }
 
+// postmasters are the postmaster of db and, when .ci/with-services started a streaming
+// replica (SITEMETRICS_TEST_REPLICA_URL), the replica's, whose replay runs on the same
+// cores.
+func postmasters(db *sql.DB) ([]int, error) {
+	pid, err := postmasterPID(db)
+	if err != nil {
+		return nil, err
+	}
+	out := []int{pid}
+	if url := os.Getenv("SITEMETRICS_TEST_REPLICA_URL"); url != "" {
+		rep, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		defer rep.Close()
+		pid, err := postmasterPID(rep)
+		if err != nil {
+			return nil, fmt.Errorf("the streaming replica: %w", err)
+		}
+		out = append(out, pid)
+	}
+	return out, nil
+}
+
+// postmasterPID is the process id of the postmaster serving db, from the postmaster.pid
+// file in its data directory (the benchmark runs on the same machine, as root).
+func postmasterPID(db *sql.DB) (int, error) {
+	var dir string
+	if err := db.QueryRow("SHOW data_directory").Scan(&dir); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
+}
+
 // userHZ is the unit of the times in /proc/PID/stat, fixed by Linux's ABI.
 const userHZ = 100
 
-// cpuNow reads cpuUse from /proc (the app is process appPID).
-func cpuNow(appPID int) (cpuUse, error) {
+// cpuNow reads cpuUse from /proc: the app is process appPID, PostgreSQL the postmasters
+// given and their children. Another PostgreSQL on the machine is not counted: one shutting
+// down when a run began (another test's) once made the PostgreSQL CPU of a COPY come out
+// negative, its processes counted before and gone after.
+func cpuNow(appPID int, postmasters []int) (cpuUse, error) {
 	var u cpuUse
 	stats, err := filepath.Glob("/proc/[0-9]*/stat")
 	if err != nil {
@@ -45,10 +89,11 @@ func cpuNow(appPID int) (cpuUse, error) {
 		}
 		spent := time.Duration(ticks) * time.Second / userHZ
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		ppid, _ := strconv.Atoi(f[1])
 		switch {
 		case pid == appPID:
 			u.app += spent
-		case comm == "postgres":
+		case comm == "postgres" && (slices.Contains(postmasters, pid) || slices.Contains(postmasters, ppid)):
 			u.pg += spent
 		}
 	}

@@ -148,6 +148,7 @@ type scaleRun struct {
 	env     map[string]string
 	app     *serveProc
 	db      *sql.DB
+	pg      []int // the postmasters whose processes' CPU is PostgreSQL's (postmasters)
 	pool    *pgxpool.Pool
 	send    *sender
 	api     *reader   // viewer API token
@@ -198,6 +199,9 @@ func newScaleRun(b *testing.B, defaults ...string) *scaleRun {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.db.Close() })
+	if r.pg, err = postmasters(r.db); err != nil {
+		b.Fatalf("PostgreSQL's processes: %v", err)
+	}
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		b.Fatal(err)
@@ -407,7 +411,7 @@ func storedFields(i int, t int64, ids map[string]int64) string {
 
 // cpu reads the CPU time spent so far (cpuNow).
 func (r *scaleRun) cpu() cpuUse {
-	u, err := cpuNow(r.app.cmd.Process.Pid)
+	u, err := cpuNow(r.app.cmd.Process.Pid, r.pg)
 	if err != nil {
 		r.b.Fatalf("CPU time: %v", err)
 	}
