@@ -92,5 +92,5 @@ func SummariesOf(s *Store, ids []int64) ([]int64, error) {
 // FoldOwn folds what deliveries to this replica queued, as a read here does first.
 func FoldOwn(s *Store) { s.foldOwn(context.Background()) }
 
-// ComputeGaps are computeGap and streamGap.
+// ComputeGap, StreamGap and StreamChanges are the read model's pacing of computations.
 const ComputeGap, StreamGap, StreamChanges = computeGap, streamGap, streamChanges

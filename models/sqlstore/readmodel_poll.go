@@ -85,6 +85,7 @@ func (s *Store) pollLocked(ctx context.Context) error {
 			delete(rm.versions, id)
 			delete(rm.loadedAt, id)
 			delete(rm.waiting, id)
+			delete(rm.churn, id)
 		}
 	}
 	rm.mu.Unlock()
