@@ -17,16 +17,9 @@ import (
 func TestReadsListingMoreIDsThanAStatementTakes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now().UTC().Truncate(time.Minute)
-		f, _ := mustFeed(t, s, "web", "service")
+		f := checkoutFeed(t, s)
 		post(t, s, f, "checkout", now.Add(-time.Hour), 12, func(int) string { return `"total":"100","good":"99"` })
-		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
-			t.Fatal(err)
-		}
-		d, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-availability", Indicator: "ratio",
-			Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total", Target: "99.9"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := checkoutSLO(t, s)
 		if _, err := s.Reports(ctx, now); err != nil { // computes and stores its numbers
 			t.Fatal(err)
 		}

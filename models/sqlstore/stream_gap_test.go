@@ -18,10 +18,7 @@ func TestStreamingSLOIsComputedLessOften(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		now := time.Now().UTC().Truncate(5 * time.Minute)
 		s.Now = func() time.Time { return now }
-		f, _ := mustFeed(t, s, "web", "service")
-		if _, err := s.CreateService(ctx, "sam", models.ServiceInput{Name: "checkout"}); err != nil {
-			t.Fatal(err)
-		}
+		f := checkoutFeed(t, s)
 		ids := map[string]int64{}
 		for _, series := range []string{"streaming", "trickle"} {
 			slo, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: series, Indicator: "ratio",
