@@ -250,20 +250,30 @@ func (b Binding) Check(fields map[string]float64) error {
 		}
 		return nil
 	}
-	for _, f := range []string{b.GoodField, b.BadField, b.TotalField} {
-		if v, ok := fields[f]; ok && f != "" && (v < 0 || v > MaxValue) {
-			return fmt.Errorf("%s (%g) is not a count between 0 and %g", f, v, MaxValue)
+	// Each field is looked up once: every row ingested is checked.
+	var counts [3]struct {
+		name string
+		v    float64
+		ok   bool
+	}
+	for i, f := range []string{b.GoodField, b.BadField, b.TotalField} {
+		if f == "" {
+			continue
+		}
+		c := &counts[i]
+		c.name = f
+		if c.v, c.ok = fields[f]; c.ok && (c.v < 0 || c.v > MaxValue) {
+			return fmt.Errorf("%s (%g) is not a count between 0 and %g", f, c.v, MaxValue)
 		}
 	}
-	t, ok := fields[b.TotalField]
-	if !ok {
+	total := counts[2]
+	if !total.ok {
 		return nil
 	}
-	if g, ok := fields[b.GoodField]; ok && b.GoodField != "" && g > t {
-		return fmt.Errorf("%s (%v) is more than %s (%v)", b.GoodField, g, b.TotalField, t)
-	}
-	if bad, ok := fields[b.BadField]; ok && b.BadField != "" && bad > t {
-		return fmt.Errorf("%s (%v) is more than %s (%v)", b.BadField, bad, b.TotalField, t)
+	for _, c := range counts[:2] {
+		if c.ok && c.v > total.v {
+			return fmt.Errorf("%s (%v) is more than %s (%v)", c.name, c.v, total.name, total.v)
+		}
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ type pendingDelivery struct {
 	ctx  context.Context
 	d    *models.Delivery
 	rows []splunk.Row
+	ids  []int64 // each row's series id (tryBatch)
 	feed models.Feed
 	set  bindingSet
 	err  error
@@ -55,7 +56,6 @@ type pendingDelivery struct {
 
 // snapshot is what the database holds for a batch, read under the series locks.
 type snapshot struct {
-	series  map[seriesKey]int64
 	feeds   map[int64]feedState
 	samples map[identity]map[string]float64 // stored fields
 	parts   map[partKey]bool
@@ -129,13 +129,13 @@ func bucketOf(t time.Time, intervalSeconds int) int64 {
 }
 
 // identities are the samples a batch touches, each once.
-func identities(batch []*pendingDelivery, series map[seriesKey]int64) []identity {
+func identities(batch []*pendingDelivery) []identity {
 	n := rowsOf(batch)
 	seen := make(map[identity]bool, n)
 	ids := make([]identity, 0, n)
 	for _, p := range batch {
-		for _, r := range p.rows {
-			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
+		for j, r := range p.rows {
+			id := identity{p.ids[j], bucketOf(r.Time, p.feed.IntervalSeconds)}
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
@@ -146,14 +146,14 @@ func identities(batch []*pendingDelivery, series map[seriesKey]int64) []identity
 }
 
 // rowParts are the row parts of a batch's deliveries to 'add' feeds, for the snapshot.
-func rowParts(batch []*pendingDelivery, series map[seriesKey]int64, feeds map[int64]feedState) []partKey {
+func rowParts(batch []*pendingDelivery, feeds map[int64]feedState) []partKey {
 	var parts []partKey
 	for _, p := range batch {
 		if feeds[p.feed.ID].policy != models.PolicyAdd {
 			continue
 		}
-		for _, r := range p.rows {
-			id := identity{series[seriesKey{p.feed.ID, r.Series}], bucketOf(r.Time, p.feed.IntervalSeconds)}
+		for j, r := range p.rows {
+			id := identity{p.ids[j], bucketOf(r.Time, p.feed.IntervalSeconds)}
 			parts = append(parts, partKey{id, string(r.Hash())})
 		}
 	}
@@ -178,14 +178,14 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 		add := snap.feeds[pd.feed.ID].policy == models.PolicyAdd
 		received := d.ReceivedAt.Unix()
 		from, to := models.WindowSpan(d.ReceivedAt)
-		for _, r := range pd.rows {
+		for j, r := range pd.rows {
 			if r.TimeSource == splunk.TimeFromReceived {
 				d.FromReceipt++
 			}
 			if r.Time.Before(from) || r.Time.After(to) {
 				d.OutsideWindow++
 			}
-			id := identity{snap.series[seriesKey{pd.feed.ID, r.Series}], bucketOf(r.Time, pd.feed.IntervalSeconds)}
+			id := identity{pd.ids[j], bucketOf(r.Time, pd.feed.IntervalSeconds)}
 			i, written := at[id]
 			old, exists := snap.samples[id]
 			if written {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,35 +26,39 @@ type fieldNames struct {
 }
 
 // encode writes fields as [id, value, ...] in id order. Every name must be known:
-// writers call knowFieldNames first.
+// writers call knowFieldNames first. Each field is looked up once: a sample is encoded
+// for every row ingested.
 func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	var few [8]int64 // most samples have a few fields: no allocation for the ids
-	ids := few[:0]
-	for name := range fields {
+	type field struct {
+		id int64
+		v  float64
+	}
+	var few [8]field // most samples have a few fields: no allocation for them
+	list := few[:0]
+	for name, v := range fields {
 		id, ok := c.ids[name]
 		if !ok {
 			return "", fmt.Errorf("encode sample fields: field %q has no number", name)
 		}
-		ids = append(ids, id)
+		list = append(list, field{id, v})
 	}
-	slices.Sort(ids)
+	slices.SortFunc(list, func(a, b field) int { return cmp.Compare(a.id, b.id) })
 	var out strings.Builder // its String does not copy what was written
-	out.Grow(2 + len(ids)*16)
+	out.Grow(2 + len(list)*16)
 	var num [32]byte
 	out.WriteByte('[')
-	for i, id := range ids {
+	for i, f := range list {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return "", fmt.Errorf("encode sample fields: %s is %v", c.names[f.id], f.v)
+		}
 		if i > 0 {
 			out.WriteByte(',')
 		}
-		v := fields[c.names[id]]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return "", fmt.Errorf("encode sample fields: %s is %v", c.names[id], v)
-		}
-		out.Write(strconv.AppendInt(num[:0], id, 10))
+		out.Write(strconv.AppendInt(num[:0], f.id, 10))
 		out.WriteByte(',')
-		out.Write(appendValue(num[:0], v))
+		out.Write(appendValue(num[:0], f.v))
 	}
 	out.WriteByte(']')
 	return out.String(), nil

@@ -87,18 +87,28 @@ func (c *seriesCache) stored(samples []sampleWrite) {
 	}
 }
 
-func (c *seriesCache) lookup(keys []seriesKey) (found map[seriesKey]int64, missing []seriesKey) {
+// resolve sets each row's series id from the cache (pendingDelivery.ids: 0 for a
+// series not cached) and returns the series not cached, each once.
+func (c *seriesCache) resolve(batch []*pendingDelivery) (missing []seriesKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	found = make(map[seriesKey]int64, len(keys))
-	for _, k := range keys {
-		if id, ok := c.m[k]; ok {
-			found[k] = id
-		} else {
+	var seen map[seriesKey]bool
+	for _, p := range batch {
+		p.ids = slices.Grow(p.ids[:0], len(p.rows))[:len(p.rows)]
+		for j, r := range p.rows {
+			k := seriesKey{p.feed.ID, r.Series}
+			id, ok := c.m[k]
+			if p.ids[j] = id; ok || seen[k] {
+				continue
+			}
+			if seen == nil {
+				seen = map[seriesKey]bool{}
+			}
+			seen[k] = true
 			missing = append(missing, k)
 		}
 	}
-	return found, missing
+	return missing
 }
 
 func (c *seriesCache) add(m map[seriesKey]int64) {
@@ -196,23 +206,27 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 			_ = tx.Rollback()
 		}
 	}()
-	keySet, feedSet := make(map[seriesKey]bool, rowsOf(batch)), map[int64]bool{}
+	keys, feedSet := make([]seriesKey, 0, rowsOf(batch)), map[int64]bool{}
 	for _, p := range batch {
 		feedSet[p.feed.ID] = true
 		for _, r := range p.rows {
-			keySet[seriesKey{p.feed.ID, r.Series}] = true
+			keys = append(keys, seriesKey{p.feed.ID, r.Series}) // batchLocks takes each lock once
 		}
 	}
-	keys := slices.Collect(maps.Keys(keySet))
-	ids, missing := s.series.lookup(keys)
 	var created map[seriesKey]int64
-	if len(missing) > 0 {
+	if missing := s.series.resolve(batch); len(missing) > 0 {
 		if created, err = s.sql.seriesIDs(ctx, tx, missing); err != nil {
 			return nil, err
 		}
-		maps.Copy(ids, created)
+		for _, p := range batch {
+			for j, r := range p.rows {
+				if p.ids[j] == 0 {
+					p.ids[j] = created[seriesKey{p.feed.ID, r.Series}]
+				}
+			}
+		}
 	}
-	want := identities(batch, ids) // row parts follow the policies read under the locks
+	want := identities(batch) // row parts follow the policies read under the locks
 	allNew := guess && s.dialect == migrations.Postgres && s.series.allNew(want)
 	feeds, err := s.sql.lock(ctx, tx, batchLocks(keys), allNew, slices.Sorted(maps.Keys(feedSet)))
 	if err != nil {
@@ -226,10 +240,10 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if len(stale) > 0 {
 		return stale, nil
 	}
-	snap := snapshot{series: ids, feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
+	snap := snapshot{feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
 	var stored map[identity]string
 	if !allNew {
-		if stored, snap.parts, err = s.sql.read(ctx, tx, want, rowParts(batch, ids, feeds)); err != nil {
+		if stored, snap.parts, err = s.sql.read(ctx, tx, want, rowParts(batch, feeds)); err != nil {
 			return nil, err
 		}
 	}
