@@ -89,7 +89,7 @@ type readModel struct {
 	summaries  map[int64]*summary
 	waiting    map[int64]time.Time // since when a version newer than the summary is known
 	computedAt map[int64]time.Time // when each summary was last computed here
-	churn      map[int64]int       // changes of each SLO made here (its data's folded in) since it was last computed (streamGap)
+	churn      map[int64]int       // changes of each SLO made here since it was last computed (streamGap)
 	queue      map[int64]bool      // to compute
 	local      map[int64]bool      // made here: compute without waiting
 	wake       chan struct{}
@@ -155,9 +155,10 @@ func (s *Store) Reports(ctx context.Context, now time.Time) ([]models.SLOReport,
 // HeldReports is Reports but for SLOs whose numbers were computed in the last
 // computeGap (streamGap while their data streams in): those it takes as they are, out
 // of date or not, and the loop of the read model computes them again within a poll; nor
-// does it fold what deliveries here queued (folds come within foldEvery anyway). The notifier's view: it looks twice a second,
-// and while history arrives every SLO changes several times a second, which computing at
-// each of its looks would only repeat. A change after a quiet spell is computed at once.
+// does it fold what deliveries here queued (folds come within foldEvery anyway). The
+// notifier's view: it looks twice a second, and while history arrives every SLO changes
+// several times a second, which computing at each of its looks would only repeat. A
+// change after a quiet spell is computed at once.
 func (s *Store) HeldReports(ctx context.Context, now time.Time) ([]models.SLOReport, error) {
 	return s.readReports(ctx, now, computeGap)
 }

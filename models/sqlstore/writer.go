@@ -220,9 +220,14 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 		}
 		for _, p := range batch {
 			for j, r := range p.rows {
-				if p.ids[j] == 0 {
-					p.ids[j] = created[seriesKey{p.feed.ID, r.Series}]
+				if p.ids[j] != 0 {
+					continue
 				}
+				id, ok := created[seriesKey{p.feed.ID, r.Series}]
+				if !ok {
+					return nil, fmt.Errorf("create series: %q of feed %d has no id", r.Series, p.feed.ID)
+				}
+				p.ids[j] = id
 			}
 		}
 	}
