@@ -3,13 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -177,35 +172,6 @@ func (d postgresDialect) write(ctx context.Context, tx *sql.Tx, conn *sql.Conn, 
 
 // uniqueViolation is PostgreSQL's SQLSTATE for a row that breaks a unique index.
 const uniqueViolation = "23505"
-
-// copyNewSamples writes samples guessed to be new (plan.onlyNew) with COPY, on the
-// connection of the batch's transaction: a sample stored already breaks the primary key
-// and fails the COPY, which means the guess was wrong (errGuessedWrong). COPY costs
-// PostgreSQL about two thirds of an INSERT of the same rows from arrays.
-func copyNewSamples(ctx context.Context, conn *sql.Conn, p *plan) error {
-	row := make([]any, 4)
-	src := pgx.CopyFromSlice(len(p.samples), func(i int) ([]any, error) {
-		w := p.samples[i]
-		row[0], row[1], row[2], row[3] = w.series, w.bucket, w.fields, p.batch[w.k].d.ID
-		return row, nil
-	})
-	err := conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("the database connection is a %T, not pgx's", dc)
-		}
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"samples"}, []string{"series_id", "bucket", "fields", "delivery_id"}, src)
-		return err
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
-		return errGuessedWrong
-	}
-	if err != nil {
-		return fmt.Errorf("store samples: %w", err)
-	}
-	return nil
-}
 
 func (postgresDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) error {
 	for _, r := range []struct {
