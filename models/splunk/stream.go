@@ -93,6 +93,17 @@ type streamReader struct {
 	opt   Options
 	names map[string]string // a name's text, once it passed models.CheckFieldName
 	buf   []byte
+	ids   []rowIdentity // where identity takes the next row's from
+}
+
+// identity is a row's identity, taken from a block of them: one allocation for many
+// rows, not one a row.
+func (r *streamReader) identity(json []byte) *rowIdentity {
+	if len(r.ids) == cap(r.ids) {
+		r.ids = make([]rowIdentity, 0, 256)
+	}
+	r.ids = append(r.ids, rowIdentity{json: json})
+	return &r.ids[len(r.ids)-1]
 }
 
 // text reads a top-level string; any other value reads as "", as in the tree.
@@ -167,7 +178,7 @@ func (r *streamReader) row(idx int) (row Row, ok bool) {
 	if _, err := r.dec.ReadToken(); err != nil {
 		return Row{}, false
 	}
-	row.hash = &rowIdentity{json: bytes.TrimLeft(r.body[start:r.dec.InputOffset()], " \t\r\n,")}
+	row.hash = r.identity(bytes.TrimLeft(r.body[start:r.dec.InputOffset()], " \t\r\n,"))
 	if !plain || !hasTime || (r.opt.SeriesField != "" && !hasSeries) || len(row.Fields) == 0 {
 		row = Row{Index: idx, hash: row.hash}
 	}

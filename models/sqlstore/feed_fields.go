@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -44,13 +43,4 @@ func (s *Store) FeedShape(ctx context.Context, feedID int64) (models.FeedShape, 
 		s.log.ErrorContext(ctx, "more stored sample fields do not parse", "feed_id", feedID, "rows", corrupt)
 	}
 	return models.FeedShape{Series: sortedKeys(series), Fields: sortedKeys(fields)}, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -313,10 +314,20 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
+// rollupDelta is what a change adds to one roll-up row.
+type rollupDelta struct {
+	rollupKey
+	models.Sums
+}
+
 // sortedRollups returns roll-up deltas in key order, so concurrent writers touch rows
 // in one order.
-func sortedRollups(m map[rollupKey]models.Sums) []rollupKey {
-	return slices.SortedFunc(maps.Keys(m), func(a, b rollupKey) int {
+func sortedRollups(m map[rollupKey]models.Sums) []rollupDelta {
+	out := make([]rollupDelta, 0, len(m))
+	for k, d := range m {
+		out = append(out, rollupDelta{k, d})
+	}
+	slices.SortFunc(out, func(a, b rollupDelta) int {
 		if a.slo != b.slo {
 			return cmpInt(a.slo, b.slo)
 		}
@@ -325,4 +336,15 @@ func sortedRollups(m map[rollupKey]models.Sums) []rollupKey {
 		}
 		return cmpInt(a.at, b.at)
 	})
+	return out
+}
+
+// sortedKeys is a map's keys in order.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -43,10 +41,9 @@ func queuedOf(c *rollupChange) queuedChange {
 	hours := sortedRollups(c.hours)
 	n := len(hours)
 	q := queuedChange{SLO: make([]int64, n), Gen: make([]int, n), Hour: make([]int64, n), Bad: make([]float64, n),
-		Total: make([]float64, n), Excluded: make([]int, n), Series: slices.Sorted(maps.Keys(c.last)), SLOs: c.slos}
-	for i, k := range hours {
-		d := c.hours[k]
-		q.SLO[i], q.Gen[i], q.Hour[i] = k.slo, k.gen, k.at
+		Total: make([]float64, n), Excluded: make([]int, n), Series: sortedKeys(c.last), SLOs: c.slos}
+	for i, d := range hours {
+		q.SLO[i], q.Gen[i], q.Hour[i] = d.slo, d.gen, d.at
 		q.Bad[i], q.Total[i], q.Excluded[i] = d.Bad, d.Total, d.Excluded
 	}
 	q.Last = make([]int64, len(q.Series))

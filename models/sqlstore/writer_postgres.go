@@ -280,12 +280,11 @@ func addRollupsPostgres(ctx context.Context, tx *sql.Tx, table, col string, delt
 	if len(deltas) == 0 {
 		return nil
 	}
-	keys := sortedRollups(deltas)
-	slo, gen, at := make([]int64, len(keys)), make([]int32, len(keys)), make([]int64, len(keys))
-	bad, total, excluded := make([]float64, len(keys)), make([]float64, len(keys)), make([]int32, len(keys))
-	for i, k := range keys {
-		d := deltas[k]
-		slo[i], gen[i], at[i], bad[i], total[i], excluded[i] = k.slo, int32(k.gen), k.at, d.Bad, d.Total, int32(d.Excluded)
+	rows := sortedRollups(deltas)
+	slo, gen, at := make([]int64, len(rows)), make([]int32, len(rows)), make([]int64, len(rows))
+	bad, total, excluded := make([]float64, len(rows)), make([]float64, len(rows)), make([]int32, len(rows))
+	for i, d := range rows {
+		slo[i], gen[i], at[i], bad[i], total[i], excluded[i] = d.slo, int32(d.gen), d.at, d.Bad, d.Total, int32(d.Excluded)
 	}
 	q := fmt.Sprintf(`INSERT INTO %[1]s (slo_id, generation, %[2]s, bad, total, excluded)
 		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::float8[], $5::float8[], $6::int[])

@@ -186,9 +186,8 @@ func (sqliteDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) err
 		deltas     map[rollupKey]models.Sums
 	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days()}} {
 		rows := make([][]any, 0, len(r.deltas))
-		for _, k := range sortedRollups(r.deltas) {
-			d := r.deltas[k]
-			rows = append(rows, []any{k.slo, k.gen, k.at, d.Bad, d.Total, d.Excluded})
+		for _, d := range sortedRollups(r.deltas) {
+			rows = append(rows, []any{d.slo, d.gen, d.at, d.Bad, d.Total, d.Excluded})
 		}
 		tail := fmt.Sprintf("ON CONFLICT (slo_id, generation, %[2]s) DO UPDATE SET bad = %[1]s.bad + excluded.bad, total = %[1]s.total + excluded.total, excluded = %[1]s.excluded + excluded.excluded", r.table, r.col)
 		if err := execValues(ctx, tx, fmt.Sprintf("INSERT INTO %s (slo_id, generation, %s, bad, total, excluded)", r.table, r.col), rows, tail, nil); err != nil {
