@@ -42,7 +42,7 @@ func TestBindingDeriveByBudgetingMethod(t *testing.T) {
 		{"threshold, occurrences: each sample is one bad event", latencyEvents, map[string]float64{"p95_ms": 900}, 0, 1, true},
 	}
 	for _, tc := range tests {
-		good, total, ok := tc.b.Derive(tc.fields)
+		good, total, ok := tc.b.Derive(FieldsOf(tc.fields))
 		if good != tc.good || total != tc.total || ok != tc.ok {
 			t.Errorf("%s: got (%v, %v, %v), want (%v, %v, %v)", tc.name, good, total, ok, tc.good, tc.total, tc.ok)
 		}

@@ -193,20 +193,20 @@ func (b Binding) SameSource(o Binding) bool {
 //     a row with no events (total 0) is a slice without data, so no point.
 //   - threshold, either method: one point of 1 (good) or 0 out of 1; Occurrences counts it
 //     as one event, Timeslices as one slice of the feed's interval (see Method).
-func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool) {
+func (b Binding) Derive(fields Fields) (good, total float64, ok bool) {
 	switch b.Indicator {
 	case IndicatorRatio:
-		t, ok := fields[b.TotalField]
+		t, ok := fields.Get(b.TotalField)
 		if !ok {
 			return 0, 0, false
 		}
 		g := 0.0
 		if b.GoodField != "" {
-			if g, ok = fields[b.GoodField]; !ok {
+			if g, ok = fields.Get(b.GoodField); !ok {
 				return 0, 0, false
 			}
 		} else {
-			bad, ok := fields[b.BadField]
+			bad, ok := fields.Get(b.BadField)
 			if !ok {
 				return 0, 0, false
 			}
@@ -223,7 +223,7 @@ func (b Binding) Derive(fields map[string]float64) (good, total float64, ok bool
 		}
 		return 0, 1, true
 	case IndicatorThreshold:
-		v, ok := fields[b.ValueField]
+		v, ok := fields.Get(b.ValueField)
 		if !ok {
 			return 0, 0, false
 		}
@@ -243,9 +243,9 @@ const MaxValue = 1e15
 // above MaxValue, or more good (or bad) than total; a threshold value beyond ±MaxValue.
 // Ingest rejects such rows for a bound series; derivation from stored samples applies the
 // same check and counts the rows it excludes.
-func (b Binding) Check(fields map[string]float64) error {
+func (b Binding) Check(fields Fields) error {
 	if b.Indicator != IndicatorRatio {
-		if v, ok := fields[b.ValueField]; ok && math.Abs(v) > MaxValue {
+		if v, ok := fields.Get(b.ValueField); ok && math.Abs(v) > MaxValue {
 			return fmt.Errorf("%s (%g) is beyond ±%g", b.ValueField, v, MaxValue)
 		}
 		return nil
@@ -262,7 +262,7 @@ func (b Binding) Check(fields map[string]float64) error {
 		}
 		c := &counts[i]
 		c.name = f
-		if c.v, c.ok = fields[f]; c.ok && (c.v < 0 || c.v > MaxValue) {
+		if c.v, c.ok = fields.Get(f); c.ok && (c.v < 0 || c.v > MaxValue) {
 			return fmt.Errorf("%s (%g) is not a count between 0 and %g", f, c.v, MaxValue)
 		}
 	}

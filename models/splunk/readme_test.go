@@ -49,7 +49,7 @@ func TestREADMESearchPayloads(t *testing.T) {
 				t.Fatalf("%+v %v", got, err)
 			}
 			r := got.Rows[0]
-			if r.TimeSource != TimeFromField || r.Time.Format(time.RFC3339) != "2026-11-02T09:50:00Z" || r.Fields["total"] <= 0 || r.Series == "" {
+			if r.TimeSource != TimeFromField || r.Time.Format(time.RFC3339) != "2026-11-02T09:50:00Z" || r.Fields.Map()["total"] <= 0 || r.Series == "" {
 				t.Fatalf("row %+v", r)
 			}
 		})

@@ -48,7 +48,7 @@ type Row struct {
 	Time       time.Time
 	TimeSource string
 	Series     string
-	Fields     map[string]float64
+	Fields     models.Fields
 	hash       *rowIdentity
 }
 
@@ -440,7 +440,7 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 			return Row{}, fmt.Errorf("field name %q: %v", models.Truncate(k, 40), err)
 		}
 	}
-	row := Row{Index: idx, Fields: make(map[string]float64, len(raw))}
+	row := Row{Index: idx, Fields: make(models.Fields, 0, len(raw))}
 	// Time: the feed's field, else the sid's scheduled time, else receipt.
 	if v, ok := raw[p.opt.TimeField]; ok && !isBlank(v) {
 		t, err := parseRowTime(v)
@@ -495,7 +495,7 @@ func (p rowParser) row(idx int, raw map[string]any) (Row, error) {
 		if x < 0 {
 			return Row{}, fmt.Errorf("field %q is negative (%v): counts, durations and ratios are never below zero", k, x)
 		}
-		row.Fields[k] = x
+		row.Fields = append(row.Fields, models.Field{Name: k, Value: x})
 	}
 	if len(row.Fields) == 0 {
 		return Row{}, fmt.Errorf("no numeric fields (fields seen: %s)", strings.Join(limitList(names, 8), ", "))

@@ -108,12 +108,12 @@ func TestParseSplunkFixtures(t *testing.T) {
 				t.Errorf("time source %q, want %q", first.TimeSource, tc.want.source)
 			}
 			for k, v := range tc.want.fields {
-				if first.Fields[k] != v {
-					t.Errorf("field %s = %v, want %v (fields %v)", k, first.Fields[k], v, first.Fields)
+				if got, _ := first.Fields.Get(k); got != v {
+					t.Errorf("field %s = %v, want %v (fields %v)", k, got, v, first.Fields)
 				}
 			}
 			for _, k := range tc.want.notKept {
-				if _, ok := first.Fields[k]; ok {
+				if _, ok := first.Fields.Get(k); ok {
 					t.Errorf("field %s was stored as a number", k)
 				}
 			}
@@ -198,7 +198,7 @@ func TestParseSplunkRowRejections(t *testing.T) {
 			if len(got.Rejected) != 1 || got.Rejected[0].Row != 0 || !strings.Contains(got.Rejected[0].Reason, tc.reason) {
 				t.Fatalf("rejected %+v, want row 0 with %q", got.Rejected, tc.reason)
 			}
-			if len(got.Rows) != 1 || got.Rows[0].Fields["total"] != 5 {
+			if len(got.Rows) != 1 || got.Rows[0].Fields.Map()["total"] != 5 {
 				t.Fatalf("the good row was not kept: %+v", got.Rows)
 			}
 		})
@@ -303,9 +303,9 @@ func FuzzParse(f *testing.F) {
 			if r.Time.IsZero() || len(r.Fields) == 0 || len(r.Hash()) != 32 {
 				t.Fatalf("incomplete row %+v", r)
 			}
-			for k, v := range r.Fields {
-				if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Fatalf("field %s = %v", k, v)
+			for _, f := range r.Fields {
+				if v := f.Value; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("field %s = %v", f.Name, v)
 				}
 			}
 		}

@@ -94,6 +94,9 @@ type streamReader struct {
 	names map[string]string // a name's text, once it passed models.CheckFieldName
 	buf   []byte
 	ids   []rowIdentity // where identity takes the next row's from
+	// fields holds the rows' fields one after another: each row's are a piece of it,
+	// not a map or a slice of its own.
+	fields []models.Field
 }
 
 // identity is a row's identity, taken from a block of them: one allocation for many
@@ -129,6 +132,7 @@ func (r *streamReader) rows() ([]Row, bool) {
 		return nil, false
 	}
 	rows := make([]Row, 0, min(r.opt.MaxRows, len(r.body)/64+1)) // a row of a few fields is 60 bytes or more
+	r.fields = make([]models.Field, 0, 2*cap(rows))
 	for r.dec.PeekKind() != ']' {
 		if len(rows) == r.opt.MaxRows || r.dec.PeekKind() != '{' {
 			return nil, false
@@ -152,7 +156,8 @@ func (r *streamReader) row(idx int) (row Row, ok bool) {
 	if _, err := r.dec.ReadToken(); err != nil {
 		return Row{}, false
 	}
-	row = Row{Index: idx, Fields: make(map[string]float64, 4)}
+	row = Row{Index: idx}
+	first := len(r.fields) // the row's fields are r.fields[first:] as they are read
 	var seen [maxStreamFields]string
 	n := 0
 	plain, hasTime, hasSeries := true, false, false
@@ -179,9 +184,11 @@ func (r *streamReader) row(idx int) (row Row, ok bool) {
 		return Row{}, false
 	}
 	row.hash = r.identity(bytes.TrimLeft(r.body[start:r.dec.InputOffset()], " \t\r\n,"))
-	if !plain || !hasTime || (r.opt.SeriesField != "" && !hasSeries) || len(row.Fields) == 0 {
-		row = Row{Index: idx, hash: row.hash}
+	if !plain || !hasTime || (r.opt.SeriesField != "" && !hasSeries) || len(r.fields) == first {
+		r.fields = r.fields[:first]
+		return Row{Index: idx, hash: row.hash}, true
 	}
+	row.Fields = r.fields[first:len(r.fields):len(r.fields)]
 	return row, true
 }
 
@@ -266,7 +273,7 @@ func (r *streamReader) field(row *Row, name string, hasTime, hasSeries *bool) (b
 		if x < 0 {
 			return false, nil
 		}
-		row.Fields[name] = x
+		r.fields = append(r.fields, models.Field{Name: name, Value: x})
 	}
 	return true, nil
 }

@@ -142,7 +142,7 @@ func (s *Store) latency(ctx context.Context, ref sloRef, d models.SLODetail, fie
 		lp := models.LatencyPoint{At: at, Values: make([]float64, len(fields)), Has: make([]bool, len(fields))}
 		hasAny := false
 		for i, name := range fields {
-			v, ok := f[name]
+			v, ok := f.Get(name)
 			if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 				continue
 			}

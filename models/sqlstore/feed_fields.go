@@ -35,8 +35,8 @@ func (s *Store) FeedShape(ctx context.Context, feedID int64) (models.FeedShape, 
 			}
 			continue
 		}
-		for k := range f {
-			fields[k] = true
+		for _, x := range f {
+			fields[x.Name] = true
 		}
 	}
 	if corrupt > 1 {

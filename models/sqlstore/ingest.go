@@ -207,7 +207,7 @@ func (s *Store) Samples(ctx context.Context, feedID int64, q models.SampleQuery)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d@%d of feed %d: %w", r.SeriesID, r.Bucket, feedID, err)
 		}
-		out[i] = models.Sample{SeriesID: r.SeriesID, Time: time.Unix(r.Bucket, 0).UTC(), Series: r.Key, Fields: f, DeliveryID: r.DeliveryID}
+		out[i] = models.Sample{SeriesID: r.SeriesID, Time: time.Unix(r.Bucket, 0).UTC(), Series: r.Key, Fields: f.Map(), DeliveryID: r.DeliveryID}
 		if r.DeliveryID != nil {
 			d := from[*r.DeliveryID]
 			out[i].SID, out[i].ResultsLink = d.SID, d.ResultsLink

@@ -58,10 +58,10 @@ type pendingDelivery struct {
 // snapshot is what the database holds for a batch, read under the series locks.
 type snapshot struct {
 	feeds   map[int64]feedState
-	samples map[identity]map[string]float64 // stored fields
+	samples map[identity]models.Fields // stored fields
 	parts   map[partKey]bool
 	// encode writes fields as samples store them (sample_fields.go).
-	encode func(map[string]float64) (string, error)
+	encode func(models.Fields) (string, error)
 }
 
 // sampleWrite is the final value of one sample after a batch.
@@ -129,21 +129,16 @@ func bucketOf(t time.Time, intervalSeconds int) int64 {
 	return floorTo(t.Unix(), int64(intervalSeconds))
 }
 
-// identities are the samples a batch touches, each once.
+// identities are the samples a batch touches, each once, in order.
 func identities(batch []*pendingDelivery) []identity {
-	n := rowsOf(batch)
-	seen := make(map[identity]bool, n)
-	ids := make([]identity, 0, n)
+	ids := make([]identity, 0, rowsOf(batch))
 	for _, p := range batch {
 		for j, r := range p.rows {
-			id := identity{p.ids[j], bucketOf(r.Time, p.feed.IntervalSeconds)}
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
+			ids = append(ids, identity{p.ids[j], bucketOf(r.Time, p.feed.IntervalSeconds)})
 		}
 	}
-	return ids
+	slices.SortFunc(ids, compareIdentity)
+	return slices.Compact(ids)
 }
 
 // rowParts are the row parts of a batch's deliveries to 'add' feeds, for the snapshot.
@@ -192,7 +187,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			if written {
 				old, exists = touched[i].after, true
 			}
-			var next map[string]float64
+			var next models.Fields
 			switch {
 			case add:
 				pk := partKey{id, string(r.Hash())}
@@ -205,15 +200,13 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				}
 				parts[pk] = true
 				p.parts = append(p.parts, pk)
-				next = maps.Clone(old)
-				if next == nil {
-					next = map[string]float64{}
-				}
-				for f, v := range r.Fields {
-					next[f] += v
+				next = slices.Clone(old)
+				for _, f := range r.Fields {
+					v, _ := next.Get(f.Name)
+					next = next.Set(f.Name, v+f.Value)
 				}
 				d.Accepted++
-			case exists && maps.Equal(old, r.Fields):
+			case exists && old.Equal(r.Fields):
 				d.Duplicates++
 				continue
 			default:
@@ -278,7 +271,7 @@ func rowsOf(batch []*pendingDelivery) int {
 // it, whose bindings derive its points, with the series key they know it by.
 type touch struct {
 	sampleWrite
-	after map[string]float64
+	after models.Fields
 	owner *pendingDelivery
 	key   string
 }
@@ -286,7 +279,7 @@ type touch struct {
 // pointOf is what one sample adds to an SLO's sums: its bad and total events (or one
 // slice), one excluded row when the binding refuses its numbers, or nothing when the
 // sample lacks the binding's fields.
-func pointOf(b models.Binding, fields map[string]float64) models.Sums {
+func pointOf(b models.Binding, fields models.Fields) models.Sums {
 	if err := b.Check(fields); err != nil {
 		return models.Sums{Excluded: 1}
 	}

@@ -29,7 +29,7 @@ func BenchmarkPlanDelivery(b *testing.B) {
 		set.bindings = append(set.bindings, models.Binding{SLOID: int64(i + 1), FeedID: 1, Series: series,
 			Indicator: models.IndicatorRatio, GoodField: "good", TotalField: "total"})
 		body.Rows[i] = splunk.Row{Index: i, Time: received.Add(-5 * time.Minute), Series: series,
-			Fields: map[string]float64{"good": float64(990 + i%10), "total": 1000}}
+			Fields: models.Fields{{Name: "good", Value: float64(990 + i%10)}, {Name: "total", Value: 1000}}}
 		ids[i] = int64(i + 1)
 	}
 	set.index()

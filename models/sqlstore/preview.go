@@ -34,7 +34,7 @@ func (s *Store) PreviewBody(ctx context.Context, feed models.Feed, body []byte, 
 		p.Rejected = []models.Rejection{}
 	}
 	for _, r := range parsed.Rows {
-		p.Rows = append(p.Rows, models.PreviewRow{Index: r.Index, Time: r.Time, TimeSource: r.TimeSource, Series: r.Series, Fields: r.Fields})
+		p.Rows = append(p.Rows, models.PreviewRow{Index: r.Index, Time: r.Time, TimeSource: r.TimeSource, Series: r.Series, Fields: r.Fields.Map()})
 		for _, b := range set.forSeries(r.Series) {
 			if good, total, ok := b.Derive(r.Fields); ok {
 				p.Points = append(p.Points, models.PreviewPoint{Row: r.Index, SLO: names[b.SLOID], Good: good, Total: total})

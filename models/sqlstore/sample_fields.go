@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // fieldNames numbers field names once (the field_names table), so that a sample
@@ -28,7 +30,7 @@ type fieldNames struct {
 // encode writes fields as [id, value, ...] in id order. Every name must be known:
 // writers call knowFieldNames first. Each field is looked up once: a sample is encoded
 // for every row ingested.
-func (c *fieldNames) encode(fields map[string]float64) (string, error) {
+func (c *fieldNames) encode(fields models.Fields) (string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	type field struct {
@@ -37,12 +39,12 @@ func (c *fieldNames) encode(fields map[string]float64) (string, error) {
 	}
 	var few [8]field // most samples have a few fields: no allocation for them
 	list := few[:0]
-	for name, v := range fields {
-		id, ok := c.ids[name]
+	for _, f := range fields {
+		id, ok := c.ids[f.Name]
 		if !ok {
-			return "", fmt.Errorf("encode sample fields: field %q has no number", name)
+			return "", fmt.Errorf("encode sample fields: field %q has no number", f.Name)
 		}
-		list = append(list, field{id, v})
+		list = append(list, field{id, f.Value})
 	}
 	slices.SortFunc(list, func(a, b field) int { return cmp.Compare(a.id, b.id) })
 	var out strings.Builder // its String does not copy what was written
@@ -77,12 +79,13 @@ func appendValue(b []byte, v float64) []byte {
 // decode reads fields stored either way (the array as encode writes it, with strconv:
 // a sample is decoded each time a summary reads it); ok is false when the array names
 // an id this replica does not know.
-func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err error) {
+func (c *fieldNames) decode(raw string) (fields models.Fields, ok bool, err error) {
 	if len(raw) == 0 || raw[0] != '[' {
-		if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+		var m map[string]float64
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
 			return nil, true, fmt.Errorf("decode sample fields: %w", err)
 		}
-		return fields, true, nil
+		return models.FieldsOf(m), true, nil
 	}
 	body, closed := strings.CutSuffix(raw[1:], "]")
 	if !closed {
@@ -90,7 +93,7 @@ func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	fields = make(map[string]float64, strings.Count(body, ",")/2+1)
+	fields = make(models.Fields, 0, strings.Count(body, ",")/2+1)
 	for body != "" {
 		var idText, valueText string
 		var more bool
@@ -105,7 +108,7 @@ func (c *fieldNames) decode(raw string) (fields map[string]float64, ok bool, err
 		if !known {
 			return nil, false, nil
 		}
-		fields[name] = v
+		fields = fields.Set(name, v)
 	}
 	return fields, true, nil
 }
@@ -147,10 +150,10 @@ func (s *Store) knowFieldNames(ctx context.Context, batch []*pendingDelivery) er
 	var missing []string
 	for _, p := range batch {
 		for _, r := range p.rows {
-			for name := range r.Fields {
-				if _, ok := c.ids[name]; !ok && !seen[name] {
-					seen[name] = true
-					missing = append(missing, name)
+			for _, f := range r.Fields {
+				if _, ok := c.ids[f.Name]; !ok && !seen[f.Name] {
+					seen[f.Name] = true
+					missing = append(missing, f.Name)
 				}
 			}
 		}
@@ -177,7 +180,7 @@ func (s *Store) knowFieldNames(ctx context.Context, batch []*pendingDelivery) er
 
 // decodeFields reads a sample's stored fields, reading the names again once if it
 // names one this replica has not seen.
-func (s *Store) decodeFields(ctx context.Context, raw string) (map[string]float64, error) {
+func (s *Store) decodeFields(ctx context.Context, raw string) (models.Fields, error) {
 	f, ok, err := s.fields.decode(raw)
 	if ok || err != nil {
 		return f, err

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // Fields read back exactly as encode wrote them; what encode cannot have written is an
@@ -17,12 +19,12 @@ func TestSampleFieldsCodec(t *testing.T) {
 		{"good": -0.5, "total": 1e-7, "p99": math.MaxFloat64},
 		{"p99": 123.456789012345678},
 	} {
-		raw, err := c.encode(fields)
+		raw, err := c.encode(models.FieldsOf(fields))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, ok, err := c.decode(raw)
-		if err != nil || !ok || !reflect.DeepEqual(got, fields) {
+		if err != nil || !ok || !reflect.DeepEqual(got.Map(), fields) {
 			t.Fatalf("%v written as %q read back as %v (%v, %v)", fields, raw, got, ok, err)
 		}
 	}
@@ -30,7 +32,7 @@ func TestSampleFieldsCodec(t *testing.T) {
 		`[1, 1000, 3, 997]`:         {"total": 1000, "good": 997},
 		`{"good":997,"total":1000}`: {"good": 997, "total": 1000}, // stored as an object before
 	} {
-		if got, ok, err := c.decode(raw); err != nil || !ok || !reflect.DeepEqual(got, want) {
+		if got, ok, err := c.decode(raw); err != nil || !ok || !reflect.DeepEqual(got.Map(), want) {
 			t.Fatalf("%q read as %v (%v, %v)", raw, got, ok, err)
 		}
 	}

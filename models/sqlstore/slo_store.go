@@ -400,8 +400,8 @@ func (s *Store) unseenFields(tx *gorm.DB, feed models.Feed, b models.Binding, la
 			s.log.Warn("a stored sample's fields cannot be read", "feed", feed.Name, "err", err)
 			continue
 		}
-		for k := range f {
-			seen[k] = true
+		for _, x := range f {
+			seen[x.Name] = true
 		}
 	}
 	var names []string

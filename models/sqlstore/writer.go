@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/sitemetrics/sitemetrics/migrations"
+	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // dialect is what differs between PostgreSQL and SQLite in the write path: how series
@@ -245,7 +246,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if len(stale) > 0 {
 		return stale, nil
 	}
-	snap := snapshot{feeds: feeds, samples: map[identity]map[string]float64{}, encode: s.fields.encode}
+	snap := snapshot{feeds: feeds, samples: map[identity]models.Fields{}, encode: s.fields.encode}
 	var stored map[identity]string
 	if !allNew {
 		if stored, snap.parts, err = s.sql.read(ctx, tx, want, rowParts(batch, feeds)); err != nil {
