@@ -11,8 +11,8 @@ type Field struct {
 	Value float64
 }
 
-// Fields are a row's numbers, each name once, in the order the row gave them. A row has a
-// few, so a name is found by a scan: an ingested row then costs no map to build or hash.
+// Fields are a row's or a stored sample's numbers, each name once, in no set order. A row
+// has a few, so a name is found by a scan: an ingested row costs no map to build or hash.
 type Fields []Field
 
 // Get is the named field's value, and whether the row has it.
