@@ -13,7 +13,11 @@ type Field struct {
 
 // Fields are a row's or a stored sample's numbers, each name once, in no set order. A row
 // has a few, so a name is found by a scan: an ingested row costs no map to build or hash.
+// What compares or sums every field of two rows uses a map past scanLimit fields, so a
+// row of hundreds of fields costs no more than it did as a map.
 type Fields []Field
+
+const scanLimit = 16
 
 // Get is the named field's value, and whether the row has it.
 func (f Fields) Get(name string) (float64, bool) {
@@ -34,6 +38,31 @@ func (f Fields) Set(name string, v float64) Fields {
 		}
 	}
 	return append(f, Field{Name: name, Value: v})
+}
+
+// Plus is f with o's values added, field by field; a name f lacks counts from zero.
+func (f Fields) Plus(o Fields) Fields {
+	out := slices.Clone(f)
+	if len(f) <= scanLimit && len(o) <= scanLimit {
+		for _, x := range o {
+			v, _ := out.Get(x.Name)
+			out = out.Set(x.Name, v+x.Value)
+		}
+		return out
+	}
+	at := make(map[string]int, len(out)+len(o))
+	for i, x := range out {
+		at[x.Name] = i
+	}
+	for _, x := range o {
+		if i, ok := at[x.Name]; ok {
+			out[i].Value += x.Value
+			continue
+		}
+		at[x.Name] = len(out)
+		out = append(out, x)
+	}
+	return out
 }
 
 // FieldsOf is the fields of a map, in name order.
@@ -58,6 +87,9 @@ func (f Fields) Map() map[string]float64 {
 func (f Fields) Equal(o Fields) bool {
 	if len(f) != len(o) {
 		return false
+	}
+	if len(f) > scanLimit {
+		return maps.Equal(f.Map(), o.Map())
 	}
 	for _, x := range f {
 		if v, ok := o.Get(x.Name); !ok || v != x.Value {

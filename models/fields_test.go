@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -31,6 +32,32 @@ func TestFields(t *testing.T) {
 	} {
 		if got := tc.a.Equal(tc.b); got != tc.want || tc.b.Equal(tc.a) != tc.want {
 			t.Errorf("%v.Equal(%v) = %v, want %v both ways", tc.a, tc.b, got, tc.want)
+		}
+	}
+	// Sums by scans and, past scanLimit fields, through a map: the same either way.
+	for _, n := range []int{3, scanLimit + 5} {
+		var a, b Fields
+		for i := range n {
+			a = append(a, Field{string(rune('a' + i)), float64(i)})
+			b = append(b, Field{string(rune('a' + n - 1 - i)), 10})
+		}
+		b = append(b, Field{"new", 1})
+		sum := a.Plus(b)
+		if len(sum) != n+1 || len(a) != n || a[1].Value != 1 {
+			t.Fatalf("%d fields: Plus gave %v and left %v", n, sum, a)
+		}
+		for i, x := range sum[:n] {
+			if x != (Field{string(rune('a' + i)), float64(i) + 10}) {
+				t.Fatalf("%d fields: Plus gave %v at %d", n, x, i)
+			}
+		}
+		if sum[n] != (Field{"new", 1}) || !sum.Equal(slices.Clone(sum)) || sum.Equal(a.Plus(a)) {
+			t.Fatalf("%d fields: Plus gave %v", n, sum)
+		}
+		rev := slices.Clone(sum)
+		slices.Reverse(rev)
+		if !sum.Equal(rev) {
+			t.Fatalf("%d fields: %v not Equal to itself reversed", n, sum)
 		}
 	}
 	m := map[string]float64{"z": 1, "a": 2}

@@ -200,11 +200,7 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				}
 				parts[pk] = true
 				p.parts = append(p.parts, pk)
-				next = slices.Clone(old)
-				for _, f := range r.Fields {
-					v, _ := next.Get(f.Name)
-					next = next.Set(f.Name, v+f.Value)
-				}
+				next = old.Plus(r.Fields)
 				d.Accepted++
 			case exists && old.Equal(r.Fields):
 				d.Duplicates++

@@ -108,7 +108,7 @@ func (c *fieldNames) decode(raw string) (fields models.Fields, ok bool, err erro
 		if !known {
 			return nil, false, nil
 		}
-		fields = fields.Set(name, v)
+		fields = append(fields, models.Field{Name: name, Value: v}) // each id once, as encode writes them
 	}
 	return fields, true, nil
 }
