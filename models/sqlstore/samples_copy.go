@@ -25,7 +25,7 @@ const copySamples = "COPY samples (series_id, bucket, fields, delivery_id) FROM 
 // The rows are laid out in COPY's binary format here (appendSamplesCopy) and handed to
 // pgconn, instead of going through pgx.CopyFrom, which looks up an encoder for each of
 // a row's four values, grows a new buffer for every COPY and passes it through a pipe
-// to a goroutine: 6 % of the app's CPU and an eighth of what it allocated while
+// to a goroutine: 6 % of the app's CPU and a seventh of what it allocated while
 // bench-scale ingested (its PPROF profiles, docs/benchmarks/ingest-vs-copy.md).
 func copyNewSamples(ctx context.Context, conn *sql.Conn, p *plan) error {
 	buf := copyBuffers.Get().(*[]byte)
