@@ -21,45 +21,46 @@ const scanLimit = 16
 
 // Get is the named field's value, and whether the row has it.
 func (f Fields) Get(name string) (float64, bool) {
-	for _, x := range f {
-		if x.Name == name {
-			return x.Value, true
-		}
+	if i := f.index(name); i >= 0 {
+		return f[i].Value, true
 	}
 	return 0, false
 }
 
-// Set gives the named field a value, in its place when the row has it already.
-func (f Fields) Set(name string, v float64) Fields {
+// index is where the named field is, or -1.
+func (f Fields) index(name string) int {
 	for i := range f {
 		if f[i].Name == name {
-			f[i].Value = v
-			return f
+			return i
 		}
 	}
-	return append(f, Field{Name: name, Value: v})
+	return -1
 }
 
-// Plus is f with o's values added, field by field; a name f lacks counts from zero.
+// Plus is f with o's values added, field by field, each in its place; a name f lacks
+// counts from zero and comes after f's.
 func (f Fields) Plus(o Fields) Fields {
 	out := slices.Clone(f)
-	if len(f) <= scanLimit && len(o) <= scanLimit {
-		for _, x := range o {
-			v, _ := out.Get(x.Name)
-			out = out.Set(x.Name, v+x.Value)
+	var at map[string]int // where each name is in out, past scanLimit fields
+	if len(f) > scanLimit || len(o) > scanLimit {
+		at = make(map[string]int, len(f)+len(o))
+		for i, x := range f {
+			at[x.Name] = i
 		}
-		return out
-	}
-	at := make(map[string]int, len(out)+len(o))
-	for i, x := range out {
-		at[x.Name] = i
 	}
 	for _, x := range o {
-		if i, ok := at[x.Name]; ok {
+		i, ok := at[x.Name]
+		if at == nil {
+			i = out.index(x.Name)
+			ok = i >= 0
+		}
+		if ok {
 			out[i].Value += x.Value
 			continue
 		}
-		at[x.Name] = len(out)
+		if at != nil {
+			at[x.Name] = len(out)
+		}
 		out = append(out, x)
 	}
 	return out

@@ -14,9 +14,9 @@ func TestFields(t *testing.T) {
 	if _, ok := f.Get("bad"); ok {
 		t.Fatal("Get(bad) found a field the row does not have")
 	}
-	f = f.Set("good", 991).Set("bad", 9)
+	f = f.Plus(Fields{{"good", 1}, {"bad", 9}})
 	if len(f) != 3 || f[1] != (Field{"good", 991}) || f[2] != (Field{"bad", 9}) {
-		t.Fatalf("after Set: %v; want good replaced in its place and bad added", f)
+		t.Fatalf("after Plus: %v; want good summed in its place and bad added", f)
 	}
 	for _, tc := range []struct {
 		a, b Fields

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,41 @@ func TestSampleIdentity(t *testing.T) {
 		got, err = s.Samples(ctx, parts.ID, models.SampleQuery{})
 		if err != nil || len(got) != 1 || got[0].Fields["total"] != 40 || got[0].Fields["good"] != 36 {
 			t.Fatalf("the added bucket after the batch: %+v %v", got, err)
+		}
+
+		// Rows of more than 16 fields are summed and compared through a map
+		// (models.Fields), with the same outcomes as narrow rows.
+		wide := func(host string, v float64) string {
+			var b strings.Builder
+			fmt.Fprintf(&b, `{"sid":"w","result":{"service":"wide","host":%q,"_time":"%d"`, host, at)
+			for i := range 20 {
+				fmt.Fprintf(&b, `,"f%02d":"%g"`, i, v+float64(i))
+			}
+			b.WriteString("}}")
+			return b.String()
+		}
+		for i, want := range []struct{ accepted, duplicate int }{{1, 0}, {1, 0}, {0, 1}} {
+			host := []string{"web01", "web02", "web02"}[i]
+			res, err := s.IngestBody(ctx, parts, 0, []byte(wide(host, 5)), "", now, models.IngestOptions{})
+			if err != nil || res.Accepted != want.accepted || res.Duplicates != want.duplicate {
+				t.Fatalf("wide part %d: %+v %v", i, res, err)
+			}
+		}
+		wideSeries := "wide"
+		got, err = s.Samples(ctx, parts.ID, models.SampleQuery{Series: &wideSeries})
+		if err != nil || len(got) != 1 || len(got[0].Fields) != 20 || got[0].Fields["f00"] != 10 || got[0].Fields["f19"] != 48 {
+			t.Fatalf("the added wide bucket: %+v %v", got, err)
+		}
+		for _, st := range []struct {
+			name                          string
+			v                             float64
+			accepted, replaced, duplicate int
+		}{{"a wide row", 1, 1, 0, 0}, {"the same again", 1, 0, 0, 1}, {"its numbers changed", 2, 0, 1, 0}} {
+			res := send(wide("web01", st.v))
+			if res.Accepted != st.accepted || res.Replaced != st.replaced || res.Duplicates != st.duplicate {
+				t.Fatalf("%s: accepted %d replaced %d duplicates %d, want %d %d %d", st.name, res.Accepted, res.Replaced, res.Duplicates,
+					st.accepted, st.replaced, st.duplicate)
+			}
 		}
 	})
 }

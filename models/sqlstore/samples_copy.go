@@ -56,19 +56,21 @@ func appendSamplesCopy(b []byte, p *plan) []byte {
 	b = append(b, "PGCOPY\n\xff\r\n\x00"...)
 	b = binary.BigEndian.AppendUint32(b, 0) // flags: no OIDs
 	b = binary.BigEndian.AppendUint32(b, 0) // no header extension
-	bigint := func(b []byte, v int64) []byte {
-		b = binary.BigEndian.AppendUint32(b, 8)
-		return binary.BigEndian.AppendUint64(b, uint64(v))
-	}
 	for _, w := range p.samples {
 		b = binary.BigEndian.AppendUint16(b, 4)
-		b = bigint(b, w.series)
-		b = bigint(b, w.bucket)
+		b = appendBigint(b, w.series)
+		b = appendBigint(b, w.bucket)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(w.fields)))
 		b = append(b, w.fields...)
-		b = bigint(b, p.batch[w.k].d.ID)
+		b = appendBigint(b, p.batch[w.k].d.ID)
 	}
 	return binary.BigEndian.AppendUint16(b, 0xffff)
+}
+
+// appendBigint appends a bigint column: its length, 8, and its value.
+func appendBigint(b []byte, v int64) []byte {
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, uint64(v))
 }
 
 // copyBuffers keeps COPY's buffers between batches; one grown past maxCopyBuffer by
