@@ -83,43 +83,42 @@ func (s *Store) foldQueued(ctx context.Context) error {
 // whose versions it moved, each with how many of the changes were its. Queued changes
 // of SLOs deleted since are dropped (own's SLOs were checked under their series locks).
 func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) (map[int64]int, error) {
-	c, slos := newRollupChange(0), map[int64]int{}
+	sum := newRollupSum()
 	queued := false
 	if s.dialect == migrations.Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLock)); err != nil {
 			return nil, fmt.Errorf("fold: %w", err)
 		}
 		var err error
-		if queued, err = s.readQueue(ctx, tx, &c, slos); err != nil {
+		if queued, err = s.readQueue(ctx, tx, sum); err != nil {
 			return nil, err
 		}
 	}
 	if queued {
-		live, err := liveSLOs(ctx, tx, slices.Sorted(maps.Keys(slos)))
+		live, err := liveSLOs(ctx, tx, slices.Sorted(maps.Keys(sum.slos)))
 		if err != nil {
 			return nil, err
 		}
-		maps.DeleteFunc(c.hours, func(k rollupKey, _ models.Sums) bool { _, ok := slices.BinarySearch(live, k.slo); return !ok })
-		maps.DeleteFunc(slos, func(id int64, _ int) bool { _, ok := slices.BinarySearch(live, id); return !ok })
+		sum.keepOnly(live)
 	}
 	if own != nil {
-		c.merge(own, slos)
+		sum.add(own)
 	}
-	if len(slos) == 0 && len(c.last) == 0 {
+	if len(sum.slos) == 0 && len(sum.last) == 0 {
 		return nil, nil
 	}
-	c.slos = slices.Sorted(maps.Keys(slos))
+	c := sum.change()
 	if err := s.sql.apply(ctx, tx, &c); err != nil {
 		return nil, err
 	}
-	return slos, nil
+	return sum.slos, nil
 }
 
 // readQueue takes every queued change (deleting it) and sums it into c; false when
 // there was none. A change that cannot be read is logged and dropped rather than left
 // to stop every fold after it (and with them small deliveries): the samples it came
 // with are stored, and changing the SLO's binding derives its roll-ups from them again.
-func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos map[int64]int) (bool, error) {
+func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, sum *rollupSum) (bool, error) {
 	rows, err := tx.QueryContext(ctx, "DELETE FROM rollup_queue RETURNING changes")
 	if err != nil {
 		return false, fmt.Errorf("fold: %w", err)
@@ -136,7 +135,7 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos
 			s.log.Error("unreadable roll-up change dropped", "err", err, "bytes", len(raw))
 			continue
 		}
-		c.add(q, slos)
+		sum.addQueued(q)
 		found = true
 	}
 	if err := rows.Err(); err != nil {
@@ -145,17 +144,50 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, c *rollupChange, slos
 	return found, nil
 }
 
-// merge sums another change into c, and counts it for its SLOs in slos.
-func (c *rollupChange) merge(o *rollupChange, slos map[int64]int) {
-	for k, d := range o.hours {
-		c.hours[k] = c.hours[k].Add(d)
+// rollupSum adds changes up for a fold, any number of them in any order: each hour,
+// each series' data time, and each SLO with how many of the changes were its.
+type rollupSum struct {
+	hours map[rollupKey]models.Sums
+	last  map[int64]int64
+	slos  map[int64]int
+}
+
+func newRollupSum() *rollupSum {
+	return &rollupSum{hours: map[rollupKey]models.Sums{}, last: map[int64]int64{}, slos: map[int64]int{}}
+}
+
+func (s *rollupSum) addHour(k rollupKey, d models.Sums) {
+	s.hours[k] = s.hours[k].Add(d)
+}
+
+// add sums a batch's own change in.
+func (s *rollupSum) add(c *rollupChange) {
+	for _, d := range c.hours {
+		s.addHour(d.rollupKey, d.Sums)
 	}
-	for id, b := range o.last {
-		c.last[id] = max(c.last[id], b)
+	for _, l := range c.last {
+		s.last[l.series] = max(s.last[l.series], l.bucket)
 	}
-	for _, id := range o.slos {
-		slos[id]++
+	for _, id := range c.slos {
+		s.slos[id]++
 	}
+}
+
+// keepOnly drops the hours and SLOs of SLOs not in live (sorted): deleted since their
+// changes were queued.
+func (s *rollupSum) keepOnly(live []int64) {
+	gone := func(id int64) bool { _, ok := slices.BinarySearch(live, id); return !ok }
+	maps.DeleteFunc(s.hours, func(k rollupKey, _ models.Sums) bool { return gone(k.slo) })
+	maps.DeleteFunc(s.slos, func(id int64, _ int) bool { return gone(id) })
+}
+
+// change is the sum as one change: hours in key order, each once, as apply takes them.
+func (s *rollupSum) change() rollupChange {
+	c := rollupChange{hours: sortedRollups(s.hours), last: make([]seriesBucket, 0, len(s.last)), slos: slices.Sorted(maps.Keys(s.slos))}
+	for _, id := range slices.Sorted(maps.Keys(s.last)) {
+		c.last = append(c.last, seriesBucket{id, s.last[id]})
+	}
+	return c
 }
 
 // liveSLOs are those of ids (sorted) that still exist, sorted.

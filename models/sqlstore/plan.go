@@ -87,25 +87,33 @@ type plan struct {
 // (differences, so changes add up in any order; the day roll-ups change by what their
 // hours do), its series' data times and its SLOs' versions. SQLite applies it in the
 // batch's transaction; PostgreSQL queues it there and folds it in after the commit
-// (fold.go).
+// (fold.go). A batch's plan lists its hours in the order it made them, a key more than
+// once when two bindings of a series read it; a fold sums changes (rollupSum) into
+// hours in key order, each once, which is what apply takes. No map of a delivery's
+// thousand hours is built and sorted: a fold sums them anyway.
 type rollupChange struct {
-	hours map[rollupKey]models.Sums
-	last  map[int64]int64 // series → newest bucket that did not start after its receipt
-	slos  []int64         // SLOs whose data changed, sorted
+	hours []rollupDelta
+	last  []seriesBucket // in series order, each series once
+	slos  []int64        // SLOs whose data changed, sorted
 }
 
-// newRollupChange makes a change with room for about n samples' roll-ups: maps grown
-// one doubling at a time were most of what a batch's plan allocated.
-func newRollupChange(n int) rollupChange {
-	return rollupChange{hours: make(map[rollupKey]models.Sums, n), last: make(map[int64]int64, n)}
+// seriesBucket is a series' newest bucket that did not start after its receipt: its
+// data time.
+type seriesBucket struct {
+	series, bucket int64
 }
 
-// days sums the change's hours into UTC days.
-func (c *rollupChange) days() map[rollupKey]models.Sums {
-	days := make(map[rollupKey]models.Sums, len(c.hours)/2+1)
-	for k, d := range c.hours {
-		day := rollupKey{k.slo, k.gen, floorTo(k.at, daySeconds)}
-		days[day] = days[day].Add(d)
+// days sums the change's hours, in key order and each once, into UTC days: in key
+// order too, since an hour's day keeps its order.
+func (c *rollupChange) days() []rollupDelta {
+	days := make([]rollupDelta, 0, len(c.hours)/2+1)
+	for _, h := range c.hours {
+		day := rollupKey{h.slo, h.gen, floorTo(h.at, daySeconds)}
+		if n := len(days); n > 0 && days[n-1].rollupKey == day {
+			days[n-1].Sums = days[n-1].Sums.Add(h.Sums)
+			continue
+		}
+		days = append(days, rollupDelta{day, h.Sums})
 	}
 	return days
 }
@@ -164,7 +172,7 @@ func rowParts(batch []*pendingDelivery, feeds map[int64]feedState) []partKey {
 // often a bucket is corrected.
 func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 	rows := rowsOf(batch)
-	p := &plan{batch: batch, rollupChange: newRollupChange(rows)}
+	p := &plan{batch: batch}
 	at := make(map[identity]int, rows) // where each sample written is in touched
 	touched := make([]touch, 0, rows)
 	parts := maps.Clone(snap.parts)
@@ -224,17 +232,30 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			}
 			touched[i].sampleWrite = sampleWrite{identity: id, fields: js, k: k}
 			touched[i].after = next
-			if id.bucket <= received && id.bucket > p.last[id.series] {
-				p.last[id.series] = id.bucket
-			}
+			touched[i].current = touched[i].current || id.bucket <= received
 		}
 		d.Settle()
 	}
-	slices.SortFunc(touched, func(a, b touch) int { return compareIdentity(a.identity, b.identity) })
-	p.samples = make([]sampleWrite, len(touched))
-	slos := make([]int64, 0, len(touched))
+	// In identity order, sorted by place: a touch is large and holds pointers, which a
+	// sort would move through the GC's write barrier.
+	order := make([]touchPlace, len(touched))
 	for i, t := range touched {
+		order[i] = touchPlace{t.identity, i}
+	}
+	slices.SortFunc(order, func(a, b touchPlace) int { return compareIdentity(a.identity, b.identity) })
+	p.samples = make([]sampleWrite, len(touched))
+	p.hours = make([]rollupDelta, 0, len(touched))
+	slos := make([]int64, 0, len(touched))
+	for i, o := range order {
+		t := &touched[o.i]
 		p.samples[i] = t.sampleWrite
+		if t.current && t.bucket > 0 { // buckets of a series in order: its last one is its newest
+			if n := len(p.last); n > 0 && p.last[n-1].series == t.series {
+				p.last[n-1].bucket = t.bucket
+			} else {
+				p.last = append(p.last, seriesBucket{t.series, t.bucket})
+			}
+		}
 		before := snap.samples[t.identity]
 		for _, b := range t.owner.set.forSeries(t.key) {
 			delta := pointOf(b, t.after)
@@ -246,7 +267,11 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				continue
 			}
 			h := rollupKey{b.SLOID, b.Generation, floorTo(t.bucket, hourSeconds)}
-			p.hours[h] = p.hours[h].Add(delta)
+			if n := len(p.hours); n > 0 && p.hours[n-1].rollupKey == h { // a series' buckets of one hour
+				p.hours[n-1].Sums = p.hours[n-1].Sums.Add(delta)
+				continue
+			}
+			p.hours = append(p.hours, rollupDelta{h, delta})
 		}
 	}
 	slices.Sort(slos)
@@ -264,12 +289,20 @@ func rowsOf(batch []*pendingDelivery) int {
 }
 
 // touch is a sample a batch writes: its final value, and the first delivery that wrote
-// it, whose bindings derive its points, with the series key they know it by.
+// it, whose bindings derive its points, with the series key they know it by; current
+// when a row wrote it that was received after its bucket began (the series' data time).
 type touch struct {
 	sampleWrite
-	after models.Fields
-	owner *pendingDelivery
-	key   string
+	after   models.Fields
+	owner   *pendingDelivery
+	key     string
+	current bool
+}
+
+// touchPlace is where a touch is in a batch's list.
+type touchPlace struct {
+	identity
+	i int
 }
 
 // pointOf is what one sample adds to an SLO's sums: its bad and total events (or one

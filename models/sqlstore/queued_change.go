@@ -36,19 +36,18 @@ const (
 	queuedFormat  = 2
 )
 
-// queuedOf lays a change out in columns, hours and series in order.
+// queuedOf lays a change out in columns, in its order: a plan's hours follow its
+// series, whose ids mostly follow their SLOs'.
 func queuedOf(c *rollupChange) queuedChange {
-	hours := sortedRollups(c.hours)
-	n := len(hours)
+	n, m := len(c.hours), len(c.last)
 	q := queuedChange{SLO: make([]int64, n), Gen: make([]int, n), Hour: make([]int64, n), Bad: make([]float64, n),
-		Total: make([]float64, n), Excluded: make([]int, n), Series: sortedKeys(c.last), SLOs: c.slos}
-	for i, d := range hours {
+		Total: make([]float64, n), Excluded: make([]int, n), Series: make([]int64, m), Last: make([]int64, m), SLOs: c.slos}
+	for i, d := range c.hours {
 		q.SLO[i], q.Gen[i], q.Hour[i] = d.slo, d.gen, d.at
 		q.Bad[i], q.Total[i], q.Excluded[i] = d.Bad, d.Total, d.Excluded
 	}
-	q.Last = make([]int64, len(q.Series))
-	for i, id := range q.Series {
-		q.Last[i] = c.last[id]
+	for i, l := range c.last {
+		q.Series[i], q.Last[i] = l.series, l.bucket
 	}
 	return q
 }
@@ -225,17 +224,15 @@ func (q queuedChange) check() error {
 	return nil
 }
 
-// add sums a checked queued change into c, and its SLOs into slos.
-func (c *rollupChange) add(q queuedChange, slos map[int64]int) {
+// addQueued sums a checked queued change in.
+func (s *rollupSum) addQueued(q queuedChange) {
 	for i := range q.SLO {
-		d := models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]}
-		h := rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}
-		c.hours[h] = c.hours[h].Add(d)
+		s.addHour(rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}, models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]})
 	}
 	for i, id := range q.Series {
-		c.last[id] = max(c.last[id], q.Last[i])
+		s.last[id] = max(s.last[id], q.Last[i])
 	}
 	for _, id := range q.SLOs {
-		slos[id]++
+		s.slos[id]++
 	}
 }

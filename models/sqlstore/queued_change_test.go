@@ -10,19 +10,24 @@ import (
 )
 
 func sampleChange() rollupChange {
-	c := newRollupChange(0)
-	c.hours[rollupKey{7, 2, 1_767_225_600}] = models.Sums{Bad: 3, Total: 1000}
-	c.hours[rollupKey{7, 2, 1_767_229_200}] = models.Sums{Bad: 0.5, Total: 12.25, Excluded: 1}
-	c.hours[rollupKey{9, 0, 1_767_225_600}] = models.Sums{Bad: -4, Total: -1000} // a replaced row's difference
-	c.last[31], c.last[5] = 1_767_229_500, 1_767_225_900
-	c.slos = []int64{7, 9}
-	return c
+	return rollupChange{
+		hours: []rollupDelta{
+			{rollupKey{7, 2, 1_767_225_600}, models.Sums{Bad: 3, Total: 1000}},
+			{rollupKey{7, 2, 1_767_229_200}, models.Sums{Bad: 0.5, Total: 12.25, Excluded: 1}},
+			{rollupKey{9, 0, 1_767_225_600}, models.Sums{Bad: -4, Total: -1000}}, // a replaced row's difference
+		},
+		last: []seriesBucket{{5, 1_767_225_900}, {31, 1_767_229_500}},
+		slos: []int64{7, 9},
+	}
 }
 
-// A queued change reads back as it was written; no part of it cut short, nothing
-// added after it, no other format and no non-finite number is taken for a change.
+// A queued change reads back as it was written and sums into hours in key order, each
+// once, and their days; no part of it cut short, nothing added after it, no other
+// format and no non-finite number is taken for a change.
 func TestQueuedChangeEncoding(t *testing.T) {
 	c := sampleChange()
+	// A plan's hours come in its order, a key again for a second binding of a series.
+	c.hours = append([]rollupDelta{{rollupKey{9, 0, 1_767_225_600}, models.Sums{Bad: 1, Total: 10}}}, c.hours...)
 	raw := queuedOf(&c).encode()
 	q, err := decodeQueued(raw)
 	if err != nil {
@@ -31,13 +36,26 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	if want := queuedOf(&c); !reflect.DeepEqual(q, want) {
 		t.Fatalf("read back %+v; want %+v", q, want)
 	}
-	got, slos := newRollupChange(0), map[int64]int{}
-	got.add(q, slos)
-	if !reflect.DeepEqual(got.hours, c.hours) || !reflect.DeepEqual(got.last, c.last) || len(slos) != 2 || slos[7] != 1 || slos[9] != 1 {
-		t.Fatalf("added %+v, %v; want %+v", got, slos, c)
+	sum := newRollupSum()
+	sum.addQueued(q)
+	got := sum.change()
+	want := rollupChange{
+		hours: []rollupDelta{
+			{rollupKey{7, 2, 1_767_225_600}, models.Sums{Bad: 3, Total: 1000}},
+			{rollupKey{7, 2, 1_767_229_200}, models.Sums{Bad: 0.5, Total: 12.25, Excluded: 1}},
+			{rollupKey{9, 0, 1_767_225_600}, models.Sums{Bad: -3, Total: -990}},
+		},
+		last: c.last, slos: c.slos,
 	}
-	if d := got.days()[rollupKey{7, 2, 1_767_225_600}]; d != (models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}) {
-		t.Fatalf("day of SLO 7: %+v", d)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(sum.slos, map[int64]int{7: 1, 9: 1}) {
+		t.Fatalf("summed %+v, %v; want %+v", got, sum.slos, want)
+	}
+	wantDays := []rollupDelta{
+		{rollupKey{7, 2, 1_767_225_600}, models.Sums{Bad: 3.5, Total: 1012.25, Excluded: 1}},
+		{rollupKey{9, 0, 1_767_225_600}, models.Sums{Bad: -3, Total: -990}},
+	}
+	if days := got.days(); !reflect.DeepEqual(days, wantDays) {
+		t.Fatalf("days %+v; want %+v", days, wantDays)
 	}
 	for n := range len(raw) {
 		if _, err := decodeQueued(raw[:n]); err == nil {
@@ -88,11 +106,11 @@ func TestQueuedChangeFormat1(t *testing.T) {
 // data time per SLO, counts as whole numbers) is small: format 1 wrote it in 33,893 bytes,
 // which PostgreSQL stored out of line and logged whole.
 func TestQueuedChangeSize(t *testing.T) {
-	c := newRollupChange(1000)
+	var c rollupChange
 	hour := int64(1_767_225_600)
 	for slo := int64(1); slo <= 1000; slo++ {
-		c.hours[rollupKey{slo, 1, hour}] = models.Sums{Bad: float64(slo % 7), Total: 1000}
-		c.last[slo+500] = hour + 1500
+		c.hours = append(c.hours, rollupDelta{rollupKey{slo, 1, hour}, models.Sums{Bad: float64(slo % 7), Total: 1000}})
+		c.last = append(c.last, seriesBucket{slo + 500, hour + 1500})
 		c.slos = append(c.slos, slo)
 	}
 	raw := queuedOf(&c).encode()

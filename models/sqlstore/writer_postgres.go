@@ -176,16 +176,16 @@ const uniqueViolation = "23505"
 func (postgresDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) error {
 	for _, r := range []struct {
 		table, col string
-		deltas     map[rollupKey]models.Sums
+		deltas     []rollupDelta
 	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days()}} {
 		if err := addRollupsPostgres(ctx, tx, r.table, r.col, r.deltas); err != nil {
 			return err
 		}
 	}
 	if len(p.last) > 0 {
-		ids, buckets := make([]int64, 0, len(p.last)), make([]int64, 0, len(p.last))
-		for id, b := range p.last {
-			ids, buckets = append(ids, id), append(buckets, b)
+		ids, buckets := make([]int64, len(p.last)), make([]int64, len(p.last))
+		for i, l := range p.last {
+			ids[i], buckets[i] = l.series, l.bucket
 		}
 		// Only series whose data time moves: a row replacing the newest bucket's counts
 		// (or an older one's) leaves its series row as it is.
@@ -276,11 +276,10 @@ func (c *deliveryColumns) args() []any {
 }
 
 // addRollupsPostgres adds deltas to roll-up rows, creating them at zero.
-func addRollupsPostgres(ctx context.Context, tx *sql.Tx, table, col string, deltas map[rollupKey]models.Sums) error {
-	if len(deltas) == 0 {
+func addRollupsPostgres(ctx context.Context, tx *sql.Tx, table, col string, rows []rollupDelta) error {
+	if len(rows) == 0 {
 		return nil
 	}
-	rows := sortedRollups(deltas)
 	slo, gen, at := make([]int64, len(rows)), make([]int32, len(rows)), make([]int64, len(rows))
 	bad, total, excluded := make([]float64, len(rows)), make([]float64, len(rows)), make([]int32, len(rows))
 	for i, d := range rows {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/sitemetrics/sitemetrics/models"
 )
 
 // sqliteDialect writes with multi-row VALUES statements. SQLite has one writer at a
@@ -183,10 +181,10 @@ func (sqliteDialect) write(ctx context.Context, tx *sql.Tx, _ *sql.Conn, p *plan
 func (sqliteDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) error {
 	for _, r := range []struct {
 		table, col string
-		deltas     map[rollupKey]models.Sums
+		deltas     []rollupDelta
 	}{{"slo_hours", "hour", p.hours}, {"slo_days", "day", p.days()}} {
 		rows := make([][]any, 0, len(r.deltas))
-		for _, d := range sortedRollups(r.deltas) {
+		for _, d := range r.deltas {
 			rows = append(rows, []any{d.slo, d.gen, d.at, d.Bad, d.Total, d.Excluded})
 		}
 		tail := fmt.Sprintf("ON CONFLICT (slo_id, generation, %[2]s) DO UPDATE SET bad = %[1]s.bad + excluded.bad, total = %[1]s.total + excluded.total, excluded = %[1]s.excluded + excluded.excluded", r.table, r.col)
@@ -194,8 +192,8 @@ func (sqliteDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) err
 			return fmt.Errorf("update %s: %w", r.table, err)
 		}
 	}
-	for id, b := range p.last {
-		if _, err := tx.ExecContext(ctx, "UPDATE series SET last_bucket = ? WHERE id = ? AND (last_bucket IS NULL OR last_bucket < ?)", b, id, b); err != nil {
+	for _, l := range p.last {
+		if _, err := tx.ExecContext(ctx, "UPDATE series SET last_bucket = ? WHERE id = ? AND (last_bucket IS NULL OR last_bucket < ?)", l.bucket, l.series, l.bucket); err != nil {
 			return fmt.Errorf("advance series: %w", err)
 		}
 	}
