@@ -99,3 +99,17 @@ func (f Fields) Equal(o Fields) bool {
 	}
 	return true
 }
+
+// SameNames reports whether o names the same fields as f, in the same order: the rows of
+// a delivery mostly do, so what was looked up for one row's names holds for the next.
+func (f Fields) SameNames(o Fields) bool {
+	if len(f) != len(o) {
+		return false
+	}
+	for i := range f {
+		if f[i].Name != o[i].Name {
+			return false
+		}
+	}
+	return true
+}

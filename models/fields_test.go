@@ -64,4 +64,8 @@ func TestFields(t *testing.T) {
 	if got := FieldsOf(m); len(got) != 2 || got[0] != (Field{"a", 2}) || got[1] != (Field{"z", 1}) || len(got.Map()) != 2 || got.Map()["z"] != 1 {
 		t.Fatalf("FieldsOf(%v) = %v, Map %v", m, got, got.Map())
 	}
+	ab, ba := Fields{{"a", 1}, {"b", 2}}, Fields{{"b", 3}, {"a", 4}}
+	if !ab.SameNames(Fields{{"a", 5}, {"b", 6}}) || ab.SameNames(ba) || ab.SameNames(ab[:1]) || !Fields(nil).SameNames(Fields{}) {
+		t.Fatal("SameNames: the same names in the same order, values aside")
+	}
 }

@@ -169,12 +169,13 @@ func rowParts(batch []*pendingDelivery, feeds map[int64]feedState) []partKey {
 // (replaced), or equal to it (duplicate); under 'add' a row not added before is summed
 // into the bucket. Then it derives every touched sample's old and new SLO points through
 // the bindings and keeps the difference per hour, so roll-ups stay exact however
-// often a bucket is corrected.
-func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
-	rows := rowsOf(batch)
+// often a bucket is corrected. ids are the batch's identities (identities): a sample's
+// place among them is its place in the plan, so its samples come in identity order
+// without a sort or a map.
+func planBatch(batch []*pendingDelivery, ids []identity, snap snapshot) (*plan, error) {
 	p := &plan{batch: batch}
-	at := make(map[identity]int, rows) // where each sample written is in touched
-	touched := make([]touch, 0, rows)
+	touched := make([]touch, len(ids)) // each identity's; a touch without an owner was not written
+	written := 0
 	parts := maps.Clone(snap.parts)
 	for k, pd := range batch {
 		d := pd.d
@@ -190,10 +191,14 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 				d.OutsideWindow++
 			}
 			id := identity{pd.ids[j], bucketOf(r.Time, pd.feed.IntervalSeconds)}
-			i, written := at[id]
+			i, found := slices.BinarySearchFunc(ids, id, compareIdentity)
+			if !found {
+				return nil, fmt.Errorf("sample %d@%d is not among the batch's", id.series, id.bucket)
+			}
+			t := &touched[i]
 			old, exists := snap.samples[id]
-			if written {
-				old, exists = touched[i].after, true
+			if t.owner != nil {
+				old, exists = t.after, true
 			}
 			var next models.Fields
 			switch {
@@ -225,30 +230,25 @@ func planBatch(batch []*pendingDelivery, snap snapshot) (*plan, error) {
 			if err != nil {
 				return nil, fmt.Errorf("sample %d@%d: %w", id.series, id.bucket, err)
 			}
-			if !written {
-				i = len(touched)
-				at[id] = i
-				touched = append(touched, touch{owner: pd, key: r.Series})
+			if t.owner == nil {
+				t.owner, t.key = pd, r.Series
+				written++
 			}
-			touched[i].sampleWrite = sampleWrite{identity: id, fields: js, k: k}
-			touched[i].after = next
-			touched[i].current = touched[i].current || id.bucket <= received
+			t.sampleWrite = sampleWrite{identity: id, fields: js, k: k}
+			t.after = next
+			t.current = t.current || id.bucket <= received
 		}
 		d.Settle()
 	}
-	// In identity order, sorted by place: a touch is large and holds pointers, which a
-	// sort would move through the GC's write barrier.
-	order := make([]touchPlace, len(touched))
-	for i, t := range touched {
-		order[i] = touchPlace{t.identity, i}
-	}
-	slices.SortFunc(order, func(a, b touchPlace) int { return compareIdentity(a.identity, b.identity) })
-	p.samples = make([]sampleWrite, len(touched))
-	p.hours = make([]rollupDelta, 0, len(touched))
-	slos := make([]int64, 0, len(touched))
-	for i, o := range order {
-		t := &touched[o.i]
-		p.samples[i] = t.sampleWrite
+	p.samples = make([]sampleWrite, 0, written)
+	p.hours = make([]rollupDelta, 0, written)
+	slos := make([]int64, 0, written)
+	for i := range touched {
+		t := &touched[i]
+		if t.owner == nil {
+			continue // duplicates only
+		}
+		p.samples = append(p.samples, t.sampleWrite)
 		if t.current && t.bucket > 0 { // buckets of a series in order: its last one is its newest
 			if n := len(p.last); n > 0 && p.last[n-1].series == t.series {
 				p.last[n-1].bucket = t.bucket
@@ -297,12 +297,6 @@ type touch struct {
 	owner   *pendingDelivery
 	key     string
 	current bool
-}
-
-// touchPlace is where a touch is in a batch's list.
-type touchPlace struct {
-	identity
-	i int
 }
 
 // pointOf is what one sample adds to an SLO's sums: its bad and total events (or one

@@ -13,16 +13,17 @@ import (
 // BenchmarkPlanDelivery is the app's work on a parsed 1,000-row delivery between
 // parsing and the database, as in `make bench-scale`: each row its own series, read by
 // one ratio SLO, none stored before; series numbered in the order of their names, as
-// seriesIDs creates them, SLOs in the order they were made. It checks the rows against their bindings
-// (prepare), plans the samples and roll-up differences (planBatch) and lays the change
-// out for the fold queue (queueChange). No database: run it with
+// seriesIDs creates them, SLOs in the order they were made. It checks the rows against
+// their bindings (prepare), finds the samples they touch (identities), plans the samples
+// and roll-up differences (planBatch) and lays the change out for the fold queue
+// (queueChange). No database: run it with
 // `go test -run '^$' -bench PlanDelivery -benchmem ./models/sqlstore`.
 func BenchmarkPlanDelivery(b *testing.B) {
 	const rows = 1000
 	feed := models.Feed{ID: 1, IntervalSeconds: 300}
 	set := bindingSet{version: 1, policy: models.PolicyReplace}
 	numbered := &fieldNames{ids: map[string]int64{"good": 1, "total": 2}, names: map[int64]string{1: "good", 2: "total"}}
-	snap := snapshot{feeds: map[int64]feedState{1: {version: 1, policy: models.PolicyReplace}}, encode: numbered.encode}
+	snap := snapshot{feeds: map[int64]feedState{1: {version: 1, policy: models.PolicyReplace}}, encode: numbered.encoder().encode}
 	received := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	body := splunk.Body{Rows: make([]splunk.Row, rows)}
 	ids := make([]int64, rows) // each row's series id, as tryBatch sets them
@@ -46,7 +47,8 @@ func BenchmarkPlanDelivery(b *testing.B) {
 		parsed.Rows = append([]splunk.Row(nil), body.Rows...)
 		set.checkRows(&parsed)
 		pd := &pendingDelivery{d: &models.Delivery{ReceivedAt: received}, rows: parsed.Rows, ids: ids, feed: feed, set: set}
-		p, err := planBatch([]*pendingDelivery{pd}, snap)
+		batch := []*pendingDelivery{pd}
+		p, err := planBatch(batch, identities(batch), snap)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -27,24 +27,36 @@ type fieldNames struct {
 	names map[int64]string
 }
 
-// encode writes fields as [id, value, ...] in id order. Every name must be known:
-// writers call knowFieldNames first. Each field is looked up once: a sample is encoded
-// for every row ingested.
-func (c *fieldNames) encode(fields models.Fields) (string, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+// fieldEncoder writes one batch's samples as [id, value, ...] in id order. Every name
+// must be known: writers call knowFieldNames first. A sample is encoded for every row
+// ingested, and a delivery's rows mostly name the same fields in the same order, so the
+// names' numbers are looked up again only for a row whose names differ from the one
+// before's (the numbers of a name never change).
+type fieldEncoder struct {
+	c    *fieldNames
+	prev models.Fields // the fields whose names ids numbers
+	ids  []int64
+}
+
+func (c *fieldNames) encoder() *fieldEncoder { return &fieldEncoder{c: c} }
+
+func (e *fieldEncoder) encode(fields models.Fields) (string, error) {
+	if !fields.SameNames(e.prev) {
+		if err := e.number(fields); err != nil {
+			return "", err
+		}
+	}
 	type field struct {
 		id int64
 		v  float64
 	}
 	var few [8]field // most samples have a few fields: no allocation for them
 	list := few[:0]
-	for _, f := range fields {
-		id, ok := c.ids[f.Name]
-		if !ok {
-			return "", fmt.Errorf("encode sample fields: field %q has no number", f.Name)
+	for i, f := range fields {
+		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
+			return "", fmt.Errorf("encode sample fields: %s is %v", f.Name, f.Value)
 		}
-		list = append(list, field{id, f.Value})
+		list = append(list, field{e.ids[i], f.Value})
 	}
 	slices.SortFunc(list, func(a, b field) int { return cmp.Compare(a.id, b.id) })
 	var out strings.Builder // its String does not copy what was written
@@ -52,9 +64,6 @@ func (c *fieldNames) encode(fields models.Fields) (string, error) {
 	var num [32]byte
 	out.WriteByte('[')
 	for i, f := range list {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			return "", fmt.Errorf("encode sample fields: %s is %v", c.names[f.id], f.v)
-		}
 		if i > 0 {
 			out.WriteByte(',')
 		}
@@ -64,6 +73,22 @@ func (c *fieldNames) encode(fields models.Fields) (string, error) {
 	}
 	out.WriteByte(']')
 	return out.String(), nil
+}
+
+// number looks up the numbers of fields' names.
+func (e *fieldEncoder) number(fields models.Fields) error {
+	e.prev, e.ids = nil, e.ids[:0]
+	e.c.mu.RLock()
+	defer e.c.mu.RUnlock()
+	for _, f := range fields {
+		id, ok := e.c.ids[f.Name]
+		if !ok {
+			return fmt.Errorf("encode sample fields: field %q has no number", f.Name)
+		}
+		e.ids = append(e.ids, id)
+	}
+	e.prev = fields
+	return nil
 }
 
 // appendValue writes v as strconv's shortest 'g' form does. A whole number below a
@@ -148,8 +173,13 @@ func (s *Store) knowFieldNames(ctx context.Context, batch []*pendingDelivery) er
 	c.mu.RLock()
 	seen := map[string]bool{}
 	var missing []string
+	var prev models.Fields
 	for _, p := range batch {
 		for _, r := range p.rows {
+			if r.Fields.SameNames(prev) {
+				continue // the row before's names, looked at already
+			}
+			prev = r.Fields
 			for _, f := range r.Fields {
 				if _, ok := c.ids[f.Name]; !ok && !seen[f.Name] {
 					seen[f.Name] = true

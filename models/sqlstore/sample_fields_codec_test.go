@@ -13,20 +13,33 @@ import (
 // error, and an id this replica has not seen asks for the names again.
 func TestSampleFieldsCodec(t *testing.T) {
 	c := &fieldNames{ids: map[string]int64{"good": 3, "total": 1, "p99": 12}, names: map[int64]string{3: "good", 1: "total", 12: "p99"}}
-	for _, fields := range []map[string]float64{
-		{},
-		{"good": 997, "total": 1000},
-		{"good": -0.5, "total": 1e-7, "p99": math.MaxFloat64},
-		{"p99": 123.456789012345678},
+	e := c.encoder() // one batch's: a row naming the fields of the row before reuses their numbers
+	for _, x := range []struct {
+		fields models.Fields
+		raw    string
+	}{
+		{models.Fields{}, `[]`},
+		{models.Fields{{Name: "good", Value: 997}, {Name: "total", Value: 1000}}, `[1,1000,3,997]`},
+		{models.Fields{{Name: "good", Value: 998}, {Name: "total", Value: 1000}}, `[1,1000,3,998]`},
+		{models.Fields{{Name: "total", Value: 5}, {Name: "good", Value: 4}}, `[1,5,3,4]`},
+		{models.Fields{{Name: "good", Value: 4}, {Name: "p99", Value: 5}}, `[3,4,12,5]`},
+		{models.Fields{{Name: "good", Value: -0.5}, {Name: "total", Value: 1e-7}, {Name: "p99", Value: math.MaxFloat64}}, `[1,1e-07,3,-0.5,12,1.7976931348623157e+308]`},
+		{models.Fields{{Name: "p99", Value: 123.456789012345678}}, `[12,123.45678901234568]`},
 	} {
-		raw, err := c.encode(models.FieldsOf(fields))
-		if err != nil {
-			t.Fatal(err)
+		raw, err := e.encode(x.fields)
+		if err != nil || raw != x.raw {
+			t.Fatalf("%v written as %q (%v); want %q", x.fields, raw, err, x.raw)
 		}
 		got, ok, err := c.decode(raw)
-		if err != nil || !ok || !reflect.DeepEqual(got.Map(), fields) {
-			t.Fatalf("%v written as %q read back as %v (%v, %v)", fields, raw, got, ok, err)
+		if err != nil || !ok || !reflect.DeepEqual(got.Map(), x.fields.Map()) {
+			t.Fatalf("%v written as %q read back as %v (%v, %v)", x.fields, raw, got, ok, err)
 		}
+	}
+	if raw, err := e.encode(models.Fields{{Name: "p99", Value: 1}, {Name: "nope", Value: 2}}); err == nil {
+		t.Fatalf("a field without a number written as %q", raw)
+	}
+	if raw, err := e.encode(models.Fields{{Name: "p99", Value: 1}, {Name: "good", Value: 2}}); err != nil || raw != `[3,2,12,1]` {
+		t.Fatalf("after an unnumbered field, written as %q (%v)", raw, err)
 	}
 	for raw, want := range map[string]map[string]float64{
 		`[1, 1000, 3, 997]`:         {"total": 1000, "good": 997},

@@ -246,7 +246,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 	if len(stale) > 0 {
 		return stale, nil
 	}
-	snap := snapshot{feeds: feeds, samples: map[identity]models.Fields{}, encode: s.fields.encode}
+	snap := snapshot{feeds: feeds, samples: map[identity]models.Fields{}, encode: s.fields.encoder().encode}
 	var stored map[identity]string
 	if !allNew {
 		if stored, snap.parts, err = s.sql.read(ctx, tx, want, rowParts(batch, feeds)); err != nil {
@@ -258,7 +258,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*pendingDelivery, guess bo
 			return nil, fmt.Errorf("stored sample %d@%d: %w", id.series, id.bucket, err)
 		}
 	}
-	p, err := planBatch(batch, snap)
+	p, err := planBatch(batch, want, snap)
 	if err != nil {
 		return nil, err
 	}

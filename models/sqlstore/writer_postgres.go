@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sitemetrics/sitemetrics/models"
@@ -202,43 +203,53 @@ func (postgresDialect) apply(ctx context.Context, tx *sql.Tx, p *rollupChange) e
 	return nil
 }
 
-// insertDeliveriesPostgres takes ids from the sequence first, so each delivery knows
-// its id whatever order the insert returns rows in.
+// insertDeliveriesPostgres numbers and stores a batch's deliveries in one statement.
+// PostgreSQL evaluates a select list's nextval after its ORDER BY (SELECT's reference:
+// "evaluate output expressions after sorting"), so ids rise in the batch's order, and
+// the ids returned, sorted, are the deliveries' in turn, whatever order they come in.
 func insertDeliveriesPostgres(ctx context.Context, tx *sql.Tx, batch []*pendingDelivery) error {
-	rows, err := tx.QueryContext(ctx, `SELECT nextval('deliveries_id_seq') FROM generate_series(1, $1)`, len(batch))
-	if err != nil {
-		return fmt.Errorf("number deliveries: %w", err)
-	}
-	n := 0
-	for rows.Next() {
-		if err := rows.Scan(&batch[n].d.ID); err != nil {
-			rows.Close()
-			return fmt.Errorf("number deliveries: %w", err)
-		}
-		n++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || n != len(batch) {
-		return fmt.Errorf("number deliveries: %d of %d: %v", n, len(batch), err)
-	}
 	var c deliveryColumns
 	for _, p := range batch {
 		c.add(p.d)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, feed_id, token_id, received_at, code, outcome, shape,
-		content_type, sid, search_name, results_link, body, body_bytes, body_truncated, rows_total, accepted, replaced,
-		duplicates, rejected, from_receipt, outside_window, error, rejections)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], $13::int[], $14::bool[], $15::int[], $16::int[],
-			$17::int[], $18::int[], $19::int[], $20::int[], $21::int[], $22::text[], $23::text[])`, c.args()...); err != nil {
+	rows, err := tx.QueryContext(ctx, insertDeliveries, c.args()...)
+	if err != nil {
 		return fmt.Errorf("store deliveries: %w", err)
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, len(batch))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("store deliveries: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil || len(ids) != len(batch) {
+		return fmt.Errorf("store deliveries: %d ids for %d deliveries: %v", len(ids), len(batch), err)
+	}
+	slices.Sort(ids)
+	for k, p := range batch {
+		p.d.ID = ids[k]
 	}
 	return nil
 }
 
+const deliveryColumnNames = `feed_id, token_id, received_at, code, outcome, shape, content_type, sid, search_name,
+	results_link, body, body_bytes, body_truncated, rows_total, accepted, replaced, duplicates, rejected, from_receipt,
+	outside_window, error, rejections`
+
+var insertDeliveries = `INSERT INTO deliveries (id, ` + deliveryColumnNames + `)
+	SELECT nextval('deliveries_id_seq'), ` + deliveryColumnNames + `
+	FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::bytea[], $12::int[], $13::bool[], $14::int[], $15::int[], $16::int[],
+		$17::int[], $18::int[], $19::int[], $20::int[], $21::text[], $22::text[])
+		WITH ORDINALITY AS d (` + deliveryColumnNames + `, i)
+	ORDER BY i RETURNING id`
+
 // deliveryColumns are a batch's deliveries, a column each.
 type deliveryColumns struct {
-	id, feed                                                                      []int64
+	feed                                                                          []int64
 	token                                                                         []*int64
 	received                                                                      []time.Time
 	code, outcome, shape, contentType, sid, searchName, resultsLink, errText, rej []string
@@ -253,7 +264,7 @@ func (c *deliveryColumns) add(d *models.Delivery) {
 	if body == nil {
 		body = []byte{} // the column is NOT NULL
 	}
-	c.id, c.feed, c.token = append(c.id, d.ID), append(c.feed, d.FeedID), append(c.token, d.TokenID)
+	c.feed, c.token = append(c.feed, d.FeedID), append(c.token, d.TokenID)
 	c.received = append(c.received, d.ReceivedAt)
 	c.code, c.outcome, c.shape = append(c.code, d.Code), append(c.outcome, d.Outcome), append(c.shape, d.Shape)
 	c.contentType, c.sid, c.searchName = append(c.contentType, d.ContentType), append(c.sid, d.SID), append(c.searchName, d.SearchName)
@@ -270,7 +281,7 @@ func (c *deliveryColumns) add(d *models.Delivery) {
 }
 
 func (c *deliveryColumns) args() []any {
-	return []any{c.id, c.feed, c.token, c.received, c.code, c.outcome, c.shape, c.contentType, c.sid, c.searchName,
+	return []any{c.feed, c.token, c.received, c.code, c.outcome, c.shape, c.contentType, c.sid, c.searchName,
 		c.resultsLink, c.body, c.bodyBytes, c.truncated, c.rowsTotal, c.accepted, c.replaced, c.duplicates, c.rejected,
 		c.fromReceipt, c.outside, c.errText, c.rej}
 }
