@@ -125,13 +125,13 @@ func (s *Store) readQueue(ctx context.Context, tx *sql.Tx, sum *rollupSum) (bool
 	}
 	defer rows.Close()
 	found := false
+	var q queuedChange // its columns' room serves every change
 	for rows.Next() {
-		var raw []byte
+		var raw sql.RawBytes // the driver's bytes, read before the next row
 		if err := rows.Scan(&raw); err != nil {
 			return false, fmt.Errorf("fold: %w", err)
 		}
-		q, err := decodeQueued(raw)
-		if err != nil {
+		if err := q.read(raw); err != nil {
 			s.log.Error("unreadable roll-up change dropped", "err", err, "bytes", len(raw))
 			continue
 		}

@@ -175,7 +175,7 @@ func rowParts(batch []*pendingDelivery, feeds map[int64]feedState) []partKey {
 func planBatch(batch []*pendingDelivery, ids []identity, snap snapshot) (*plan, error) {
 	p := &plan{batch: batch}
 	touched := make([]touch, len(ids)) // each identity's; a touch without an owner was not written
-	written := 0
+	written, hint := 0, 0
 	parts := maps.Clone(snap.parts)
 	for k, pd := range batch {
 		d := pd.d
@@ -191,10 +191,14 @@ func planBatch(batch []*pendingDelivery, ids []identity, snap snapshot) (*plan, 
 				d.OutsideWindow++
 			}
 			id := identity{pd.ids[j], bucketOf(r.Time, pd.feed.IntervalSeconds)}
-			i, found := slices.BinarySearchFunc(ids, id, compareIdentity)
-			if !found {
-				return nil, fmt.Errorf("sample %d@%d is not among the batch's", id.series, id.bucket)
+			i := hint // rows mostly come in identity order: the place after the row before's
+			if i >= len(ids) || ids[i] != id {
+				var found bool
+				if i, found = slices.BinarySearchFunc(ids, id, compareIdentity); !found {
+					return nil, fmt.Errorf("sample %d@%d is not among the batch's", id.series, id.bucket)
+				}
 			}
+			hint = i + 1
 			t := &touched[i]
 			old, exists := snap.samples[id]
 			if t.owner != nil {

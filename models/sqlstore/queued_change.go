@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/sitemetrics/sitemetrics/models"
 )
@@ -111,22 +112,30 @@ var errQueuedShort = errors.New("queued roll-up change is cut short")
 // decodeQueued reads what encode wrote, in either format, checking that it is whole
 // and its columns line up.
 func decodeQueued(raw []byte) (queuedChange, error) {
+	var q queuedChange
+	if err := q.read(raw); err != nil {
+		return queuedChange{}, err
+	}
+	return q, nil
+}
+
+// read is decodeQueued into q, whose columns' room it reuses: a fold reads many
+// changes one after another. On an error q holds nothing to use.
+func (q *queuedChange) read(raw []byte) error {
 	if len(raw) == 0 || (raw[0] != queuedFormat && raw[0] != queuedFormat1) {
-		return queuedChange{}, fmt.Errorf("queued roll-up change is not in format %d or %d", queuedFormat1, queuedFormat)
+		return fmt.Errorf("queued roll-up change is not in format %d or %d", queuedFormat1, queuedFormat)
 	}
 	r := queuedReader{b: raw[1:], v1: raw[0] == queuedFormat1}
-	q := queuedChange{
-		SLO: readInts[int64](&r), Gen: readInts[int](&r), Hour: readInts[int64](&r),
-		Bad: r.floats(), Total: r.floats(), Excluded: readInts[int](&r),
-		Series: readInts[int64](&r), Last: readInts[int64](&r), SLOs: readInts[int64](&r),
-	}
+	q.SLO, q.Gen, q.Hour = readInts(&r, q.SLO), readInts(&r, q.Gen), readInts(&r, q.Hour)
+	q.Bad, q.Total, q.Excluded = r.floats(q.Bad), r.floats(q.Total), readInts(&r, q.Excluded)
+	q.Series, q.Last, q.SLOs = readInts(&r, q.Series), readInts(&r, q.Last), readInts(&r, q.SLOs)
 	if r.err == nil && len(r.b) > 0 {
 		r.err = fmt.Errorf("queued roll-up change has %d bytes after its columns", len(r.b))
 	}
 	if r.err != nil {
-		return queuedChange{}, r.err
+		return r.err
 	}
-	return q, q.check()
+	return q.check()
 }
 
 // queuedReader reads columns off b until the first error; v1 says b is in format 1.
@@ -151,8 +160,10 @@ func (r *queuedReader) length(size int) int {
 	return int(n)
 }
 
-func readInts[T ~int | ~int64](r *queuedReader) []T {
-	out := make([]T, r.length(1))
+// readInts reads a column of integers into room's space.
+func readInts[T ~int | ~int64](r *queuedReader, room []T) []T {
+	n := r.length(1)
+	out := slices.Grow(room[:0], n)[:n]
 	prev := int64(0)
 	for i := range out {
 		x, k := binary.Varint(r.b)
@@ -171,12 +182,13 @@ func readInts[T ~int | ~int64](r *queuedReader) []T {
 
 // floats reads a column of finite numbers: a NaN or an infinity summed into a roll-up
 // would stay in it for good.
-func (r *queuedReader) floats() []float64 {
+func (r *queuedReader) floats(room []float64) []float64 {
 	size := 1
 	if r.v1 {
 		size = 8
 	}
-	out := make([]float64, r.length(size))
+	n := r.length(size)
+	out := slices.Grow(room[:0], n)[:n]
 	for i := range out {
 		if out[i] = r.float(); r.err != nil {
 			return nil

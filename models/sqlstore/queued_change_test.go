@@ -57,6 +57,16 @@ func TestQueuedChangeEncoding(t *testing.T) {
 	if days := got.days(); !reflect.DeepEqual(days, wantDays) {
 		t.Fatalf("days %+v; want %+v", days, wantDays)
 	}
+	// A fold reads change after change into one queuedChange: a shorter one after a
+	// longer one keeps nothing of it.
+	var reused queuedChange
+	short := sampleChange()
+	for _, b := range [][]byte{raw, queuedOf(&short).encode()} {
+		want, _ := decodeQueued(b)
+		if err := reused.read(b); err != nil || !reflect.DeepEqual(reused, want) {
+			t.Fatalf("read again into the same room as %+v (%v); want %+v", reused, err, want)
+		}
+	}
 	for n := range len(raw) {
 		if _, err := decodeQueued(raw[:n]); err == nil {
 			t.Fatalf("the first %d of %d bytes were read as a change", n, len(raw))
