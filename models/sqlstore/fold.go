@@ -114,7 +114,7 @@ func (s *Store) foldIn(ctx context.Context, tx *sql.Tx, own *rollupChange) (map[
 	return sum.slos, nil
 }
 
-// readQueue takes every queued change (deleting it) and sums it into c; false when
+// readQueue takes every queued change (deleting it) and sums it into sum; false when
 // there was none. A change that cannot be read is logged and dropped rather than left
 // to stop every fold after it (and with them small deliveries): the samples it came
 // with are stored, and changing the SLO's binding derives its roll-ups from them again.
@@ -160,17 +160,26 @@ func (s *rollupSum) addHour(k rollupKey, d models.Sums) {
 	s.hours[k] = s.hours[k].Add(d)
 }
 
+func (s *rollupSum) addLast(series, bucket int64) {
+	s.last[series] = max(s.last[series], bucket)
+}
+
+// count counts a change for each of its SLOs.
+func (s *rollupSum) count(slos []int64) {
+	for _, id := range slos {
+		s.slos[id]++
+	}
+}
+
 // add sums a batch's own change in.
 func (s *rollupSum) add(c *rollupChange) {
 	for _, d := range c.hours {
 		s.addHour(d.rollupKey, d.Sums)
 	}
 	for _, l := range c.last {
-		s.last[l.series] = max(s.last[l.series], l.bucket)
+		s.addLast(l.series, l.bucket)
 	}
-	for _, id := range c.slos {
-		s.slos[id]++
-	}
+	s.count(c.slos)
 }
 
 // keepOnly drops the hours and SLOs of SLOs not in live (sorted): deleted since their

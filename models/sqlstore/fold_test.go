@@ -376,3 +376,42 @@ func TestFormat1QueuedChangeFolds(t *testing.T) {
 		t.Fatalf("%v events, %v bad; want the queued change's 100 and 3", r.Eval.Total, r.Eval.Bad)
 	}
 }
+
+// Two SLOs reading one series make a plan list each hour twice, one for each binding,
+// interleaved: a big delivery's queued change (PostgreSQL) and a small one's own change
+// are summed so that each roll-up row is written once and each SLO counts every event
+// once.
+func TestTwoSLOsOnOneSeriesCountOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		now := time.Now().UTC().Truncate(time.Hour)
+		s.Now = func() time.Time { return now }
+		f := checkoutFeed(t, s)
+		first := checkoutSLO(t, s)
+		second, _, err := s.CreateSLO(ctx, "sam", models.SLOInput{Service: "checkout", Name: "checkout-strict", Indicator: "ratio",
+			Target: "99.9", Window: "30d", Feed: "web", Series: "checkout", GoodField: "good", TotalField: "total"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeriveAll(ctx); err != nil { // nothing stored yet: both generations become active
+			t.Fatal(err)
+		}
+		for _, d := range []struct {
+			ago time.Duration
+			n   int
+		}{{20 * time.Hour, 101}, {5 * time.Hour, 5}} { // queued on PostgreSQL; folded in its own transaction
+			if _, errs := sqlstore.WriteTogether(s, []models.Feed{f}, []string{checkoutRows(now.Add(-d.ago), d.n, 99)}); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+		}
+		settle(t, s)
+		for _, slo := range []models.SLODetail{first, second} {
+			r, err := s.Report(ctx, slo.ID, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Eval.Total != 10600 || r.Eval.Bad != 106 {
+				t.Fatalf("%s: %v bad of %v events; want 106 of 10600 (106 samples of 100, 1 bad each)", slo.Name, r.Eval.Bad, r.Eval.Total)
+			}
+		}
+	})
+}

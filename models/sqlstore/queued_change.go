@@ -27,10 +27,10 @@ type queuedChange struct {
 
 // The first byte of a queued change is the version of its encoding. Format 1 wrote
 // integers as varints and numbers as their eight bytes; format 2 writes each integer
-// column as differences from the value before (sorted columns: mostly one byte each)
-// and whole numbers as varints, which took the change of a delivery of 1,000 SLOs' newest
-// bucket from 33,893 bytes to 10,028 (TestQueuedChangeSize), and the queue's share of
-// PostgreSQL's WAL with it. A fold reads both, so changes queued by a replica not yet
+// column as differences from the value before (a plan's columns follow its series, so
+// mostly one or two bytes each) and whole numbers as varints, which took the change of
+// a delivery of 1,000 SLOs' newest bucket from 33,893 bytes to 10,028
+// (TestQueuedChangeSize), and the queue's share of PostgreSQL's WAL with it. A fold reads both, so changes queued by a replica not yet
 // upgraded are folded in.
 const (
 	queuedFormat1 = 1
@@ -109,18 +109,9 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 // errQueuedShort means a queued change ended before its columns did.
 var errQueuedShort = errors.New("queued roll-up change is cut short")
 
-// decodeQueued reads what encode wrote, in either format, checking that it is whole
-// and its columns line up.
-func decodeQueued(raw []byte) (queuedChange, error) {
-	var q queuedChange
-	if err := q.read(raw); err != nil {
-		return queuedChange{}, err
-	}
-	return q, nil
-}
-
-// read is decodeQueued into q, whose columns' room it reuses: a fold reads many
-// changes one after another. On an error q holds nothing to use.
+// read reads what encode wrote, in either format, into q, checking that it is whole and
+// its columns line up. It reuses q's columns' room: a fold reads many changes one after
+// another. On an error q holds nothing to use.
 func (q *queuedChange) read(raw []byte) error {
 	if len(raw) == 0 || (raw[0] != queuedFormat && raw[0] != queuedFormat1) {
 		return fmt.Errorf("queued roll-up change is not in format %d or %d", queuedFormat1, queuedFormat)
@@ -242,9 +233,7 @@ func (s *rollupSum) addQueued(q queuedChange) {
 		s.addHour(rollupKey{q.SLO[i], q.Gen[i], q.Hour[i]}, models.Sums{Bad: q.Bad[i], Total: q.Total[i], Excluded: q.Excluded[i]})
 	}
 	for i, id := range q.Series {
-		s.last[id] = max(s.last[id], q.Last[i])
+		s.addLast(id, q.Last[i])
 	}
-	for _, id := range q.SLOs {
-		s.slos[id]++
-	}
+	s.count(q.SLOs)
 }

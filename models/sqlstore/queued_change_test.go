@@ -145,3 +145,12 @@ func FuzzDecodeQueued(f *testing.F) {
 		}
 	})
 }
+
+// decodeQueued is read into a queuedChange of its own.
+func decodeQueued(raw []byte) (queuedChange, error) {
+	var q queuedChange
+	if err := q.read(raw); err != nil {
+		return queuedChange{}, err
+	}
+	return q, nil
+}

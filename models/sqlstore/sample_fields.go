@@ -34,7 +34,7 @@ type fieldNames struct {
 // before's (the numbers of a name never change).
 type fieldEncoder struct {
 	c    *fieldNames
-	prev models.Fields // the fields whose names ids numbers
+	prev models.Fields // the row whose names ids holds the numbers of, in order
 	ids  []int64
 }
 

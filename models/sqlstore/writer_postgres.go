@@ -239,7 +239,7 @@ const deliveryColumnNames = `feed_id, token_id, received_at, code, outcome, shap
 	results_link, body, body_bytes, body_truncated, rows_total, accepted, replaced, duplicates, rejected, from_receipt,
 	outside_window, error, rejections`
 
-var insertDeliveries = `INSERT INTO deliveries (id, ` + deliveryColumnNames + `)
+const insertDeliveries = `INSERT INTO deliveries (id, ` + deliveryColumnNames + `)
 	SELECT nextval('deliveries_id_seq'), ` + deliveryColumnNames + `
 	FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::bytea[], $12::int[], $13::bool[], $14::int[], $15::int[], $16::int[],
